@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -252,7 +251,7 @@ class PassSigner:
 @lru_cache(maxsize=1)
 def default_assets() -> Mapping[str, bytes]:
     """The icon and logo images shipped in ``wallet_passes/assets``."""
-    folder = resources.files("wallet_passes") / "assets"
+    folder = Path(__file__).resolve().parent / "assets"
     return {name: (folder / name).read_bytes() for name in DEFAULT_ASSET_NAMES}
 
 
