@@ -283,7 +283,7 @@ def test_invalid_content_is_refused(overrides: dict[str, object]) -> None:
 def test_icon_is_required(signer: PassSigner) -> None:
     assets = dict(default_assets())
     del assets["icon.png"]
-    with pytest.raises(PassError, match="icon.png"):
+    with pytest.raises(PassError, match=r"icon\.png"):
         build_pkpass(
             content(),
             signer,
