@@ -7,6 +7,7 @@ import json
 import ssl
 from pathlib import Path
 
+import httpx
 import pytest
 
 from wallet_passes.apns import (
@@ -85,7 +86,6 @@ async def test_http2_sender_builds_without_sending(dev_chain: DevChain) -> None:
 
 
 async def test_http2_sender_parses_apns_answers(dev_chain: DevChain) -> None:
-    httpx = pytest.importorskip("httpx")
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:

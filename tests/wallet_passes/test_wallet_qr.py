@@ -66,7 +66,7 @@ def test_rotating_token_is_small_alphanumeric_qr() -> None:
     token = issue_card_token(b"k" * 32, "2900000000017", datetime(2026, 1, 1, tzinfo=UTC))
     symbol = qr.make_qr(token)
     assert symbol.mode == "alphanumeric"
-    assert symbol.version <= 3
+    assert symbol.version in (1, 2, 3)
     assert [r.text for r in decode(Image.open(io.BytesIO(qr.qr_png(token))))] == [token]
 
 
