@@ -266,18 +266,21 @@ def test_without_web_service_omits_token(signer: PassSigner) -> None:
     "overrides",
     [
         {"authentication_token": "short"},
+        {"authentication_token": "0123456789abcdef\n"},
         {"serial_number": ""},
         {"barcode_message": "Здраво"},
-        {"colours": "x"},
         {"locations": tuple(PassLocation(0, 0) for _ in range(11))},
     ],
 )
 def test_invalid_content_is_refused(overrides: dict[str, object]) -> None:
-    with pytest.raises((PassError, AttributeError)):
-        if overrides.get("colours") == "x":
-            PassColours(background="#ff0000")
-        else:
-            content(**overrides)
+    with pytest.raises(PassError):
+        content(**overrides)
+
+
+@pytest.mark.parametrize("colour", ["#ff0000", "rgb(256, 0, 0)", "rgb(1,2)", "red"])
+def test_colours_must_be_rgb(colour: str) -> None:
+    with pytest.raises(PassError):
+        PassColours(background=colour)
 
 
 def test_icon_is_required(signer: PassSigner) -> None:

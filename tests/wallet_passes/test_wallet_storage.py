@@ -185,3 +185,19 @@ def test_s3_other_errors_propagate(s3_storage: S3Storage) -> None:
     missing = S3Storage("no-such-bucket", "", "eu-central-1", client=s3_storage.client)
     with pytest.raises(ClientError):
         missing.get("x.png")
+
+
+def test_pass_signer_loads_certificates_from_s3(s3_storage: S3Storage, tmp_path: Path) -> None:
+    from wallet_passes.apple import PassSigner
+    from wallet_passes.dev_certs import make_dev_chain
+
+    chain = make_dev_chain(tmp_path, "pass.al.happy.card", "HAPPYDEV00")
+    for path in (chain.pass_cert, chain.pass_key, chain.wwdr_cert):
+        s3_storage.put(f"secrets/{path.name}", path.read_bytes(), "application/x-pem-file")
+    signer = PassSigner.load(
+        "s3://happy-files/happy/secrets/pass.pem",
+        "s3://happy-files/happy/secrets/pass.key",
+        "s3://happy-files/happy/secrets/wwdr.pem",
+        s3_client=s3_storage.client,
+    )
+    assert signer.pass_type_id == "pass.al.happy.card"
