@@ -1,0 +1,110 @@
+"""Typed domain errors: the expected failures a client can act on.
+
+Services raise these; each door turns them into its own shape (a GraphQL error union
+member, a USSD screen, a CLI message). ``code`` is machine-readable and stable; the
+human message is rendered in the caller's language by :mod:`app.i18n` from ``code``
+and ``params``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorCode(StrEnum):
+    INVALID_INPUT = "INVALID_INPUT"
+    INVALID_PHONE = "INVALID_PHONE"
+    PHONE_REGION_NOT_ALLOWED = "PHONE_REGION_NOT_ALLOWED"
+    CODE_INVALID = "CODE_INVALID"
+    CODE_EXPIRED = "CODE_EXPIRED"
+    TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
+    RATE_LIMITED = "RATE_LIMITED"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    ACCOUNT_DELETED = "ACCOUNT_DELETED"
+    INSUFFICIENT_POINTS = "INSUFFICIENT_POINTS"
+    CONFLICT = "CONFLICT"
+
+
+class DomainError(Exception):
+    """Base of every expected failure.
+
+    ``keep_changes``: the unit of work commits what the service flushed before raising
+    instead of rolling it back. Used where the failure itself must be recorded, e.g. a
+    wrong one-time code spends one of its tries.
+    """
+
+    code: ErrorCode = ErrorCode.INVALID_INPUT
+    keep_changes: bool = False
+
+    def __init__(
+        self,
+        code: ErrorCode | None = None,
+        *,
+        field: str | None = None,
+        keep_changes: bool | None = None,
+        **params: Any,
+    ) -> None:
+        if code is not None:
+            self.code = code
+        if keep_changes is not None:
+            self.keep_changes = keep_changes
+        self.field = field
+        self.params = params
+        super().__init__(f"{self.code}: {params}" if params else str(self.code))
+
+
+class InvalidInput(DomainError):
+    """The request is malformed or breaks a rule about its own content."""
+
+    code = ErrorCode.INVALID_INPUT
+
+
+class CodeRejected(DomainError):
+    """A one-time code was wrong, expired or has no tries left."""
+
+    code = ErrorCode.CODE_INVALID
+    keep_changes = True
+
+    def __init__(self, code: ErrorCode, *, attempts_left: int = 0) -> None:
+        super().__init__(code, field="code", attempts_left=attempts_left)
+        self.attempts_left = attempts_left
+
+
+class RateLimited(DomainError):
+    """Too many requests of one kind; ``retry_after`` seconds until the next is allowed."""
+
+    code = ErrorCode.RATE_LIMITED
+    keep_changes = False
+
+    def __init__(self, retry_after: int, *, field: str | None = None) -> None:
+        super().__init__(ErrorCode.RATE_LIMITED, field=field, retry_after=retry_after)
+        self.retry_after = retry_after
+
+
+class SessionRejected(DomainError):
+    """A refresh token or session is unknown, expired, revoked or reused."""
+
+    code = ErrorCode.UNAUTHENTICATED
+
+
+class NotFound(DomainError):
+    code = ErrorCode.NOT_FOUND
+
+
+class InsufficientPoints(DomainError):
+    code = ErrorCode.INSUFFICIENT_POINTS
+
+
+class Conflict(DomainError):
+    code = ErrorCode.CONFLICT
+
+
+class AuthenticationRequired(Exception):
+    """No valid credential: a top-level error in every door (not data)."""
+
+
+class PermissionDenied(Exception):
+    """A valid caller asked for something it may not see or change."""

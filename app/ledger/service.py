@@ -1,0 +1,177 @@
+"""Posting points: every balance change is one ledger entry in the same transaction.
+
+The cached balance in ``points_accounts`` is changed with a guarded
+``UPDATE ... RETURNING`` (the row lock on PostgreSQL serialises postings of one member;
+the ``available >= amount`` guard makes an overdraft impossible), and the entry records
+the balance after it. Credits open a lot that expires; debits consume lots oldest first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import InsufficientPoints, InvalidInput
+from app.ledger.models import EARNING_KINDS, EntryKind, PointsAccount, PointsEntry, PointsLot
+
+
+@dataclass(frozen=True)
+class Balance:
+    available: int
+    pending: int
+    lifetime: int
+
+
+async def open_account(session: AsyncSession, member_id: int, now: datetime) -> None:
+    """The member's empty points account (once, at registration)."""
+    session.add(PointsAccount(member_id=member_id, available=0, pending=0, lifetime=0, updated_at=now))
+    await session.flush()
+
+
+async def get_balance(session: AsyncSession, member_id: int) -> Balance:
+    account = await session.get(PointsAccount, member_id)
+    if account is None:
+        return Balance(0, 0, 0)
+    return Balance(account.available, account.pending, account.lifetime)
+
+
+async def find_entry(session: AsyncSession, idempotency_key: str) -> PointsEntry | None:
+    stmt = select(PointsEntry).where(PointsEntry.idempotency_key == idempotency_key)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def post(
+    session: AsyncSession,
+    *,
+    member_id: int,
+    kind: EntryKind,
+    delta: int,
+    now: datetime,
+    expires_at: datetime | None = None,
+    reference_type: str | None = None,
+    reference_id: str | None = None,
+    description: str | None = None,
+    idempotency_key: str | None = None,
+) -> PointsEntry:
+    """Post ``delta`` points (positive credit, negative debit) and return the entry.
+
+    A credit with ``expires_at`` opens a lot. A debit needs enough available points
+    (:class:`InsufficientPoints` otherwise) and consumes lots oldest first.
+    """
+    if delta == 0:
+        raise InvalidInput(field="points")
+    accounts = PointsAccount.__table__
+    values: dict[str, object] = {"available": accounts.c.available + delta, "updated_at": now}
+    stmt = update(accounts).where(accounts.c.member_id == member_id)
+    if delta > 0 and kind in EARNING_KINDS:
+        values["lifetime"] = accounts.c.lifetime + delta
+    if delta < 0:
+        stmt = stmt.where(accounts.c.available >= -delta)
+    result = await session.execute(stmt.values(**values).returning(accounts.c.available))
+    balance_after = result.scalar_one_or_none()
+    if balance_after is None:
+        raise InsufficientPoints(field="points", needed=-delta)
+
+    entry = PointsEntry(
+        member_id=member_id,
+        kind=kind,
+        delta=delta,
+        balance_after=balance_after,
+        reference_type=reference_type,
+        reference_id=reference_id,
+        description=description,
+        idempotency_key=idempotency_key,
+        created_at=now,
+        expires_at=expires_at if delta > 0 else None,
+    )
+    session.add(entry)
+    await session.flush()
+    if delta > 0:
+        session.add(
+            PointsLot(
+                member_id=member_id,
+                entry_id=entry.id,
+                points=delta,
+                remaining=delta,
+                earned_at=now,
+                # Credits without an expiry (adjustments) sort last when consumed.
+                expires_at=expires_at or datetime.max.replace(tzinfo=now.tzinfo),
+            )
+        )
+        await session.flush()
+    else:
+        await _consume_lots(session, member_id, -delta)
+    return entry
+
+
+async def _consume_lots(session: AsyncSession, member_id: int, points: int) -> None:
+    stmt = (
+        select(PointsLot)
+        .where(PointsLot.member_id == member_id, PointsLot.remaining > 0)
+        .order_by(PointsLot.expires_at, PointsLot.id)
+        .with_for_update()
+    )
+    for lot in (await session.execute(stmt)).scalars():
+        if points == 0:
+            break
+        taken = min(lot.remaining, points)
+        lot.remaining -= taken
+        points -= taken
+    await session.flush()
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    member_id: int
+    cached: int
+    ledger: int
+    lots: int
+
+
+async def find_discrepancies(session: AsyncSession) -> list[Discrepancy]:
+    """Members whose cached balance differs from the sum of their entries or their lots."""
+    entries = (
+        select(PointsEntry.member_id, func.coalesce(func.sum(PointsEntry.delta), 0).label("total"))
+        .group_by(PointsEntry.member_id)
+        .subquery()
+    )
+    lots = (
+        select(PointsLot.member_id, func.coalesce(func.sum(PointsLot.remaining), 0).label("total"))
+        .group_by(PointsLot.member_id)
+        .subquery()
+    )
+    stmt = (
+        select(
+            PointsAccount.member_id,
+            PointsAccount.available,
+            func.coalesce(entries.c.total, 0),
+            func.coalesce(lots.c.total, 0),
+        )
+        .outerjoin(entries, entries.c.member_id == PointsAccount.member_id)
+        .outerjoin(lots, lots.c.member_id == PointsAccount.member_id)
+        .order_by(PointsAccount.member_id)
+    )
+    found = []
+    for member_id, cached, ledger, lot_total in (await session.execute(stmt)).all():
+        if cached != ledger or cached != lot_total:
+            found.append(Discrepancy(member_id, int(cached), int(ledger), int(lot_total)))
+    orphans = select(PointsEntry.member_id).where(
+        PointsEntry.member_id.not_in(select(PointsAccount.member_id))
+    ).distinct()
+    for (member_id,) in (await session.execute(orphans)).all():
+        found.append(Discrepancy(member_id, 0, -1, -1))
+    return found
+
+
+async def list_entries(
+    session: AsyncSession, member_id: int, *, before_id: int | None, limit: int
+) -> list[PointsEntry]:
+    """A member's entries, newest first, keyset-paginated by id."""
+    stmt = select(PointsEntry).where(PointsEntry.member_id == member_id)
+    if before_id is not None:
+        stmt = stmt.where(PointsEntry.id < before_id)
+    stmt = stmt.order_by(PointsEntry.id.desc()).limit(limit)
+    return list((await session.execute(stmt)).scalars())

@@ -1,0 +1,56 @@
+"""JSON logs with the request id; phone numbers masked."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from contextvars import ContextVar
+from datetime import UTC, datetime
+
+_request_id: ContextVar[str | None] = ContextVar("happy_request_id", default=None)
+_PHONE = re.compile(r"\+\d{6,14}")
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+
+def current_request_id() -> str | None:
+    return _request_id.get()
+
+
+def set_request_id(value: str | None) -> None:
+    _request_id.set(value)
+
+
+def mask_phones(text: str) -> str:
+    return _PHONE.sub(lambda m: m.group(0)[:6] + "*" * (len(m.group(0)) - 8) + m.group(0)[-2:], text)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": mask_phones(record.getMessage()),
+        }
+        request_id = current_request_id()
+        if request_id:
+            payload["request_id"] = request_id
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD and not key.startswith("_"):
+                payload[key] = mask_phones(value) if isinstance(value, str) else value
+        if record.exc_info:
+            payload["exception"] = mask_phones(self.formatException(record.exc_info))
+        return json.dumps(payload, default=str, ensure_ascii=False)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True

@@ -1,0 +1,71 @@
+"""The Starlette application: mounts every door, static pages and health checks."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from app.db import Database, create_database
+from app.log import configure_logging
+from app.middleware import RequestIdMiddleware
+from app.runtime import Runtime, build_runtime
+from app.settings import Settings, get_settings
+from graphql_schema.member.schema import build_member_schema
+from graphql_schema.views import MemberGraphQL
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> Starlette:
+    """Build the application. Tests pass their own settings and database."""
+    settings = settings or get_settings()
+    settings.validate()
+    database = db or create_database(settings)
+    runtime: Runtime = build_runtime(settings)
+    member_view = MemberGraphQL(build_member_schema(settings), database, runtime)
+
+    async def healthz(_request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_request: Request) -> JSONResponse:
+        try:
+            async with database.read_session() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception:
+            log.exception("readiness check failed")
+            return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "up"})
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        if db is None:
+            await database.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route("/graphql", member_view, methods=["GET", "POST"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.add_middleware(RequestIdMiddleware)
+    app.state.db = database
+    app.state.runtime = runtime
+    app.state.settings = settings
+    return app
+
+
+def asgi_app() -> Starlette:
+    """Entry point for ``uvicorn --factory app.main:asgi_app``."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -1,0 +1,26 @@
+"""The programme's own rules, as data (one row: this coalition)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base
+
+
+class Programme(Base):
+    """Programme configuration. Defaults are the Happy coalition's (SPEC.md)."""
+
+    __tablename__ = "programmes"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, default=1)
+    name: Mapped[str] = mapped_column(String(100))
+    welcome_bonus_points: Mapped[int]
+    points_expiry_months: Mapped[int]
+    timezone: Mapped[str] = mapped_column(String(64))
+    default_language: Mapped[str] = mapped_column(String(2))
+    card_prefix: Mapped[str] = mapped_column(String(8))
+    updated_at: Mapped[datetime]

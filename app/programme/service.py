@@ -1,0 +1,50 @@
+"""Reading and changing the programme's rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import clock
+from app.errors import InvalidInput
+from app.programme.models import Programme
+
+DEFAULTS: dict[str, Any] = {
+    "name": "Happy",
+    "welcome_bonus_points": 80,
+    "points_expiry_months": 12,
+    "timezone": "Europe/Tirane",
+    "default_language": "sq",
+    "card_prefix": "7001",
+}
+
+EDITABLE = {"name", "welcome_bonus_points", "points_expiry_months", "timezone", "card_prefix"}
+
+
+async def get_programme(session: AsyncSession) -> Programme:
+    """The programme row, created with the defaults on first use."""
+    programme = await session.get(Programme, 1)
+    if programme is None:
+        programme = Programme(id=1, updated_at=clock.now(), **DEFAULTS)
+        session.add(programme)
+        await session.flush()
+    return programme
+
+
+async def update_programme(session: AsyncSession, **changes: Any) -> Programme:
+    """Change programme rules (operator CLI)."""
+    unknown = set(changes) - EDITABLE
+    if unknown:
+        raise InvalidInput(field=sorted(unknown)[0])
+    programme = (
+        await session.execute(select(Programme).where(Programme.id == 1).with_for_update())
+    ).scalar_one_or_none() or await get_programme(session)
+    for key, value in changes.items():
+        if key in {"welcome_bonus_points", "points_expiry_months"} and int(value) < 0:
+            raise InvalidInput(field=key)
+        setattr(programme, key, value)
+    programme.updated_at = clock.now()
+    await session.flush()
+    return programme

@@ -1,0 +1,27 @@
+"""What the services need from the process: settings, keys, senders. Built once per app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.notifications.sms import SmsSender, make_sms_sender
+from app.settings import Settings
+from auth.keys import Keys, load_keys
+from auth.otp import OtpPolicy
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    keys: Keys
+    sms: SmsSender
+    otp_policy: OtpPolicy
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    return Runtime(
+        settings=settings,
+        keys=load_keys(settings),
+        sms=make_sms_sender(settings),
+        otp_policy=OtpPolicy.from_settings(settings),
+    )

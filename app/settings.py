@@ -1,0 +1,210 @@
+"""All configuration, read from ``HAPPY_*`` environment variables with safe defaults.
+
+Nothing else in the code base reads the environment. Programme rules (welcome bonus,
+earn rates, reward levels) are data in the database, not settings; what lives here is
+how this process runs: where the database is, how SMS and files leave, keys and limits
+that protect the doors.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = PROJECT_ROOT / "var"
+
+
+class SettingsError(RuntimeError):
+    """The configuration is unusable (for example development keys in production)."""
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"HAPPY_{name}", default)
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(f"HAPPY_{name}")
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"HAPPY_{name} must be an integer, got {raw!r}") from exc
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(f"HAPPY_{name}")
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_list(name: str, default: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in _env(name, default).split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    database_url: str = f"sqlite+aiosqlite:///{VAR_DIR / 'happy.db'}"
+    database_echo: bool = False
+    database_pool_size: int = 10
+    log_level: str = "INFO"
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    # SMS
+    sms_backend: str = "outbox"  # outbox | log | sns
+    sms_outbox: Path = VAR_DIR / "outbox" / "sms.jsonl"
+    sms_sender_id: str = "Happy"
+    aws_region: str = "eu-central-1"
+
+    # Member sessions (JWT access tokens, rotating refresh tokens)
+    jwt_secret: str = ""  # empty: a development key is generated under var/
+    jwt_issuer: str = "happy"
+    jwt_audience: str = "happy-member"
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_days: int = 30
+    # Pepper for hashing one-time codes and phone numbers; generated under var/ in development.
+    hash_secret: str = ""
+
+    # Phone numbers
+    default_region: str = "AL"
+    allowed_regions: tuple[str, ...] = ("AL", "XK", "MK", "ME")
+
+    # One-time codes
+    otp_ttl_seconds: int = 300
+    otp_max_attempts: int = 5
+    otp_resend_seconds: int = 30
+    otp_max_sends_per_hour: int = 5
+    otp_sends_per_ip_per_hour: int = 30
+    otp_verifies_per_ip_per_hour: int = 60
+
+    # GraphQL protection
+    graphql_max_depth: int = 10
+    graphql_max_aliases: int = 15
+    graphql_max_tokens: int = 2000
+    graphiql: bool = True
+
+    # Files (QR images, passes): local disk or S3
+    storage: str = "local"  # local | s3
+    storage_dir: Path = VAR_DIR / "files"
+    s3_bucket: str = ""
+    s3_region: str = "eu-central-1"
+    s3_endpoint_url: str = ""
+    s3_prefix: str = "happy/"
+
+    # Apple Wallet
+    apple_pass_type_id: str = "pass.al.happy.card"
+    apple_team_id: str = "HAPPYDEV00"
+    apple_organization_name: str = "Happy"
+    apple_pass_cert: str = ""  # path or s3://bucket/key, PEM
+    apple_pass_key: str = ""  # path or s3://bucket/key, PEM
+    apple_pass_key_password: str = ""
+    apple_wwdr_cert: str = ""  # path or s3://bucket/key, PEM
+    apns_backend: str = "outbox"  # outbox (recorded, not sent) | http2
+
+    # Google Wallet
+    google_issuer_id: str = "3388000000000000000"
+    google_class_suffix: str = "happy_card"
+    google_service_account_file: str = ""  # JSON key file of the service account
+    google_origins: tuple[str, ...] = ("http://127.0.0.1:8000",)
+
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def validate(self) -> None:
+        """Refuse configurations that are unsafe for production."""
+        if self.env not in {"development", "production", "test"}:
+            raise SettingsError(f"HAPPY_ENV must be development, test or production, not {self.env!r}")
+        if self.sms_backend not in {"outbox", "log", "sns"}:
+            raise SettingsError(f"HAPPY_SMS_BACKEND must be outbox, log or sns, not {self.sms_backend!r}")
+        if self.storage not in {"local", "s3"}:
+            raise SettingsError(f"HAPPY_STORAGE must be local or s3, not {self.storage!r}")
+        if self.storage == "s3" and not self.s3_bucket:
+            raise SettingsError("HAPPY_STORAGE=s3 needs HAPPY_S3_BUCKET")
+        if self.access_token_ttl_seconds > 900:
+            raise SettingsError("HAPPY_ACCESS_TOKEN_TTL_SECONDS may be at most 900 (15 minutes)")
+        if self.is_production:
+            problems = []
+            if self.sms_backend == "outbox":
+                problems.append("HAPPY_SMS_BACKEND=outbox is for development only")
+            if len(self.jwt_secret) < 32:
+                problems.append("HAPPY_JWT_SECRET (at least 32 characters) is required")
+            if len(self.hash_secret) < 32:
+                problems.append("HAPPY_HASH_SECRET (at least 32 characters) is required")
+            if self.graphiql:
+                problems.append("HAPPY_GRAPHIQL must be off")
+            if problems:
+                raise SettingsError("refusing to start in production: " + "; ".join(problems))
+
+
+def load_settings() -> Settings:
+    """Read settings from the environment (uncached)."""
+    env = _env("ENV", "development")
+    default_db = f"sqlite+aiosqlite:///{VAR_DIR / 'happy.db'}"
+    settings = Settings(
+        env=env,
+        database_url=_env("DATABASE_URL", default_db),
+        database_echo=_env_bool("DATABASE_ECHO", False),
+        database_pool_size=_env_int("DATABASE_POOL_SIZE", 10),
+        log_level=_env("LOG_LEVEL", "INFO"),
+        public_base_url=_env("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        sms_backend=_env("SMS_BACKEND", "outbox"),
+        sms_outbox=Path(_env("SMS_OUTBOX", str(VAR_DIR / "outbox" / "sms.jsonl"))),
+        sms_sender_id=_env("SMS_SENDER_ID", "Happy"),
+        aws_region=_env("AWS_REGION", "eu-central-1"),
+        jwt_secret=_env("JWT_SECRET", ""),
+        jwt_issuer=_env("JWT_ISSUER", "happy"),
+        jwt_audience=_env("JWT_AUDIENCE", "happy-member"),
+        access_token_ttl_seconds=_env_int("ACCESS_TOKEN_TTL_SECONDS", 900),
+        refresh_token_ttl_days=_env_int("REFRESH_TOKEN_TTL_DAYS", 30),
+        hash_secret=_env("HASH_SECRET", ""),
+        default_region=_env("DEFAULT_REGION", "AL").upper(),
+        allowed_regions=tuple(r.upper() for r in _env_list("ALLOWED_REGIONS", "AL,XK,MK,ME")),
+        otp_ttl_seconds=_env_int("OTP_TTL_SECONDS", 300),
+        otp_max_attempts=_env_int("OTP_MAX_ATTEMPTS", 5),
+        otp_resend_seconds=_env_int("OTP_RESEND_SECONDS", 30),
+        otp_max_sends_per_hour=_env_int("OTP_MAX_SENDS_PER_HOUR", 5),
+        otp_sends_per_ip_per_hour=_env_int("OTP_SENDS_PER_IP_PER_HOUR", 30),
+        otp_verifies_per_ip_per_hour=_env_int("OTP_VERIFIES_PER_IP_PER_HOUR", 60),
+        graphql_max_depth=_env_int("GRAPHQL_MAX_DEPTH", 10),
+        graphql_max_aliases=_env_int("GRAPHQL_MAX_ALIASES", 15),
+        graphql_max_tokens=_env_int("GRAPHQL_MAX_TOKENS", 2000),
+        graphiql=_env_bool("GRAPHIQL", env != "production"),
+        storage=_env("STORAGE", "local"),
+        storage_dir=Path(_env("STORAGE_DIR", str(VAR_DIR / "files"))),
+        s3_bucket=_env("S3_BUCKET", ""),
+        s3_region=_env("S3_REGION", "eu-central-1"),
+        s3_endpoint_url=_env("S3_ENDPOINT_URL", ""),
+        s3_prefix=_env("S3_PREFIX", "happy/"),
+        apple_pass_type_id=_env("APPLE_PASS_TYPE_ID", "pass.al.happy.card"),
+        apple_team_id=_env("APPLE_TEAM_ID", "HAPPYDEV00"),
+        apple_organization_name=_env("APPLE_ORGANIZATION_NAME", "Happy"),
+        apple_pass_cert=_env("APPLE_PASS_CERT", ""),
+        apple_pass_key=_env("APPLE_PASS_KEY", ""),
+        apple_pass_key_password=_env("APPLE_PASS_KEY_PASSWORD", ""),
+        apple_wwdr_cert=_env("APPLE_WWDR_CERT", ""),
+        apns_backend=_env("APNS_BACKEND", "outbox"),
+        google_issuer_id=_env("GOOGLE_ISSUER_ID", "3388000000000000000"),
+        google_class_suffix=_env("GOOGLE_CLASS_SUFFIX", "happy_card"),
+        google_service_account_file=_env("GOOGLE_SERVICE_ACCOUNT_FILE", ""),
+        google_origins=_env_list("GOOGLE_ORIGINS", "http://127.0.0.1:8000"),
+    )
+    settings.validate()
+    return settings
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests call ``get_settings.cache_clear()``)."""
+    return load_settings()

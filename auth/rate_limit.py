@@ -1,0 +1,39 @@
+"""Request counters shared by every process through the database."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import upsert_increment
+from app.errors import RateLimited
+from auth.models import RateLimitCounter
+
+
+async def hit(
+    session: AsyncSession,
+    *,
+    scope: str,
+    key: str,
+    limit: int,
+    window_seconds: int,
+    now: datetime,
+) -> None:
+    """Count one request of ``scope`` by ``key``; raise :class:`RateLimited` past ``limit``.
+
+    Fixed windows, incremented atomically (``INSERT ... ON CONFLICT DO UPDATE``).
+    """
+    epoch = int(now.timestamp())
+    window_start = epoch - epoch % window_seconds
+    table = RateLimitCounter.__table__
+    stmt = upsert_increment(
+        session,
+        table,
+        {"scope": scope, "key": key, "window_start": window_start, "count": 1},
+        ("scope", "key", "window_start"),
+        "count",
+    ).returning(table.c.count)
+    count = (await session.execute(stmt)).scalar_one()
+    if count > limit:
+        raise RateLimited(retry_after=max(1, window_start + window_seconds - epoch))

@@ -1,0 +1,56 @@
+"""Member access tokens: short-lived JWTs (HS256, fixed on the server)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jwt
+
+from app.errors import AuthenticationRequired
+from app.settings import Settings
+from auth.keys import Keys
+
+ALGORITHM = "HS256"
+REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "jti", "sub", "sid"]
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    member_public_id: str
+    session_id: str
+
+
+def issue_access_token(
+    keys: Keys, settings: Settings, *, member_public_id: str, session_id: str, now: datetime
+) -> tuple[str, datetime]:
+    """A signed access token and its expiry (at most 15 minutes)."""
+    expires_at = now + timedelta(seconds=min(settings.access_token_ttl_seconds, 900))
+    claims = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "sub": member_public_id,
+        "sid": session_id,
+        "iat": int(now.timestamp()),
+        "exp": int(expires_at.timestamp()),
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(claims, keys.jwt_secret, algorithm=ALGORITHM), expires_at
+
+
+def decode_access_token(keys: Keys, settings: Settings, token: str) -> AccessClaims:
+    """Verify signature, algorithm, issuer, audience and expiry; raise on anything else."""
+    try:
+        claims = jwt.decode(
+            token,
+            keys.jwt_secret,
+            algorithms=[ALGORITHM],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={"require": REQUIRED_CLAIMS},
+            leeway=5,
+        )
+    except jwt.PyJWTError as exc:
+        raise AuthenticationRequired(str(exc)) from exc
+    return AccessClaims(member_public_id=str(claims["sub"]), session_id=str(claims["sid"]))

@@ -1,0 +1,92 @@
+"""Per-request context: the database, the caller, the language, the DataLoaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app import i18n
+from app.db import Database
+from app.errors import AuthenticationRequired
+from app.members.models import Member, MemberStatus
+from app.runtime import Runtime
+from auth.models import MemberSession
+from auth.tokens import decode_access_token
+from graphql_schema.dataloaders import MemberLoaders
+from graphql_schema.errors import unauthenticated
+
+
+@dataclass
+class RequestContext:
+    request: Request
+    response: Response | None
+    db: Database
+    runtime: Runtime
+    language: str
+    client_address: str
+
+    @classmethod
+    def base_kwargs(
+        cls, request: Request, response: Response | None, db: Database, runtime: Runtime
+    ) -> dict[str, Any]:
+        return {
+            "request": request,
+            "response": response,
+            "db": db,
+            "runtime": runtime,
+            "language": i18n.normalise_language(request.headers.get("accept-language")),
+            "client_address": request.client.host if request.client else "unknown",
+        }
+
+    def bearer_token(self) -> str | None:
+        header = self.request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+@dataclass
+class MemberContext(RequestContext):
+    loaders: MemberLoaders = field(init=False)
+    _caller: Member | None = field(default=None, init=False)
+    _session_id: str | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = MemberLoaders(self.db)
+
+    async def caller(self) -> Member:
+        """The signed-in member (token valid, session not revoked, account active)."""
+        if self._caller is not None:
+            return self._caller
+        token = self.bearer_token()
+        if token is None:
+            raise unauthenticated(self.language)
+        try:
+            claims = decode_access_token(self.runtime.keys, self.runtime.settings, token)
+        except AuthenticationRequired as exc:
+            raise unauthenticated(self.language) from exc
+        stmt = (
+            select(Member)
+            .join(MemberSession, MemberSession.member_id == Member.id)
+            .where(
+                Member.public_id == claims.member_public_id,
+                Member.status == MemberStatus.ACTIVE,
+                MemberSession.id == claims.session_id,
+                MemberSession.revoked_at.is_(None),
+            )
+        )
+        async with self.db.read_session() as session:
+            member = (await session.execute(stmt)).scalar_one_or_none()
+        if member is None:
+            raise unauthenticated(self.language)
+        self._caller = member
+        self._session_id = claims.session_id
+        return member
+
+    async def caller_session_id(self) -> str:
+        await self.caller()
+        assert self._session_id is not None
+        return self._session_id

@@ -1,0 +1,118 @@
+"""Typed error results shared by every schema, and the handlers that produce them.
+
+Expected failures are data: each mutation returns a union of its success type and some
+of these types, all implementing ``Error``. Domain exceptions raised by services are
+mapped to them by strawberry's ``ExceptionHandler`` (only where the field's union lists
+that type). Authentication and permission failures are top-level errors with
+``extensions.code``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.schema import ExceptionHandler
+
+from app import i18n
+from app.errors import (
+    CodeRejected,
+    DomainError,
+    ErrorCode,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    SessionRejected,
+)
+
+ErrorCodeEnum = strawberry.enum(ErrorCode, name="ErrorCode")
+
+
+@strawberry.interface(description="An expected failure the client can act on.")
+class Error:
+    code: ErrorCodeEnum  # type: ignore[valid-type]
+    message: str
+    field: str | None = None
+
+
+@strawberry.type(description="The input was not acceptable; `field` names the culprit.")
+class InputError(Error):
+    pass
+
+
+@strawberry.type(description="A one-time code was wrong, expired or has no tries left.")
+class CodeError(Error):
+    attempts_left: int
+
+
+@strawberry.type(description="Too many requests; retry after the given number of seconds.")
+class RateLimitedError(Error):
+    retry_after_seconds: int
+
+
+@strawberry.type(description="The refresh token or session is no longer valid: sign in again.")
+class SessionError(Error):
+    pass
+
+
+@strawberry.type(description="The thing asked for does not exist or is not yours.")
+class NotFoundError(Error):
+    pass
+
+
+def _message(exc: DomainError, info: Any) -> str:
+    return i18n.translate(exc.code.value, info.context.language, **exc.params)
+
+
+class DomainErrorHandler(ExceptionHandler):  # type: ignore[type-arg]
+    """Turns one family of domain exceptions into one GraphQL error type."""
+
+    def __init__(
+        self,
+        exception_type: type[DomainError],
+        error_type: type,
+        extra: Callable[[Any], dict[str, Any]] = lambda _exc: {},
+    ) -> None:
+        self.exception_type = exception_type
+        self.error_type = error_type
+        self._extra = extra
+
+    def handle(self, exception: DomainError, *, field: Any, info: Any) -> Any:
+        return self.error_type(
+            code=exception.code,
+            message=_message(exception, info),
+            field=exception.field,
+            **self._extra(exception),
+        )
+
+
+EXCEPTION_HANDLERS = [
+    DomainErrorHandler(InvalidInput, InputError),
+    DomainErrorHandler(
+        CodeRejected, CodeError, lambda exc: {"attempts_left": exc.attempts_left}
+    ),
+    DomainErrorHandler(
+        RateLimited, RateLimitedError, lambda exc: {"retry_after_seconds": exc.retry_after}
+    ),
+    DomainErrorHandler(SessionRejected, SessionError),
+    DomainErrorHandler(NotFound, NotFoundError),
+]
+
+
+class PublicError(GraphQLError):
+    """A top-level error shown to the client as is, with ``extensions.code``."""
+
+    def __init__(self, code: ErrorCode, language: str | None) -> None:
+        super().__init__(
+            i18n.translate(code.value, language), extensions={"code": code.value}
+        )
+
+
+def unauthenticated(language: str | None) -> PublicError:
+    return PublicError(ErrorCode.UNAUTHENTICATED, language)
+
+
+def forbidden(language: str | None) -> PublicError:
+    return PublicError(ErrorCode.FORBIDDEN, language)

@@ -1,0 +1,69 @@
+"""Schema extensions common to every door: limits, caches, error masking."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+
+from app.log import current_request_id
+from app.settings import Settings
+
+log = logging.getLogger("happy.graphql")
+
+
+def _is_expected(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is None or isinstance(original, GraphQLError)
+
+
+class MaskUnexpectedErrors(SchemaExtension):
+    """Log unexpected exceptions with the request id; show the client only that id.
+
+    Syntax, validation, authentication and permission errors (GraphQLError) pass.
+    """
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if result is not None and errors:
+            result.errors = [e if _is_expected(e) else self._mask(e) for e in errors]
+
+    def _mask(self, error: GraphQLError) -> GraphQLError:
+        request_id = current_request_id()
+        log.error(
+            "unexpected error in %s",
+            ".".join(str(p) for p in error.path or []),
+            exc_info=error.original_error,
+        )
+        return GraphQLError(
+            "Unexpected error.",
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+        )
+
+
+def standard_extensions(settings: Settings) -> list[Any]:
+    """Depth, alias and token limits, parser/validation caches, masking (no per-field hooks)."""
+    return [
+        MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+        QueryDepthLimiter(max_depth=settings.graphql_max_depth),
+        MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+        ParserCache(maxsize=512),
+        ValidationCache(maxsize=512),
+        MaskUnexpectedErrors(),
+    ]

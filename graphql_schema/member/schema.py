@@ -1,0 +1,182 @@
+"""The member door: what the Happy app and the microsite call at ``/graphql``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from app import clock
+from app.members import service as members
+from app.members.models import RegistrationChannel
+from app.settings import Settings
+from auth import sessions
+from graphql_schema.context import MemberContext
+from graphql_schema.errors import EXCEPTION_HANDLERS
+from graphql_schema.extensions import standard_extensions
+from graphql_schema.member.types import (
+    AccountDeleted,
+    ChannelEnum,
+    DataExport,
+    LoggedOut,
+    MarketingChannelEnum,
+    MarketingConsentNode,
+    Member,
+    OtpRequested,
+    ProfileInput,
+    RefreshSessionResult,
+    RequestOtpResult,
+    SessionPayload,
+    SetMarketingConsentResult,
+    UpdateProfileResult,
+    VerifyOtpResult,
+)
+
+MemberInfo = Info[MemberContext, None]
+
+
+def _session_payload(signed: sessions.IssuedSession, member: Any, is_new: bool) -> SessionPayload:
+    return SessionPayload(
+        access_token=signed.access_token,
+        access_token_expires_at=signed.access_expires_at,
+        refresh_token=signed.refresh_token,
+        refresh_token_expires_at=signed.refresh_expires_at,
+        is_new_member=is_new,
+        member=Member.from_model(member),
+    )
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The signed-in member.")
+    async def me(self, info: MemberInfo) -> Member:
+        return Member.from_model(await info.context.caller())
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Send a 6-digit sign-in code by SMS.")
+    async def request_otp(self, info: MemberInfo, phone: str) -> RequestOtpResult:
+        ctx = info.context
+        async with ctx.db.unit_of_work() as session:
+            sent = await members.request_code(
+                session,
+                ctx.runtime,
+                phone=phone,
+                client_address=ctx.client_address,
+                language=ctx.language,
+                now=clock.now(),
+            )
+        return OtpRequested(
+            phone=sent.phone,
+            expires_at=sent.expires_at,
+            resend_after_seconds=sent.resend_after_seconds,
+        )
+
+    @strawberry.mutation(description="Check the code: signs in, registering on first use.")
+    async def verify_otp(
+        self,
+        info: MemberInfo,
+        phone: str,
+        code: str,
+        channel: ChannelEnum = RegistrationChannel.APP,  # type: ignore[valid-type]
+    ) -> VerifyOtpResult:
+        ctx = info.context
+        async with ctx.db.unit_of_work() as session:
+            signed = await members.sign_in_with_code(
+                session,
+                ctx.runtime,
+                phone=phone,
+                code=code,
+                channel=RegistrationChannel(channel),
+                client_address=ctx.client_address,
+                language=ctx.language,
+                now=clock.now(),
+            )
+        return _session_payload(signed.session, signed.member, signed.is_new_member)
+
+    @strawberry.mutation(description="Exchange a refresh token for new tokens (rotation).")
+    async def refresh_session(self, info: MemberInfo, refresh_token: str) -> RefreshSessionResult:
+        ctx = info.context
+        async with ctx.db.unit_of_work() as session:
+            signed = await sessions.rotate(
+                session,
+                ctx.runtime.keys,
+                ctx.runtime.settings,
+                refresh_token=refresh_token,
+                now=clock.now(),
+            )
+            member = await members.get_member(session, signed.member_id)
+        return _session_payload(signed, member, False)
+
+    @strawberry.mutation(description="End this session, or every session with everywhere.")
+    async def logout(self, info: MemberInfo, everywhere: bool = False) -> LoggedOut:
+        ctx = info.context
+        member = await ctx.caller()
+        session_id = None if everywhere else await ctx.caller_session_id()
+        async with ctx.db.unit_of_work() as session:
+            ended = await sessions.revoke_sessions(
+                session,
+                member_id=member.id,
+                session_id=session_id,
+                now=clock.now(),
+                reason="logout",
+            )
+        return LoggedOut(sessions_ended=ended)
+
+    @strawberry.mutation(description="Change profile fields; omitted fields stay as they are.")
+    async def update_profile(self, info: MemberInfo, input: ProfileInput) -> UpdateProfileResult:
+        ctx = info.context
+        caller = await ctx.caller()
+        changes = {
+            name: value
+            for name, value in vars(input).items()
+            if value is not strawberry.UNSET
+        }
+        async with ctx.db.unit_of_work() as session:
+            member = await members.update_profile(
+                session, member_id=caller.id, changes=changes, now=clock.now()
+            )
+        return Member.from_model(member)
+
+    @strawberry.mutation(description="Give or withdraw marketing consent for one channel.")
+    async def set_marketing_consent(
+        self,
+        info: MemberInfo,
+        channel: MarketingChannelEnum,  # type: ignore[valid-type]
+        granted: bool,
+    ) -> SetMarketingConsentResult:
+        ctx = info.context
+        caller = await ctx.caller()
+        async with ctx.db.unit_of_work() as session:
+            consent = await members.set_marketing_consent(
+                session, member_id=caller.id, channel=channel, granted=granted, now=clock.now()
+            )
+        return MarketingConsentNode.from_model(consent)
+
+    @strawberry.mutation(description="All personal data and the points ledger, as JSON.")
+    async def export_my_data(self, info: MemberInfo) -> DataExport:
+        ctx = info.context
+        caller = await ctx.caller()
+        async with ctx.db.read_session() as session:
+            data = await members.export_data(session, member_id=caller.id, now=clock.now())
+        return DataExport(data=data)
+
+    @strawberry.mutation(description="Delete the account: personal data erased, points forfeited.")
+    async def delete_account(self, info: MemberInfo) -> AccountDeleted:
+        ctx = info.context
+        caller = await ctx.caller()
+        now = clock.now()
+        async with ctx.db.unit_of_work() as session:
+            await members.delete_account(session, member_id=caller.id, now=now)
+        return AccountDeleted(deleted_at=now)
+
+
+def build_member_schema(settings: Settings) -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=standard_extensions(settings),
+        exception_handlers=EXCEPTION_HANDLERS,
+    )

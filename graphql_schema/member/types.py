@@ -1,0 +1,209 @@
+"""Member-door GraphQL types."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from app.i18n import Language
+from app.ledger import service as ledger
+from app.ledger.models import EntryKind, PointsEntry
+from app.members.models import Gender, MarketingChannel, RegistrationChannel
+from app.members.models import MarketingConsent as ConsentModel
+from app.members.models import Member as MemberModel
+from graphql_schema.errors import CodeError, InputError, RateLimitedError, SessionError
+from graphql_schema.pagination import (
+    Connection,
+    build_connection,
+    decode_cursor,
+    encode_cursor,
+    page_size,
+    to_global_id,
+)
+
+if TYPE_CHECKING:
+    from strawberry.types import Info
+
+    from graphql_schema.context import MemberContext
+
+ChannelEnum = strawberry.enum(RegistrationChannel, name="Channel")
+GenderEnum = strawberry.enum(Gender, name="Gender")
+MarketingChannelEnum = strawberry.enum(MarketingChannel, name="MarketingChannel")
+EntryKindEnum = strawberry.enum(EntryKind, name="PointsEntryKind")
+LanguageEnum = strawberry.enum(Language, name="Language")
+
+
+@strawberry.type(description="The member's digital card.")
+class Card:
+    number: str
+
+
+@strawberry.type(description="Points: available to spend, pending, earned in total.")
+class Balance:
+    available: int
+    pending: int
+    lifetime: int
+
+
+@strawberry.type(description="One movement of points, with the balance after it.")
+class PointsEntryNode:
+    id: strawberry.ID
+    kind: EntryKindEnum  # type: ignore[valid-type]
+    points: int
+    balance_after: int
+    description: str | None
+    occurred_at: datetime
+    expires_at: datetime | None
+
+    @classmethod
+    def from_model(cls, entry: PointsEntry) -> PointsEntryNode:
+        return cls(
+            id=to_global_id("PointsEntry", entry.id),
+            kind=entry.kind,
+            points=entry.delta,
+            balance_after=entry.balance_after,
+            description=entry.description,
+            occurred_at=entry.created_at,
+            expires_at=entry.expires_at,
+        )
+
+
+@strawberry.type(name="MarketingConsent")
+class MarketingConsentNode:
+    channel: MarketingChannelEnum  # type: ignore[valid-type]
+    granted: bool
+    changed_at: datetime
+
+    @classmethod
+    def from_model(cls, consent: ConsentModel) -> MarketingConsentNode:
+        return cls(channel=consent.channel, granted=consent.granted, changed_at=consent.changed_at)
+
+
+@strawberry.type(description="A member of the programme (only ever the caller).")
+class Member:
+    db_id: strawberry.Private[int]
+    id: strawberry.ID
+    phone: str
+    first_name: str | None
+    last_name: str | None
+    birth_date: date | None
+    gender: GenderEnum | None  # type: ignore[valid-type]
+    city: str | None
+    email: str | None
+    language: LanguageEnum  # type: ignore[valid-type]
+    registration_channel: ChannelEnum  # type: ignore[valid-type]
+    member_since: datetime
+
+    @classmethod
+    def from_model(cls, member: MemberModel) -> Member:
+        return cls(
+            db_id=member.id,
+            id=to_global_id("Member", member.public_id),
+            phone=member.phone_e164 or "",
+            first_name=member.first_name,
+            last_name=member.last_name,
+            birth_date=member.birth_date,
+            gender=member.gender,
+            city=member.city,
+            email=member.email,
+            language=Language(member.language),
+            registration_channel=member.registration_channel,
+            member_since=member.created_at,
+        )
+
+    @strawberry.field
+    async def card(self, info: Info[MemberContext, None]) -> Card | None:
+        card = await info.context.loaders.card.load(self.db_id)
+        return Card(number=card.number) if card else None
+
+    @strawberry.field
+    async def balance(self, info: Info[MemberContext, None]) -> Balance:
+        account = await info.context.loaders.account.load(self.db_id)
+        if account is None:
+            return Balance(available=0, pending=0, lifetime=0)
+        return Balance(
+            available=account.available, pending=account.pending, lifetime=account.lifetime
+        )
+
+    @strawberry.field
+    async def marketing_consents(
+        self, info: Info[MemberContext, None]
+    ) -> list[MarketingConsentNode]:
+        consents = await info.context.loaders.consents.load(self.db_id)
+        return [MarketingConsentNode.from_model(c) for c in consents]
+
+    @strawberry.field(description="Every ledger entry, newest first.")
+    async def activity(
+        self, info: Info[MemberContext, None], first: int = 20, after: str | None = None
+    ) -> Connection[PointsEntryNode]:
+        size = page_size(first)
+        keys = decode_cursor(after)
+        before_id = int(keys[0]) if keys else None
+        async with info.context.db.read_session() as session:
+            rows = await ledger.list_entries(
+                session, self.db_id, before_id=before_id, limit=size + 1
+            )
+        return build_connection(
+            rows, size, lambda e: encode_cursor(e.id), PointsEntryNode.from_model
+        )
+
+
+@strawberry.type
+class OtpRequested:
+    phone: str
+    expires_at: datetime
+    resend_after_seconds: int
+
+
+@strawberry.type(name="Session")
+class SessionPayload:
+    access_token: str
+    access_token_expires_at: datetime
+    refresh_token: str
+    refresh_token_expires_at: datetime
+    is_new_member: bool
+    member: Member
+
+
+@strawberry.type
+class LoggedOut:
+    sessions_ended: int
+
+
+@strawberry.type
+class AccountDeleted:
+    deleted_at: datetime
+
+
+@strawberry.type
+class DataExport:
+    data: strawberry.scalars.JSON  # type: ignore[valid-type]
+
+
+@strawberry.input
+class ProfileInput:
+    first_name: str | None = strawberry.UNSET
+    last_name: str | None = strawberry.UNSET
+    birth_date: date | None = strawberry.UNSET
+    gender: GenderEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    city: str | None = strawberry.UNSET
+    email: str | None = strawberry.UNSET
+    language: LanguageEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+
+
+RequestOtpResult = Annotated[
+    OtpRequested | InputError | RateLimitedError, strawberry.union("RequestOtpResult")
+]
+VerifyOtpResult = Annotated[
+    SessionPayload | InputError | CodeError | RateLimitedError,
+    strawberry.union("VerifyOtpResult"),
+]
+RefreshSessionResult = Annotated[
+    SessionPayload | SessionError, strawberry.union("RefreshSessionResult")
+]
+UpdateProfileResult = Annotated[Member | InputError, strawberry.union("UpdateProfileResult")]
+SetMarketingConsentResult = Annotated[
+    MarketingConsentNode | InputError, strawberry.union("SetMarketingConsentResult")
+]
