@@ -8,12 +8,14 @@ from datetime import datetime, timedelta
 
 import jwt
 
+from app import clock
 from app.errors import AuthenticationRequired
 from app.settings import Settings
 from auth.keys import Keys
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "jti", "sub", "sid"]
+LEEWAY_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -39,8 +41,14 @@ def issue_access_token(
     return jwt.encode(claims, keys.jwt_secret, algorithm=ALGORITHM), expires_at
 
 
-def decode_access_token(keys: Keys, settings: Settings, token: str) -> AccessClaims:
-    """Verify signature, algorithm, issuer, audience and expiry; raise on anything else."""
+def decode_access_token(
+    keys: Keys, settings: Settings, token: str, now: datetime | None = None
+) -> AccessClaims:
+    """Verify signature, algorithm, issuer, audience and expiry; raise on anything else.
+
+    Expiry and issue time are checked against :func:`app.clock.now` (not the system
+    clock directly) so the rules can be tested.
+    """
     try:
         claims = jwt.decode(
             token,
@@ -48,9 +56,16 @@ def decode_access_token(keys: Keys, settings: Settings, token: str) -> AccessCla
             algorithms=[ALGORITHM],
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
-            options={"require": REQUIRED_CLAIMS},
-            leeway=5,
+            options={"require": REQUIRED_CLAIMS, "verify_exp": False, "verify_iat": False},
         )
     except jwt.PyJWTError as exc:
         raise AuthenticationRequired(str(exc)) from exc
+    moment = (now or clock.now()).timestamp()
+    exp, iat = claims["exp"], claims["iat"]
+    if not isinstance(exp, int | float) or not isinstance(iat, int | float):
+        raise AuthenticationRequired("malformed time claims")
+    if exp <= moment - LEEWAY_SECONDS:
+        raise AuthenticationRequired("token expired")
+    if iat > moment + LEEWAY_SECONDS or exp - iat > 900:
+        raise AuthenticationRequired("token issued in the future or lives too long")
     return AccessClaims(member_public_id=str(claims["sub"]), session_id=str(claims["sid"]))

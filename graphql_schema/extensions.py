@@ -59,11 +59,13 @@ class MaskUnexpectedErrors(SchemaExtension):
 
 def standard_extensions(settings: Settings) -> list[Any]:
     """Depth, alias and token limits, parser/validation caches, masking (no per-field hooks)."""
+    # Factories: strawberry builds fresh extension instances per request; the parser and
+    # validation caches live at module level and are shared across requests.
     return [
-        MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-        QueryDepthLimiter(max_depth=settings.graphql_max_depth),
-        MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
-        ParserCache(maxsize=512),
-        ValidationCache(maxsize=512),
-        MaskUnexpectedErrors(),
+        lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+        lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+        MaskUnexpectedErrors,
     ]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import strawberry
+from strawberry.types import Info
 
 from app.i18n import Language
 from app.ledger import service as ledger
@@ -13,6 +14,7 @@ from app.ledger.models import EntryKind, PointsEntry
 from app.members.models import Gender, MarketingChannel, RegistrationChannel
 from app.members.models import MarketingConsent as ConsentModel
 from app.members.models import Member as MemberModel
+from graphql_schema.context import MemberContext
 from graphql_schema.errors import CodeError, InputError, RateLimitedError, SessionError
 from graphql_schema.pagination import (
     Connection,
@@ -22,11 +24,6 @@ from graphql_schema.pagination import (
     page_size,
     to_global_id,
 )
-
-if TYPE_CHECKING:
-    from strawberry.types import Info
-
-    from graphql_schema.context import MemberContext
 
 ChannelEnum = strawberry.enum(RegistrationChannel, name="Channel")
 GenderEnum = strawberry.enum(Gender, name="Gender")
