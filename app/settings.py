@@ -9,7 +9,7 @@ that protect the doors.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -111,8 +111,7 @@ class Settings:
     google_class_suffix: str = "happy_card"
     google_service_account_file: str = ""  # JSON key file of the service account
     google_origins: tuple[str, ...] = ("http://127.0.0.1:8000",)
-
-    extra: dict[str, str] = field(default_factory=dict)
+    card_token_ttl_seconds: int = 60
 
     @property
     def is_production(self) -> bool:
@@ -199,6 +198,7 @@ def load_settings() -> Settings:
         google_class_suffix=_env("GOOGLE_CLASS_SUFFIX", "happy_card"),
         google_service_account_file=_env("GOOGLE_SERVICE_ACCOUNT_FILE", ""),
         google_origins=_env_list("GOOGLE_ORIGINS", "http://127.0.0.1:8000"),
+        card_token_ttl_seconds=_env_int("CARD_TOKEN_TTL_SECONDS", 60),
     )
     settings.validate()
     return settings

@@ -32,6 +32,22 @@ class Keys:
             self.hash_secret, f"{scope}:{code}".encode(), hashlib.sha256
         ).hexdigest()
 
+    def derive(self, purpose: str) -> bytes:
+        """A separate 32-byte key for one purpose (card QR tokens, signed file links...),
+        derived from the pepper so operators manage one secret, and a leak of one derived
+        key does not reveal the others."""
+        return hmac.new(self.hash_secret, f"happy-derive:{purpose}".encode(), hashlib.sha256).digest()
+
+    @property
+    def card_token_secret(self) -> bytes:
+        """Signs the rotating card QR tokens (``wallet_passes.dynamic_qr``)."""
+        return self.derive("card-token")
+
+    @property
+    def url_token_secret(self) -> bytes:
+        """Signs short-lived links to files (QR images, passes)."""
+        return self.derive("url-token")
+
 
 def _dev_key(path: Path) -> bytes:
     if path.exists():
