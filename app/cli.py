@@ -129,7 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(handler=cmd_serve)
 
-    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    db = sub.add_parser("db", help="database schema").add_subparsers(
+        dest="db_command", required=True
+    )
     up = db.add_parser("upgrade", help="apply migrations")
     up.add_argument("revision", nargs="?", default="heads")
     up.set_defaults(handler=cmd_db_upgrade)
@@ -137,7 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="load the demo coalition (idempotent)")
     demo.set_defaults(handler=cmd_demo)
 
-    store = sub.add_parser("store", help="stores").add_subparsers(dest="store_command", required=True)
+    store = sub.add_parser("store", help="stores").add_subparsers(
+        dest="store_command", required=True
+    )
     store.add_parser("list", help="list stores, code first").set_defaults(handler=cmd_store_list)
 
     ledger = sub.add_parser("ledger", help="points ledger").add_subparsers(

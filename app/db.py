@@ -193,8 +193,8 @@ def insert_ignoring_conflicts(
     """``INSERT ... ON CONFLICT DO NOTHING`` for the session's dialect."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(table).values(**values).on_conflict_do_nothing(
-        index_elements=list(conflict_columns)
+    return (
+        insert(table).values(**values).on_conflict_do_nothing(index_elements=list(conflict_columns))
     )
 
 

@@ -10,7 +10,9 @@ from app.partners import service as partners
 from app.programme.service import get_programme
 
 # (code, name, sector, brands, stores: (code, name, city, country))
-DEMO_PARTNERS: list[tuple[str, str, str, list[tuple[str, str]], list[tuple[str, str, str, str]]]] = [
+DEMO_PARTNERS: list[
+    tuple[str, str, str, list[tuple[str, str]], list[tuple[str, str, str, str]]]
+] = [
     (
         "NEPTUN",
         "Neptun",

@@ -23,7 +23,9 @@ def set_request_id(value: str | None) -> None:
 
 
 def mask_phones(text: str) -> str:
-    return _PHONE.sub(lambda m: m.group(0)[:6] + "*" * (len(m.group(0)) - 8) + m.group(0)[-2:], text)
+    return _PHONE.sub(
+        lambda m: m.group(0)[:6] + "*" * (len(m.group(0)) - 8) + m.group(0)[-2:], text
+    )
 
 
 class JsonFormatter(logging.Formatter):

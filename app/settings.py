@@ -124,9 +124,13 @@ class Settings:
     def validate(self) -> None:
         """Refuse configurations that are unsafe for production."""
         if self.env not in {"development", "production", "test"}:
-            raise SettingsError(f"HAPPY_ENV must be development, test or production, not {self.env!r}")
+            raise SettingsError(
+                f"HAPPY_ENV must be development, test or production, not {self.env!r}"
+            )
         if self.sms_backend not in {"outbox", "log", "sns"}:
-            raise SettingsError(f"HAPPY_SMS_BACKEND must be outbox, log or sns, not {self.sms_backend!r}")
+            raise SettingsError(
+                f"HAPPY_SMS_BACKEND must be outbox, log or sns, not {self.sms_backend!r}"
+            )
         if self.storage not in {"local", "s3"}:
             raise SettingsError(f"HAPPY_STORAGE must be local or s3, not {self.storage!r}")
         if self.storage == "s3" and not self.s3_bucket:

@@ -28,15 +28,15 @@ class Keys:
 
     def hash_code(self, scope: str, code: str) -> str:
         """Keyed hash of a short secret (one-time code) bound to ``scope``."""
-        return hmac.new(
-            self.hash_secret, f"{scope}:{code}".encode(), hashlib.sha256
-        ).hexdigest()
+        return hmac.new(self.hash_secret, f"{scope}:{code}".encode(), hashlib.sha256).hexdigest()
 
     def derive(self, purpose: str) -> bytes:
         """A separate 32-byte key for one purpose (card QR tokens, signed file links...),
         derived from the pepper so operators manage one secret, and a leak of one derived
         key does not reveal the others."""
-        return hmac.new(self.hash_secret, f"happy-derive:{purpose}".encode(), hashlib.sha256).digest()
+        return hmac.new(
+            self.hash_secret, f"happy-derive:{purpose}".encode(), hashlib.sha256
+        ).digest()
 
     @property
     def card_token_secret(self) -> bytes:

@@ -80,7 +80,8 @@ async def issue_code(
     """A new code for the number, replacing any earlier one; raises :class:`RateLimited`."""
     challenge = await _locked_challenge(session, phone_hash)
     sends = sorted(
-        sent for sent in (as_utc(datetime.fromisoformat(s)) for s in challenge.recent_sends or [])
+        sent
+        for sent in (as_utc(datetime.fromisoformat(s)) for s in challenge.recent_sends or [])
         if now - sent < SEND_WINDOW
     )
     if sends:
@@ -99,7 +100,9 @@ async def issue_code(
     challenge.consumed_at = None
     challenge.recent_sends = [s.isoformat() for s in [*sends, now]]
     await session.flush()
-    return IssuedCode(code=code, expires_at=challenge.expires_at, resend_after_seconds=policy.resend_seconds)
+    return IssuedCode(
+        code=code, expires_at=challenge.expires_at, resend_after_seconds=policy.resend_seconds
+    )
 
 
 async def check_code(

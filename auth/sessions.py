@@ -113,7 +113,12 @@ async def rotate(
         keys, settings, member_public_id=member_public_id, session_id=member_session.id, now=now
     )
     return IssuedSession(
-        member_session.id, member_session.member_id, access, access_expires, refresh, refresh_expires
+        member_session.id,
+        member_session.member_id,
+        access,
+        access_expires,
+        refresh,
+        refresh_expires,
     )
 
 

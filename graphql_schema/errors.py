@@ -90,9 +90,7 @@ class DomainErrorHandler(ExceptionHandler):  # type: ignore[type-arg]
 
 EXCEPTION_HANDLERS = [
     DomainErrorHandler(InvalidInput, InputError),
-    DomainErrorHandler(
-        CodeRejected, CodeError, lambda exc: {"attempts_left": exc.attempts_left}
-    ),
+    DomainErrorHandler(CodeRejected, CodeError, lambda exc: {"attempts_left": exc.attempts_left}),
     DomainErrorHandler(
         RateLimited, RateLimitedError, lambda exc: {"retry_after_seconds": exc.retry_after}
     ),
@@ -105,9 +103,7 @@ class PublicError(GraphQLError):
     """A top-level error shown to the client as is, with ``extensions.code``."""
 
     def __init__(self, code: ErrorCode, language: str | None) -> None:
-        super().__init__(
-            i18n.translate(code.value, language), extensions={"code": code.value}
-        )
+        super().__init__(i18n.translate(code.value, language), extensions={"code": code.value})
 
 
 def unauthenticated(language: str | None) -> PublicError:

@@ -12,10 +12,9 @@ from typing import Any
 
 import httpx
 import pytest
-
 from sqlalchemy import text
 
-import app.models  # noqa: F401
+import app.models
 from app.db import Base, Database, create_database
 from app.ledger.service import find_discrepancies
 from app.main import create_app

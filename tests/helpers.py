@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+
 class Outbox:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -63,9 +64,7 @@ class Api:
     async def verify_otp(
         self, phone: str, code: str, channel: str = "APP", **kw: Any
     ) -> dict[str, Any]:
-        body = await self.gql(
-            VERIFY_OTP, {"phone": phone, "code": code, "channel": channel}, **kw
-        )
+        body = await self.gql(VERIFY_OTP, {"phone": phone, "code": code, "channel": channel}, **kw)
         assert "errors" not in body, body
         result: dict[str, Any] = body["data"]["verifyOtp"]
         return result
@@ -73,7 +72,9 @@ class Api:
     async def sign_up(self, phone: str, channel: str = "APP") -> dict[str, Any]:
         sent = await self.request_otp(phone)
         assert sent["__typename"] == "OtpRequested", sent
-        session = await self.verify_otp(sent["phone"], self.outbox.last_code(sent["phone"]), channel)
+        session = await self.verify_otp(
+            sent["phone"], self.outbox.last_code(sent["phone"]), channel
+        )
         assert session["__typename"] == "Session", session
         return session
 
@@ -117,5 +118,3 @@ query {
     activity(first: 10) { edges { cursor node { kind points balanceAfter } } pageInfo { hasNextPage endCursor } }
   }
 }"""
-
-

@@ -56,9 +56,7 @@ class PointsEntry(Base):
     __tablename__ = "points_entries"
     __table_args__ = (Index("ix_points_entries_member_id_id", "member_id", "id"),)
 
-    id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"), primary_key=True
-    )
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     kind: Mapped[EntryKind] = mapped_column(
         Enum(

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import InsufficientPoints, InvalidInput
@@ -27,7 +28,9 @@ class Balance:
 
 async def open_account(session: AsyncSession, member_id: int, now: datetime) -> None:
     """The member's empty points account (once, at registration)."""
-    session.add(PointsAccount(member_id=member_id, available=0, pending=0, lifetime=0, updated_at=now))
+    session.add(
+        PointsAccount(member_id=member_id, available=0, pending=0, lifetime=0, updated_at=now)
+    )
     await session.flush()
 
 
@@ -63,7 +66,7 @@ async def post(
     """
     if delta == 0:
         raise InvalidInput(field="points")
-    accounts = PointsAccount.__table__
+    accounts = cast(Table, PointsAccount.__table__)
     values: dict[str, object] = {"available": accounts.c.available + delta, "updated_at": now}
     stmt = update(accounts).where(accounts.c.member_id == member_id)
     if delta > 0 and kind in EARNING_KINDS:
@@ -158,9 +161,11 @@ async def find_discrepancies(session: AsyncSession) -> list[Discrepancy]:
     for member_id, cached, ledger, lot_total in (await session.execute(stmt)).all():
         if cached != ledger or cached != lot_total:
             found.append(Discrepancy(member_id, int(cached), int(ledger), int(lot_total)))
-    orphans = select(PointsEntry.member_id).where(
-        PointsEntry.member_id.not_in(select(PointsAccount.member_id))
-    ).distinct()
+    orphans = (
+        select(PointsEntry.member_id)
+        .where(PointsEntry.member_id.not_in(select(PointsAccount.member_id)))
+        .distinct()
+    )
     for (member_id,) in (await session.execute(orphans)).all():
         found.append(Discrepancy(member_id, 0, -1, -1))
     return found

@@ -358,7 +358,11 @@ async def export_data(session: AsyncSession, *, member_id: int, now: datetime) -
             {"number": c.number, "kind": c.kind.value, "status": c.status.value} for c in cards
         ],
         "marketingConsents": [
-            {"channel": c.channel.value, "granted": c.granted, "changedAt": c.changed_at.isoformat()}
+            {
+                "channel": c.channel.value,
+                "granted": c.granted,
+                "changedAt": c.changed_at.isoformat(),
+            }
             for c in await list_consents(session, member_id)
         ],
         "balance": {

@@ -130,9 +130,7 @@ class Mutation:
         ctx = info.context
         caller = await ctx.caller()
         changes = {
-            name: value
-            for name, value in vars(input).items()
-            if value is not strawberry.UNSET
+            name: value for name, value in vars(input).items() if value is not strawberry.UNSET
         }
         async with ctx.db.unit_of_work() as session:
             member = await members.update_profile(
@@ -161,7 +159,7 @@ class Mutation:
         caller = await ctx.caller()
         async with ctx.db.read_session() as session:
             data = await members.export_data(session, member_id=caller.id, now=clock.now())
-        return DataExport(data=data)
+        return DataExport(data=data)  # type: ignore[arg-type]  # strawberry's JSON scalar
 
     @strawberry.mutation(description="Delete the account: personal data erased, points forfeited.")
     async def delete_account(self, info: MemberInfo) -> AccountDeleted:

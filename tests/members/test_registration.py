@@ -41,7 +41,9 @@ async def test_new_member_gets_card_and_80_points(api: Api, outbox: Outbox) -> N
     assert entry["node"] == {"kind": "WELCOME_BONUS", "points": 80, "balanceAfter": 80}
 
 
-async def test_signing_in_again_never_credits_twice(api: Api, outbox: Outbox, frozen_now: Any) -> None:
+async def test_signing_in_again_never_credits_twice(
+    api: Api, outbox: Outbox, frozen_now: Any
+) -> None:
     first = await api.sign_up(PHONE)
     frozen_now[0] += timedelta(seconds=31)
     second = await api.sign_up(PHONE)
@@ -134,7 +136,7 @@ async def test_five_tries_per_code(api: Api, outbox: Outbox) -> None:
 async def test_aliased_verifies_in_one_request_get_five_tries(api: Api, outbox: Outbox) -> None:
     await api.request_otp(PHONE)
     code = outbox.last_code(E164)
-    guesses = [f"{n:06d}" for n in range(12) if f"{n:06d}" != code][:10] + [code]
+    guesses = [*[f"{n:06d}" for n in range(12) if f"{n:06d}" != code][:10], code]
     fields = "\n".join(
         f'v{i}: verifyOtp(phone: "{E164}", code: "{g}") {{ __typename ... on Error {{ code }} }}'
         for i, g in enumerate(guesses)
@@ -186,7 +188,7 @@ async def test_resend_waits_30_seconds(api: Api, outbox: Outbox, frozen_now: Any
     assert (await api.request_otp(PHONE))["__typename"] == "OtpRequested"
     # The new code replaces the old one.
     first, second = outbox.messages(E164)
-    assert len(outbox.messages(E164)) == 2
+    assert first["text"] != second["text"]
 
 
 async def test_five_codes_per_number_per_hour(api: Api, outbox: Outbox, frozen_now: Any) -> None:
