@@ -16,7 +16,9 @@ from app.db import Database, create_database
 from app.log import configure_logging
 from app.middleware import RequestIdMiddleware
 from app.runtime import Runtime, build_runtime
+from app.security_headers import SecurityHeadersMiddleware
 from app.settings import Settings, get_settings
+from app.web import microsite_routes
 from graphql_schema.member.schema import build_member_schema
 from graphql_schema.views import MemberGraphQL
 
@@ -54,10 +56,16 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/graphql", member_view, methods=["GET", "POST"]),
+            *microsite_routes(),
         ],
         lifespan=lifespan,
     )
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        graphiql=settings.graphiql,
+        https_only=settings.is_production,
+    )
     app.state.db = database
     app.state.runtime = runtime
     app.state.settings = settings

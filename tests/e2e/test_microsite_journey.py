@@ -1,0 +1,271 @@
+"""The member's whole journey on the microsite, in Chromium, in Albanian and English."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import LiveServer
+
+pytestmark = pytest.mark.e2e
+
+PHONE_SIZE = {"width": 390, "height": 844}
+TEXTS = {
+    "sq": {
+        "title": "Mirë se vini në Happy",
+        "invalid_phone": "Ky nuk është numër celulari i vlefshëm.",
+        "wrong_code": "Kodi nuk është i saktë. Përpjekje të mbetura: 4.",
+        "hello": "Përshëndetje!",
+        "hello_name": "Përshëndetje, Arta!",
+        "welcome_bonus": "Bonus mirëseardhjeje",
+        "saved": "Profili u ruajt.",
+        "invalid_input": "Disa nga të dhënat nuk janë të vlefshme.",
+        "consent_saved": "Zgjedhja u ruajt.",
+        "downloaded": "Skedari me të dhënat tuaja u shkarkua.",
+        "signed_out": "Dolët nga llogaria.",
+        "deleted": "Llogaria juaj u fshi. Faleminderit që ishit me Happy.",
+        "delete": "Fshi llogarinë",
+        "confirm_delete": "Po, fshi llogarinë",
+        "cancel": "Anulo",
+        "profile_tab": "Profili",
+        "card_tab": "Karta",
+        "logout": "Dil",
+        "send": "Dërgo kodin",
+        "confirm": "Konfirmo",
+        "save": "Ruaj ndryshimet",
+        "download": "Shkarko të dhënat e mia",
+    },
+    "en": {
+        "title": "Welcome to Happy",
+        "invalid_phone": "This is not a valid mobile phone number.",
+        "wrong_code": "The code is not correct. Tries left: 4.",
+        "hello": "Hello!",
+        "hello_name": "Hello, Arta!",
+        "welcome_bonus": "Welcome bonus",
+        "saved": "Profile saved.",
+        "invalid_input": "Some of the information is not valid.",
+        "consent_saved": "Choice saved.",
+        "downloaded": "The file with your data has been downloaded.",
+        "signed_out": "You are signed out.",
+        "deleted": "Your account has been deleted. Thank you for being with Happy.",
+        "delete": "Delete account",
+        "confirm_delete": "Yes, delete my account",
+        "cancel": "Cancel",
+        "profile_tab": "Profile",
+        "card_tab": "Card",
+        "logout": "Log out",
+        "send": "Send code",
+        "confirm": "Confirm",
+        "save": "Save changes",
+        "download": "Download my data",
+    },
+}
+PHONES = {"sq": ("069 555 0101", "+355695550101"), "en": ("+383 44 555 010", "+38344555010")}
+
+
+class Journey:
+    """The browser page plus what the test needs around it (screenshots, CSP watch)."""
+
+    def __init__(self, page: Any, server: LiveServer, lang: str, artifacts: Path) -> None:
+        self.page = page
+        self.server = server
+        self.lang = lang
+        self.text = TEXTS[lang]
+        self.artifacts = artifacts
+        self.shots = 0
+        self.problems: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error" and "401" not in message.text:
+            self.problems.append(f"console {message.type}: {message.text}")
+
+    def shot(self, name: str, *, full_page: bool = True) -> None:
+        """Screenshot the screen; full pages from the top (the tab bar is sticky)."""
+        self.shots += 1
+        if full_page:
+            self.page.evaluate("window.scrollTo(0, 0)")
+        self.page.wait_for_timeout(50)
+        self.page.screenshot(
+            path=str(self.artifacts / f"{self.lang}-{self.shots:02d}-{name}.png"),
+            full_page=full_page,
+        )
+
+    def button(self, name: str) -> Any:
+        return self.page.get_by_role("button", name=name, exact=True)
+
+    def no_token_in_browser_storage(self) -> None:
+        page = self.page
+        assert page.evaluate("localStorage.length") == 0
+        assert page.evaluate("sessionStorage.length") == 0
+        assert page.evaluate("document.cookie") == ""  # JavaScript sees no cookie at all
+        for cookie in page.context.cookies():
+            assert cookie["httpOnly"] is True, cookie
+            assert cookie["name"] == "happy_refresh", cookie
+            assert cookie["sameSite"] == "Strict", cookie
+            assert cookie["path"] == "/graphql", cookie
+
+    def refresh_cookies(self) -> list[dict[str, Any]]:
+        return [c for c in self.page.context.cookies() if c["name"] == "happy_refresh"]
+
+
+def sign_in(j: Journey, typed: str, e164: str, *, wrong_code_first: bool = False) -> None:
+    from playwright.sync_api import expect
+
+    page = j.page
+    page.get_by_label(re.compile("Numri i celularit|Mobile number")).fill(typed)
+    j.button(j.text["send"]).click()
+    code_input = page.locator("#code")
+    expect(code_input).to_be_visible()
+    expect(code_input).to_be_focused()
+    expect(page.locator("#code-sent")).to_contain_text(e164)
+    if wrong_code_first:
+        real = j.server.last_code(e164)
+        wrong = "000000" if real != "000000" else "111111"
+        code_input.fill(wrong)
+        j.button(j.text["confirm"]).click()
+        expect(page.locator("#code-error")).to_have_text(j.text["wrong_code"])
+        j.shot("code-wrong")
+    code_input.fill(j.server.last_code(e164))
+    j.button(j.text["confirm"]).click()
+    expect(page.locator("#screen-card")).to_be_visible()
+
+
+@pytest.mark.parametrize("lang", ["sq", "en"])
+def test_member_journey(live_server: LiveServer, browser: Any, artifacts: Path, lang: str) -> None:
+    from playwright.sync_api import expect
+
+    other = "en" if lang == "sq" else "sq"
+    context = browser.new_context(
+        viewport=PHONE_SIZE,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        accept_downloads=True,
+        locale="sq-AL",
+    )
+    page = context.new_page()
+    j = Journey(page, live_server, lang, artifacts)
+    typed, e164 = PHONES[lang]
+    try:
+        page.goto(live_server.base_url + "/")
+        expect(page.locator("#screen-phone")).to_be_visible()
+        assert page.evaluate("document.documentElement.lang") == "sq"
+        if lang == "en":
+            j.button("EN").click()
+        expect(page.locator("html")).to_have_attribute("lang", lang)
+        expect(page.get_by_role("heading", level=1)).to_have_text(j.text["title"])
+        expect(j.button(lang.upper())).to_have_attribute("aria-pressed", "true")
+        j.shot("phone")
+
+        # A wrong number: the API's message, in the chosen language, next to the field.
+        page.get_by_label(re.compile("Numri i celularit|Mobile number")).fill("12")
+        page.keyboard.press("Enter")
+        expect(page.locator("#phone-error")).to_have_text(j.text["invalid_phone"])
+        expect(page.locator("#phone")).to_have_attribute("aria-invalid", "true")
+        j.shot("phone-error")
+
+        sign_in(j, typed, e164, wrong_code_first=True)
+        expect(page.locator("#card-title")).to_have_text(j.text["hello"])
+        expect(page.locator("#balance-available")).to_have_text("80")
+        card_number = page.locator("#card-number").inner_text().replace(" ", "")
+        assert re.fullmatch(r"\d{16}", card_number), card_number
+        expect(page.locator("#activity")).to_contain_text(j.text["welcome_bonus"])
+        expect(page.locator("#activity")).to_contain_text("+80")
+        j.shot("card")
+        if lang == "en":
+            page.screenshot(path=str(artifacts / "card.png"))
+        j.no_token_in_browser_storage()
+        assert len(j.refresh_cookies()) == 1
+
+        # Reloading the page keeps the member signed in (refresh cookie -> new access token).
+        page.reload()
+        expect(page.locator("#screen-card")).to_be_visible()
+        expect(page.locator("#card-number")).to_have_text(re.compile(card_number[:4]))
+        j.no_token_in_browser_storage()
+
+        # Switch language at any time: texts and <html lang> follow.
+        j.button(other.upper()).click()
+        expect(page.locator("html")).to_have_attribute("lang", other)
+        expect(page.locator("#card-title")).to_have_text(TEXTS[other]["hello"])
+        j.button(lang.upper()).click()
+        expect(page.locator("html")).to_have_attribute("lang", lang)
+
+        # Profile: a bad e-mail gets the API's message; then a good save.
+        page.get_by_role("link", name=j.text["profile_tab"]).click()
+        expect(page.locator("#screen-profile")).to_be_visible()
+        expect(page.locator("#profile-phone")).to_have_text(e164)
+        page.locator("#first-name").fill("Arta")
+        page.locator("#city").fill("Tiranë")
+        page.locator("#email").fill("not-an-email")
+        j.button(j.text["save"]).click()
+        expect(page.locator("#profile-error")).to_have_text(j.text["invalid_input"])
+        expect(page.locator("#email")).to_be_focused()
+        page.locator("#email").fill("arta@example.com")
+        page.locator("#profile-language").select_option(lang.upper())
+        j.button(j.text["save"]).click()
+        expect(page.locator("#profile-status")).to_have_text(j.text["saved"])
+        expect(page.locator("#profile-error")).to_be_hidden()
+
+        # Marketing consent, kept after a reload.
+        sms = page.locator("#consent-SMS")
+        expect(sms).not_to_be_checked()
+        sms.check()
+        expect(page.locator("#consents-status")).to_have_text(j.text["consent_saved"])
+        j.shot("profile")
+        page.reload()
+        expect(page.locator("#consent-SMS")).to_be_checked()
+        expect(page.locator("#first-name")).to_have_value("Arta")
+
+        # Download my data: a JSON file with the profile and the ledger.
+        with page.expect_download() as info:
+            j.button(j.text["download"]).click()
+        download = info.value
+        assert download.suggested_filename.startswith("happy-my-data-")
+        data = json.loads(Path(download.path()).read_text())
+        assert data["member"]["phone"] == e164
+        assert data["member"]["firstName"] == "Arta"
+        assert data["balance"]["available"] == 80
+        expect(page.locator("#privacy-status")).to_have_text(j.text["downloaded"])
+
+        page.get_by_role("link", name=j.text["card_tab"]).click()
+        expect(page.locator("#card-title")).to_have_text(j.text["hello_name"])
+
+        # Log out: back at the phone number, the cookie gone, a reload stays signed out.
+        j.button(j.text["logout"]).click()
+        expect(page.locator("#screen-phone")).to_be_visible()
+        expect(page.locator("#notice")).to_have_text(j.text["signed_out"])
+        assert j.refresh_cookies() == []
+        j.no_token_in_browser_storage()
+        page.reload()
+        expect(page.locator("#screen-phone")).to_be_visible()
+        expect(page.locator("#tabs")).to_be_hidden()
+
+        # Sign in again (not a new member: no second welcome bonus), then delete the account.
+        page.wait_for_timeout(2100)  # the resend interval of this test server
+        sign_in(j, typed, e164)
+        expect(page.locator("#balance-available")).to_have_text("80")
+        page.get_by_role("link", name=j.text["profile_tab"]).click()
+        j.button(j.text["delete"]).click()
+        dialog = page.get_by_role("dialog")
+        expect(dialog).to_be_visible()
+        expect(dialog).to_contain_text("80")
+        j.shot("delete-dialog", full_page=False)
+        page.keyboard.press("Escape")  # keyboard: the dialog closes, nothing happens
+        expect(dialog).to_be_hidden()
+        j.button(j.text["delete"]).click()
+        j.button(j.text["confirm_delete"]).click()
+        expect(page.locator("#screen-phone")).to_be_visible()
+        expect(page.locator("#notice")).to_have_text(j.text["deleted"])
+        assert j.refresh_cookies() == []
+        j.shot("deleted")
+        page.reload()
+        expect(page.locator("#screen-phone")).to_be_visible()
+        assert j.problems == [], j.problems  # includes any Content-Security-Policy violation
+    finally:
+        context.close()
