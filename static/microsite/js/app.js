@@ -1,14 +1,14 @@
 // The microsite: screens, routing (#card, #profile, ...), language, session.
 
 import { isSignedIn, logout, onSignedOut, refreshSession } from "./api.js";
-import { forgetCard, loadCard, paintCard, setWelcome } from "./card.js";
+import { forgetCard, loadCard, paintCard, setupCard, setWelcome } from "./card.js";
 import { $, say, show } from "./dom.js";
 import { LANGUAGES, language, setLanguage, t } from "./i18n.js";
 import { forgetProfile, loadProfile, paintProfile, setupProfile } from "./profile.js";
 import { paintSignIn, setupSignIn } from "./signin.js";
-import { setupCard } from "./card.js";
-import { FEATURES, loadRewards, paintRewards, setupRewards } from "./rewards.js";
-import { loadReceipt, loadReceipts, paintReceipts, setupReceipts } from "./receipts.js";
+import { FEATURES } from "./features.js";
+import { forgetRewards, loadRewards, paintRewards, setupRewards } from "./rewards.js";
+import { forgetReceipts, loadReceipt, loadReceipts, paintReceipts, setupReceipts } from "./receipts.js";
 
 const SCREENS = ["loading", "phone", "code", "card", "rewards", "receipts", "receipt", "profile"];
 const MEMBER_ROUTES = {
@@ -100,6 +100,8 @@ function signedIn(session) {
 function signedOutLocally(message) {
   forgetCard();
   forgetProfile();
+  forgetRewards();
+  forgetReceipts();
   showScreen("phone");
   notice(message);
   history.replaceState(null, "", location.pathname + location.search);

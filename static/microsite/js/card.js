@@ -1,15 +1,24 @@
 // The digital card: card number (and QR, wallet buttons), balance, progress, activity.
 
 import { gql } from "./api.js";
-import { $, h, say, show, busy } from "./dom.js";
-import { formatDateTime, formatNumber, t } from "./i18n.js";
+import { $, busy, h, safeUrl, say, show, svgImage } from "./dom.js";
+import { formatDate, formatDateTime, formatMoney, formatNumber, t } from "./i18n.js";
+import { FEATURES } from "./features.js";
+
+// The card's QR and wallet links (issue 4) and the reward levels (issue 3).
+const WALLET_FIELDS = FEATURES.wallet ? "qrSvg appleWalletUrl googleWalletSaveUrl" : "";
+const REWARD_FIELDS = FEATURES.rewards
+  ? `rewardLevels { level points voucherCount totalValue { amount currency } pointsNeeded progressPercent }`
+  : "";
+const EXPIRING_FIELDS = FEATURES.rewards ? "expiringSoon { points date }" : "";
 
 const CARD_QUERY = `
 query Card {
   me {
     id firstName lastName phone language
-    card { number }
-    balance { available pending lifetime }
+    card { number ${WALLET_FIELDS} }
+    balance { available pending lifetime ${EXPIRING_FIELDS} }
+    ${REWARD_FIELDS}
     activity(first: 10) {
       edges { node { id kind points balanceAfter description occurredAt } }
       pageInfo { hasNextPage endCursor }
@@ -92,6 +101,13 @@ export function paintCard() {
   show($("#card-welcome"), welcome);
   $("#card-number").textContent = me.card ? groups(me.card.number) : "—";
   $("#card-holder").textContent = name || me.phone;
+  paintWallet();
+  const expiring = me.balance.expiringSoon;
+  const warning = $("#balance-expiring");
+  warning.textContent = expiring?.points
+    ? t("balance.expiring", { points: formatNumber(expiring.points), date: formatDate(expiring.date) })
+    : "";
+  show(warning, Boolean(expiring?.points));
   $("#balance-available").textContent = formatNumber(me.balance.available);
   $("#balance-pending").textContent = formatNumber(me.balance.pending);
   $("#balance-lifetime").textContent = formatNumber(me.balance.lifetime);
@@ -120,7 +136,44 @@ export function paintCard() {
   show($("#activity-more"), Boolean(pageInfo?.hasNextPage));
 }
 
+function paintWallet() {
+  const card = me.card;
+  const qr = $("#card-qr");
+  if (card?.qrSvg) {
+    qr.replaceChildren(svgImage(card.qrSvg, t("card.qrAlt", { number: card.number })));
+  }
+  show(qr, Boolean(card?.qrSvg));
+  show($("#card-qr-hint"), Boolean(card?.qrSvg));
+  const apple = safeUrl(card?.appleWalletUrl);
+  const google = safeUrl(card?.googleWalletSaveUrl);
+  const appleLink = $("#apple-wallet");
+  const googleLink = $("#google-wallet");
+  if (apple) appleLink.href = apple;
+  if (google) googleLink.href = google;
+  show(appleLink, Boolean(apple));
+  show(googleLink, Boolean(google));
+  show($("#wallet-buttons"), Boolean(apple || google));
+}
+
 function paintProgress() {
-  show($("#progress-bar"), false);
-  $("#progress-text").textContent = t("progress.none");
+  const levels = me.rewardLevels ?? [];
+  const bar = $("#progress-bar");
+  const next = levels.find((level) => level.pointsNeeded > 0);
+  const reached = levels.filter((level) => level.pointsNeeded === 0).at(-1);
+  const value = (level) => formatMoney(level.totalValue.amount, level.totalValue.currency);
+  show(bar, Boolean(next));
+  if (next) bar.value = next.progressPercent;
+  $("#progress-text").textContent = next
+    ? t("progress.toGo", {
+        points: formatNumber(next.pointsNeeded),
+        vouchers: next.voucherCount,
+        value: value(next),
+      })
+    : reached
+      ? ""
+      : t("progress.none");
+  show($("#progress-reached"), Boolean(reached));
+  $("#progress-reached-text").textContent = reached
+    ? t("progress.reached", { vouchers: reached.voucherCount, value: value(reached) })
+    : "";
 }

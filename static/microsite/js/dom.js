@@ -69,3 +69,14 @@ export function downloadJson(data, filename) {
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
+
+/** A link from the API, only if it is http(s): never a javascript: URL. */
+export function safeUrl(value) {
+  if (!value) return null;
+  try {
+    const url = new URL(value, location.origin);
+    return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+  } catch {
+    return null;
+  }
+}

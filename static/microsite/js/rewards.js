@@ -1,7 +1,130 @@
-// Reward levels, claiming a level, vouchers (needs the rewards API: issue 3).
+// Reward levels, claiming a level, vouchers with their codes and QR.
 
-export const FEATURES = { rewards: false, receipts: false };
+import { gql, unwrap } from "./api.js";
+import { $, busy, h, say, svgImage } from "./dom.js";
+import { formatDate, formatMoney, formatNumber, t } from "./i18n.js";
 
-export function setupRewards() {}
-export async function loadRewards() {}
-export function paintRewards() {}
+const REWARDS_QUERY = `
+query Rewards {
+  me {
+    id
+    balance { available }
+    rewardLevels { level points voucherCount totalValue { amount currency } pointsNeeded progressPercent }
+    vouchers(status: ACTIVE) { id code value { amount currency } status expiresAt qrSvg }
+  }
+}`;
+
+const CLAIM = `
+mutation Claim($level: Int!) {
+  claimReward(level: $level) {
+    __typename
+    ... on RewardClaimed { level pointsSpent balance vouchers { id code } }
+    ... on Error { code message field }
+  }
+}`;
+
+let data = null;
+let claiming = null;
+
+export function setupRewards() {
+  const dialog = $("#claim-dialog");
+  const confirm = $("#claim-confirm");
+  confirm.addEventListener("click", async () => {
+    say($("#claim-error"), "");
+    try {
+      await busy(confirm, async () => unwrap((await gql(CLAIM, { level: claiming.level })).claimReward));
+      dialog.close();
+      await loadRewards();
+      say($("#rewards-status"), t("rewards.claimed"));
+      $("#vouchers-title").scrollIntoView({ block: "start" });
+    } catch (failure) {
+      say($("#claim-error"), failure.message);
+    }
+  });
+}
+
+export async function loadRewards() {
+  say($("#rewards-error"), "");
+  say($("#rewards-status"), "");
+  const list = $("#levels");
+  list.setAttribute("aria-busy", "true");
+  if (!data) list.replaceChildren(h("li", { class: "loading", text: t("loading") }));
+  try {
+    data = (await gql(REWARDS_QUERY)).me;
+    paintRewards();
+  } catch (failure) {
+    say($("#rewards-error"), failure.message);
+  } finally {
+    list.setAttribute("aria-busy", "false");
+  }
+}
+
+export function forgetRewards() {
+  data = null;
+}
+
+function openClaim(level) {
+  claiming = level;
+  say($("#claim-error"), "");
+  $("#claim-text").textContent = t("rewards.confirm", {
+    points: formatNumber(level.points),
+    vouchers: level.voucherCount,
+    value: formatMoney(level.totalValue.amount, level.totalValue.currency),
+  });
+  $("#claim-dialog").showModal();
+}
+
+export function paintRewards() {
+  if (!data) return;
+  $("#levels").replaceChildren(
+    ...data.rewardLevels.map((level) => {
+      const id = `level-${level.level}`;
+      const ready = level.pointsNeeded === 0;
+      const button = h("button", {
+        type: "button",
+        class: ready ? "primary" : "secondary",
+        disabled: !ready,
+        "aria-describedby": `${id}-gives`,
+        text: ready ? t("rewards.claim") : t("rewards.missing", { points: formatNumber(level.pointsNeeded) }),
+      });
+      if (ready) button.addEventListener("click", () => openClaim(level));
+      return h(
+        "li",
+        { class: "level", id, dataset: { level: level.level } },
+        h("p", { class: "level-points", text: t("rewards.level", { points: formatNumber(level.points) }) }),
+        h("p", {
+          id: `${id}-gives`,
+          text: t("rewards.gives", {
+            vouchers: level.voucherCount,
+            value: formatMoney(level.totalValue.amount, level.totalValue.currency),
+          }),
+        }),
+        h("progress", {
+          max: 100,
+          value: level.progressPercent,
+          "aria-label": t("rewards.level", { points: formatNumber(level.points) }),
+        }),
+        button,
+      );
+    }),
+  );
+  const vouchers = $("#vouchers");
+  vouchers.replaceChildren(
+    ...data.vouchers.map((voucher) =>
+      h(
+        "li",
+        { class: "voucher" },
+        h(
+          "div",
+          {},
+          h("p", { class: "voucher-value", text: formatMoney(voucher.value.amount, voucher.value.currency) }),
+          h("p", {}, h("span", { class: "badge", text: t(`vouchers.${voucher.status}`) })),
+          h("p", {}, `${t("vouchers.code")}: `, h("span", { class: "voucher-code", text: voucher.code })),
+          h("p", { class: "list-sub", text: t("vouchers.expires", { date: formatDate(voucher.expiresAt) }) }),
+        ),
+        svgImage(voucher.qrSvg, t("vouchers.qrAlt", { code: voucher.code })),
+      ),
+    ),
+  );
+  if (!data.vouchers.length) vouchers.append(h("li", { class: "empty", text: t("vouchers.empty") }));
+}
