@@ -189,6 +189,17 @@ def test_member_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
         expect(page.locator("#card-number")).to_have_text(re.compile(card_number[:4]))
         j.no_token_in_browser_storage()
 
+        # Two tabs restoring the session at the same moment share the refresh cookie
+        # without tripping the server's reuse detection (a browser-wide Web Lock).
+        second = context.new_page()
+        second.goto(live_server.base_url + f"/?lang={lang}", wait_until="commit")
+        page.reload(wait_until="commit")
+        expect(second.locator("#screen-card")).to_be_visible()
+        expect(page.locator("#screen-card")).to_be_visible()
+        second.close()
+        page.reload()
+        expect(page.locator("#balance-available")).to_have_text("80")
+
         # Switch language at any time: texts and <html lang> follow.
         j.button(other.upper()).click()
         expect(page.locator("html")).to_have_attribute("lang", other)

@@ -92,11 +92,22 @@ const SESSION_FIELDS = `
   ... on Error { code message field }
 `;
 
+/**
+ * Run fn while holding the browser-wide refresh lock: two tabs of the microsite must not
+ * spend the same refresh cookie at once (the server would see a reused token and end
+ * the session). The second tab waits and then sends the cookie the first one received.
+ */
+function withRefreshLock(fn) {
+  return navigator.locks?.request ? navigator.locks.request("happy-refresh", fn) : fn();
+}
+
 /** Swap the refresh cookie for a new access token; one refresh at a time. */
 export function refreshSession() {
   refreshing ??= (async () => {
     try {
-      const body = await post(`mutation { refreshSession { ${SESSION_FIELDS} } }`, {}, false);
+      const body = await withRefreshLock(() =>
+        post(`mutation { refreshSession { ${SESSION_FIELDS} } }`, {}, false),
+      );
       const error = topLevelError(body);
       if (error) throw error;
       const session = unwrap(body.data.refreshSession);
