@@ -251,6 +251,7 @@ def test_member_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
         j.button(j.text["logout"]).click()
         expect(page.locator("#screen-phone")).to_be_visible()
         expect(page.locator("#notice")).to_have_text(j.text["signed_out"])
+        expect(page.locator("#tabs")).to_be_hidden()
         assert j.refresh_cookies() == []
         j.no_token_in_browser_storage()
         page.reload()
@@ -273,6 +274,9 @@ def test_member_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
         j.button(j.text["confirm_delete"]).click()
         expect(page.locator("#screen-phone")).to_be_visible()
         expect(page.locator("#notice")).to_have_text(j.text["deleted"])
+        expect(page.locator("#tabs")).to_be_hidden()
+        expect(j.button(j.text["logout"])).to_be_hidden()
+        expect(page.locator("#phone")).to_have_value("")
         assert j.refresh_cookies() == []
         j.shot("deleted")
         page.reload()

@@ -1,6 +1,6 @@
 // The microsite: screens, routing (#card, #profile, ...), language, session.
 
-import { isSignedIn, logout, onSignedOut, refreshSession } from "./api.js";
+import { forgetSession, isSignedIn, logout, onSignedOut, refreshSession } from "./api.js";
 import { forgetCard, loadCard, paintCard, setupCard, setWelcome } from "./card.js";
 import { $, say, show } from "./dom.js";
 import { LANGUAGES, language, setLanguage, t } from "./i18n.js";
@@ -98,6 +98,7 @@ function signedIn(session) {
 }
 
 function signedOutLocally(message) {
+  forgetSession();
   forgetCard();
   forgetProfile();
   forgetRewards();
@@ -124,7 +125,10 @@ async function start() {
     onLanguageChosen: (lang) => {
       if (LANGUAGES.includes(lang)) applyLanguage(lang);
     },
-    onDeleted: () => signedOutLocally(t("delete.done")),
+    onDeleted: () => {
+      $("#phone").value = "";
+      signedOutLocally(t("delete.done"));
+    },
   });
   $("#logout").addEventListener("click", async () => {
     try {

@@ -128,10 +128,13 @@ export async function loadProfile() {
   say($("#consents-status"), "");
   say($("#privacy-status"), "");
   const form = $("#profile-form");
+  const deleteButton = $("#delete-account");
   form.setAttribute("aria-busy", "true");
+  deleteButton.disabled = true; // its confirmation names the points at stake: load them first
   try {
     profile = (await gql(PROFILE_QUERY)).me;
     paintProfile();
+    deleteButton.disabled = false;
   } catch (failure) {
     say($("#profile-error"), failure.message);
   } finally {
