@@ -67,6 +67,44 @@ TEXTS = {
 PHONES = {"sq": ("069 555 0101", "+355695550101"), "en": ("+383 44 555 010", "+38344555010")}
 
 
+# WCAG 2.x contrast of every visible text against its first opaque background, and no
+# sideways scrolling on a phone. Disabled controls are exempt (WCAG 1.4.3).
+AUDIT_JS = """
+() => {
+  const parse = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (el) => {
+    for (let node = el; node; node = node.parentElement) {
+      const style = getComputedStyle(node);
+      if (style.backgroundImage !== "none") return null;  // gradients: checked by eye
+      const rgba = parse(style.backgroundColor);
+      if (rgba.length === 3 || (rgba.length === 4 && rgba[3] === 1)) return rgba.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const problems = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!own || !el.checkVisibility() || el.closest("[disabled]") || el.closest("dialog:not([open])")) continue;
+    const style = getComputedStyle(el);
+    const bg = background(el);
+    if (!bg) continue;
+    const fg = parse(style.color).slice(0, 3);
+    const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+    const ratio = (a + 0.05) / (b + 0.05);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+    if (ratio < (large ? 3 : 4.5)) problems.push(`${el.tagName}#${el.id}.${el.className} "${el.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
+  }
+  if (document.documentElement.scrollWidth > window.innerWidth) problems.push("horizontal scroll");
+  return problems;
+}
+"""
+
+
 class Journey:
     """The browser page plus what the test needs around it (screenshots, CSP watch)."""
 
@@ -86,7 +124,12 @@ class Journey:
             self.problems.append(f"console {message.type}: {message.text}")
 
     def shot(self, name: str, *, full_page: bool = True) -> None:
-        """Screenshot the screen; full pages from the top (the tab bar is sticky)."""
+        """Screenshot the screen; full pages from the top (the tab bar is sticky).
+
+        Each screen is also audited: text contrast (WCAG AA) and no sideways scrolling.
+        """
+        problems = self.page.evaluate(AUDIT_JS)
+        assert problems == [], (name, problems)
         self.shots += 1
         if full_page:
             self.page.evaluate("window.scrollTo(0, 0)")
@@ -148,6 +191,7 @@ def test_member_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
         has_touch=True,
         accept_downloads=True,
         locale="sq-AL",
+        reduced_motion="reduce",
     )
     page = context.new_page()
     j = Journey(page, live_server, lang, artifacts)
@@ -282,5 +326,45 @@ def test_member_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
         page.reload()
         expect(page.locator("#screen-phone")).to_be_visible()
         assert j.problems == [], j.problems  # includes any Content-Security-Policy violation
+    finally:
+        context.close()
+
+
+def test_keyboard_only_sign_in_with_visible_focus(
+    live_server: LiveServer, browser: Any, artifacts: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport=PHONE_SIZE, reduced_motion="reduce")
+    page = context.new_page()
+    e164 = "+38970555010"
+    try:
+        page.goto(live_server.base_url + "/?lang=en")
+        expect(page.locator("#screen-phone")).to_be_visible()
+        page.locator("body").focus()
+        page.keyboard.press("Tab")
+        skip = page.locator(".skip-link")
+        expect(skip).to_be_focused()
+        assert skip.evaluate("el => el.getBoundingClientRect().top") >= 0  # shown on focus
+        page.keyboard.press("Enter")
+        page.keyboard.press("Tab")
+        expect(page.locator("#phone")).to_be_focused()
+        outline = page.locator("#phone").evaluate(
+            "el => [getComputedStyle(el).outlineStyle, getComputedStyle(el).outlineWidth]"
+        )
+        assert outline == ["solid", "3px"], outline
+        page.keyboard.type("+389 70 555 010")
+        page.keyboard.press("Enter")
+        expect(page.locator("#code")).to_be_focused()
+        page.keyboard.type(live_server.last_code(e164))
+        page.keyboard.press("Enter")
+        expect(page.locator("#card-title")).to_be_focused()
+        expect(page.locator("#balance-available")).to_have_text("80")
+        page.keyboard.press("Shift+Tab")  # back into the tab bar: a link with a focus ring
+        focused = page.evaluate(
+            "() => [document.activeElement.tagName, getComputedStyle(document.activeElement).outlineStyle]"
+        )
+        assert focused == ["A", "solid"], focused
+        page.screenshot(path=str(artifacts / "keyboard-focus.png"))
     finally:
         context.close()

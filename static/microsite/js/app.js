@@ -19,6 +19,9 @@ const MEMBER_ROUTES = {
 };
 
 let currentScreen = "loading";
+// The first screen after loading the page keeps the browser's own focus (top of the page,
+// so Tab reaches the skip link first); later screen changes move focus to their heading.
+let moveFocus = false;
 
 function showScreen(name, { focus = true } = {}) {
   currentScreen = name;
@@ -33,7 +36,7 @@ function showScreen(name, { focus = true } = {}) {
   const signedIn = isSignedIn();
   show($("#tabs"), signedIn);
   show($("#logout"), signedIn);
-  if (focus) {
+  if (focus && moveFocus) {
     const heading = $(`#screen-${name} h1`);
     if (heading) {
       heading.setAttribute("tabindex", "-1");
@@ -150,6 +153,7 @@ async function start() {
   }
   show($("#screen-loading"), false);
   await route();
+  moveFocus = true;
 }
 
 start();
