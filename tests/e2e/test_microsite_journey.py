@@ -167,6 +167,7 @@ def sign_in(j: Journey, typed: str, e164: str, *, wrong_code_first: bool = False
     expect(code_input).to_be_visible()
     expect(code_input).to_be_focused()
     expect(page.locator("#code-sent")).to_contain_text(e164)
+    j.shot("code")
     if wrong_code_first:
         real = j.server.last_code(e164)
         wrong = "000000" if real != "000000" else "111111"

@@ -144,3 +144,26 @@ def test_pages_have_nothing_inline_and_nothing_from_other_sites() -> None:
 
 def test_csp_constant_matches_the_brief() -> None:
     assert csp_directives(CONTENT_SECURITY_POLICY)["frame-ancestors"] == "'none'"
+
+
+def _catalogue_keys() -> dict[str, set[str]]:
+    source = (MICROSITE_DIR / "js" / "i18n.js").read_text()
+    sq_part, en_part = source.split("\n  en: {", 1)
+    sq_part = sq_part.split("\n  sq: {", 1)[1]
+    en_part = en_part.split("\n};", 1)[0]
+    key = re.compile(r'^\s+"([\w.]+)":', re.M)
+    return {"sq": set(key.findall(sq_part)), "en": set(key.findall(en_part))}
+
+
+def test_every_ui_text_exists_in_albanian_and_english() -> None:
+    keys = _catalogue_keys()
+    assert keys["sq"] == keys["en"], keys["sq"] ^ keys["en"]
+    used = set(
+        re.findall(
+            r'data-i18n(?:-aria-label)?="([\w.]+)"', (MICROSITE_DIR / "index.html").read_text()
+        )
+    )
+    for script in (MICROSITE_DIR / "js").glob("*.js"):
+        used |= set(re.findall(r'\bt\("([\w.]+)"', script.read_text()))
+    assert used, "no texts found: the pattern is wrong"
+    assert used - keys["sq"] == set()

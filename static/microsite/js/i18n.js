@@ -302,30 +302,44 @@ export function t(key, params = {}) {
   return template.replace(/\{(\w+)\}/g, (_, name) => String(params[name] ?? ""));
 }
 
-const LOCALES = { sq: "sq-AL", en: "en-GB" };
+// Browsers without Albanian locale data (Debian's Chromium among them) would fall back to
+// English formats, so Albanian numbers, money and dates are formatted here: 12 345,50 €,
+// 23.11.2026, 19:45 (CLDR's Albanian separators, the numeric date Albanians write).
+const SYMBOLS = { EUR: "€", ALL: "Lekë", MKD: "den" };
+
+function albanianNumber(value, digits = 0) {
+  const [whole, fraction] = Math.abs(value).toFixed(digits).split(".");
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, "\u00a0");
+  return (value < 0 ? "−" : "") + grouped + (fraction ? `,${fraction}` : "");
+}
 
 export function formatNumber(value) {
-  return new Intl.NumberFormat(LOCALES[current]).format(value);
+  return current === "sq" ? albanianNumber(value) : new Intl.NumberFormat("en-GB").format(value);
 }
 
 /** Integer minor units + ISO currency, e.g. {amount: 400, currency: "EUR"} -> "4,00 €". */
 export function formatMoney(amount, currency) {
   const digits = 2; // ISO 4217 minor units of ALL, EUR and MKD
-  return new Intl.NumberFormat(LOCALES[current], {
+  const value = amount / 10 ** digits;
+  if (current === "sq") return `${albanianNumber(value, digits)}\u00a0${SYMBOLS[currency] ?? currency}`;
+  return new Intl.NumberFormat("en-GB", {
     style: "currency",
     currency,
     minimumFractionDigits: digits,
     maximumFractionDigits: digits,
-  }).format(amount / 10 ** digits);
+  }).format(value);
 }
 
+const pad = (n) => String(n).padStart(2, "0");
+
 export function formatDate(iso) {
-  return new Intl.DateTimeFormat(LOCALES[current], { dateStyle: "medium" }).format(new Date(iso));
+  const d = new Date(iso);
+  if (current === "sq") return `${pad(d.getDate())}.${pad(d.getMonth() + 1)}.${d.getFullYear()}`;
+  return new Intl.DateTimeFormat("en-GB", { dateStyle: "medium" }).format(d);
 }
 
 export function formatDateTime(iso) {
-  return new Intl.DateTimeFormat(LOCALES[current], {
-    dateStyle: "medium",
-    timeStyle: "short",
-  }).format(new Date(iso));
+  const d = new Date(iso);
+  if (current === "sq") return `${formatDate(iso)}, ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short" }).format(d);
 }
