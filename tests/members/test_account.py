@@ -96,7 +96,9 @@ async def test_marketing_consent_is_recorded_per_channel(api: Api) -> None:
     assert granted["setMarketingConsent"]["granted"] is True
     await api.gql(CONSENT, {"c": "EMAIL", "g": True}, token=token)
     await api.gql(CONSENT, {"c": "SMS", "g": False}, token=token)
-    consents = {c["channel"]: c["granted"] for c in (await profile(api, token))["marketingConsents"]}
+    consents = {
+        c["channel"]: c["granted"] for c in (await profile(api, token))["marketingConsents"]
+    }
     assert consents == {"SMS": False, "EMAIL": True}
 
 
