@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
+import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
     MaxAliasesLimiter,
@@ -15,6 +16,7 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.types import ExecutionContext
 
 from app.log import current_request_id
 from app.settings import Settings
@@ -69,3 +71,18 @@ def standard_extensions(settings: Settings) -> list[Any]:
         lambda: ValidationCache(maxsize=512),
         MaskUnexpectedErrors,
     ]
+
+
+class HappySchema(strawberry.Schema):
+    """strawberry's Schema without its default error logging.
+
+    strawberry logs every error with a traceback, including a client's expired session or a
+    mistyped query. Here unexpected errors are logged once, with the request id, by
+    :class:`MaskUnexpectedErrors`; expected ones (authentication, syntax, validation) are the
+    client's business and are not logged as errors.
+    """
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        return None

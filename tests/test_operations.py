@@ -127,3 +127,12 @@ def test_graphiql_only_in_development(monkeypatch: pytest.MonkeyPatch) -> None:
     _production_env(monkeypatch)
     monkeypatch.delenv("HAPPY_GRAPHIQL")
     assert load_settings().graphiql is False
+
+
+async def test_expected_errors_are_not_logged_as_errors(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO):
+        await api.gql("{ me { phone } }", token="expired.or.forged")
+        await api.client.post("/graphql", json={"query": "{ me { nosuchfield } }"})
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []

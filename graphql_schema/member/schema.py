@@ -14,7 +14,7 @@ from app.settings import Settings
 from auth import sessions
 from graphql_schema.context import MemberContext
 from graphql_schema.errors import EXCEPTION_HANDLERS
-from graphql_schema.extensions import standard_extensions
+from graphql_schema.extensions import HappySchema, standard_extensions
 from graphql_schema.member.types import (
     AccountDeleted,
     ChannelEnum,
@@ -172,7 +172,7 @@ class Mutation:
 
 
 def build_member_schema(settings: Settings) -> strawberry.Schema:
-    return strawberry.Schema(
+    return HappySchema(
         query=Query,
         mutation=Mutation,
         extensions=standard_extensions(settings),
