@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -60,13 +61,20 @@ class MaskUnexpectedErrors(SchemaExtension):
 
 
 def standard_extensions(settings: Settings) -> list[Any]:
-    """Depth, alias and token limits, parser/validation caches, masking (no per-field hooks)."""
-    # Factories: strawberry builds fresh extension instances per request; the parser and
-    # validation caches live at module level and are shared across requests.
+    """Depth, alias and token limits, parser/validation caches, masking (no per-field hooks).
+
+    strawberry builds fresh extension instances per request from these factories. The
+    depth and alias limits are validation rules; they are made once here, so every request
+    validates with the *same* rule classes and the shared validation cache can hit (a limiter
+    built per request makes new rule classes, and every request would miss the cache).
+    """
+    limits = [
+        *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
+    ]
     return [
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-        lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+        lambda: AddValidationRules(limits),
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         MaskUnexpectedErrors,
