@@ -49,7 +49,6 @@ def last_code(outbox: Path, phone: str) -> str:
 async def sign_up(client: httpx.AsyncClient, outbox: Path, phone: str) -> str:
     await client.post("/graphql", json={"query": REQUEST % phone})
     code = await asyncio.to_thread(last_code, outbox, phone)
-    body = next(w for w in line["text"].split() if w.isdigit() and len(w) == 6)
     body = (await client.post("/graphql", json={"query": VERIFY % (phone, code)})).json()
     token: str = body["data"]["verifyOtp"]["accessToken"]
     return token
