@@ -1,0 +1,41 @@
+"""Per-request context of the partner door: the caller is the store of the API key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from app import clock
+from auth import api_keys
+from auth.api_keys import PartnerCaller
+from graphql_schema.context import RequestContext
+from graphql_schema.errors import unauthenticated
+from graphql_schema.partner.loaders import PartnerLoaders
+
+
+@dataclass
+class PartnerContext(RequestContext):
+    loaders: PartnerLoaders = field(init=False)
+    _caller: PartnerCaller | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = PartnerLoaders(self.db)
+
+    async def caller(self) -> PartnerCaller:
+        """The key's store and partner; a missing, unknown or revoked key is a top-level
+        UNAUTHENTICATED error (never data of anyone)."""
+        if self._caller is not None:
+            return self._caller
+        token = self.bearer_token()
+        if token is None:
+            raise unauthenticated(self.language)
+        async with self.db.read_session() as session:
+            caller = await api_keys.authenticate(session, self.runtime.keys, token)
+        if caller is None:
+            raise unauthenticated(self.language)
+        if caller.last_used_at is None or clock.now() - caller.last_used_at > (
+            api_keys.LAST_USED_RESOLUTION
+        ):
+            async with self.db.unit_of_work() as session:
+                await api_keys.touch(session, caller, clock.now())
+        self._caller = caller
+        return caller
