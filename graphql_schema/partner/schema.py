@@ -31,6 +31,7 @@ from graphql_schema.partner.types import (
     VoidVoucherRedemptionResult,
     VoucherRedeemed,
     VoucherRedemptionVoided,
+    VoucherValid,
 )
 from graphql_schema.receipt_types import ReceiptNode
 
@@ -135,7 +136,7 @@ class Mutation:
         now = clock.now()
         async with ctx.db.unit_of_work() as session:
             voucher = await rewards.validate_voucher(session, caller, code, now)
-        return PartnerVoucher.from_model(voucher, now)
+        return VoucherValid(voucher=PartnerVoucher.from_model(voucher, now))
 
     @strawberry.mutation(description="Redeem a voucher once, against your receipt id.")
     async def redeem_voucher(

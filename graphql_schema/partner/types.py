@@ -19,6 +19,7 @@ from graphql_schema.errors import (
     RateLimitedError,
     VoucherError,
 )
+from graphql_schema.member.pos_fields import VoucherStatusEnum, VoucherStatusFilter
 from graphql_schema.receipt_types import Money, PointsBreakdownItem
 
 
@@ -149,7 +150,7 @@ class BatchReport:
 class PartnerVoucher:
     code: str
     value: Money
-    status: str = strawberry.field(description="active | used | expired")
+    status: VoucherStatusEnum  # type: ignore[valid-type]
     expires_at: datetime
 
     @classmethod
@@ -157,9 +158,14 @@ class PartnerVoucher:
         return cls(
             code=codes.display(voucher.code),
             value=Money(amount=voucher.value_amount, currency=voucher.currency),
-            status=member_status(voucher, now),
+            status=VoucherStatusFilter(member_status(voucher, now)),
             expires_at=voucher.expires_at,
         )
+
+
+@strawberry.type(description="The voucher can be redeemed here now.")
+class VoucherValid:
+    voucher: PartnerVoucher
 
 
 @strawberry.type
@@ -194,7 +200,7 @@ RefundReceiptResult = Annotated[
 ]
 ImportReceiptsResult = Annotated[BatchReport | InputError, strawberry.union("ImportReceiptsResult")]
 ValidateVoucherResult = Annotated[
-    PartnerVoucher | VoucherError | RateLimitedError, strawberry.union("ValidateVoucherResult")
+    VoucherValid | VoucherError | RateLimitedError, strawberry.union("ValidateVoucherResult")
 ]
 RedeemVoucherResult = Annotated[
     VoucherRedeemed | VoucherError | RateLimitedError | InputError,

@@ -61,7 +61,7 @@ VALIDATE = f"""
 mutation($code: String!) {{
   validateVoucher(code: $code) {{
     __typename
-    ... on PartnerVoucher {{ {VOUCHER_FIELDS} }}
+    ... on VoucherValid {{ voucher {{ {VOUCHER_FIELDS} }} }}
     ... on Error {{ code message field }}
     ... on RateLimitedError {{ retryAfterSeconds }}
   }}

@@ -36,8 +36,20 @@ async def test_receipt_earns_points_with_breakdown(spar: Pos, member: Member, ap
     assert answer["balance"] == 80 + 11
     assert answer["breakdown"] == [
         {"kind": "BASE", "rule": None, "multiplierPercent": 100, "amount": 68000, "points": 7},
-        {"kind": "BRAND", "rule": "brand:spar", "multiplierPercent": 200, "amount": 45000, "points": 4},
-        {"kind": "EXCLUDED", "rule": "category:tobacco", "multiplierPercent": 0, "amount": 50000, "points": 0},
+        {
+            "kind": "BRAND",
+            "rule": "brand:spar",
+            "multiplierPercent": 200,
+            "amount": 45000,
+            "points": 4,
+        },
+        {
+            "kind": "EXCLUDED",
+            "rule": "category:tobacco",
+            "multiplierPercent": 0,
+            "amount": 50000,
+            "points": 0,
+        },
     ]
     me = await api.me(member.token)
     assert me["balance"]["available"] == 91
@@ -114,7 +126,9 @@ async def test_inconsistent_receipts_are_rejected(spar: Pos, member: Member, db:
         (dict(base, currency="EUR"), "WRONG_CURRENCY", "currency"),
         (dict(base, total=base["total"] + 1), "TOTAL_MISMATCH", "total"),
         (
-            dict(base, total=0, lines=[dict(base["lines"][0], amount=-5, unitPrice=-5, quantity="1")]),
+            dict(
+                base, total=0, lines=[dict(base["lines"][0], amount=-5, unitPrice=-5, quantity="1")]
+            ),
             "NEGATIVE_AMOUNT",
             "lines.0.unitPrice",
         ),
@@ -178,25 +192,42 @@ async def test_partner_sees_only_its_own_receipts(
     refund = await neptun.refund(receiptId="R-OWN", refundId="X-1")
     assert refund["__typename"] == "NotFoundError" and refund["code"] == "NOT_FOUND"
     mine = (await spar.gql(RECEIPT_QUERY, {"id": "R-OWN"}))["data"]["receipt"]
-    assert mine == {"receiptId": "R-OWN", "pointsEarned": 11, "total": {"amount": 118000, "currency": "ALL"}}
+    assert mine == {
+        "receiptId": "R-OWN",
+        "pointsEarned": 11,
+        "total": {"amount": 118000, "currency": "ALL"},
+    }
     # The same receipt id at another partner is another receipt.
     other = await neptun.submit(
         receipt(
             "R-OWN",
             member.card,
             currency="EUR",
-            lines=[{"sku": "TV", "name": "TV", "category": "tv", "quantity": "1", "unitPrice": 49900, "amount": 49900}],
+            lines=[
+                {
+                    "sku": "TV",
+                    "name": "TV",
+                    "category": "tv",
+                    "quantity": "1",
+                    "unitPrice": 49900,
+                    "amount": 49900,
+                }
+            ],
         )
     )
     assert other["__typename"] == "ReceiptAccepted" and other["pointsEarned"] == 499
     assert (await api.me(member.token))["balance"]["available"] == 80 + 11 + 499
 
 
-async def test_refunds_reverse_in_proportion_never_more(spar: Pos, member: Member, api: Api) -> None:
+async def test_refunds_reverse_in_proportion_never_more(
+    spar: Pos, member: Member, api: Api
+) -> None:
     await spar.submit(receipt("R-RF", member.card))  # 11 points, balance 91
     # Return two of the three bottles of milk (300.00 ALL of 450.00): the receipt is
     # worth 1.5 x 2 + 2.3 = 5.3 -> 5 points after it, so 6 go back.
-    part = await spar.refund(receiptId="R-RF", refundId="RF-1", lines=[{"lineNumber": 1, "amount": 30000}])
+    part = await spar.refund(
+        receiptId="R-RF", refundId="RF-1", lines=[{"lineNumber": 1, "amount": 30000}]
+    )
     assert part == {
         "__typename": "ReceiptRefunded",
         "receiptId": "R-RF",
@@ -207,10 +238,17 @@ async def test_refunds_reverse_in_proportion_never_more(spar: Pos, member: Membe
         "balance": 85,
     }
     # A retry of the same return: the same answer, nothing more reversed.
-    assert await spar.refund(receiptId="R-RF", refundId="RF-1", lines=[{"lineNumber": 1, "amount": 30000}]) == part
+    assert (
+        await spar.refund(
+            receiptId="R-RF", refundId="RF-1", lines=[{"lineNumber": 1, "amount": 30000}]
+        )
+        == part
+    )
     other = await spar.refund(receiptId="R-RF", refundId="RF-1")
     assert other["code"] == "RECEIPT_CONFLICT"
-    too_much = await spar.refund(receiptId="R-RF", refundId="RF-2", lines=[{"lineNumber": 1, "amount": 15001}])
+    too_much = await spar.refund(
+        receiptId="R-RF", refundId="RF-2", lines=[{"lineNumber": 1, "amount": 15001}]
+    )
     assert too_much["code"] == "REFUND_EXCEEDS_RECEIPT"
     rest = await spar.refund(receiptId="R-RF", refundId="RF-3")
     assert rest["pointsReversed"] == 5 and rest["balance"] == 80
@@ -247,7 +285,13 @@ async def test_offline_batch_reports_each_line(spar: Pos, member: Member, api: A
         "{not json",
         json.dumps(dict(receipt("B-3", member.card), currency="EUR")),
         "",
-        json.dumps(dict(receipt("B-1", member.card), total=1, lines=[receipt("x", None)["lines"][2] | {"unitPrice": 1, "amount": 1}])),
+        json.dumps(
+            dict(
+                receipt("B-1", member.card),
+                total=1,
+                lines=[receipt("x", None)["lines"][2] | {"unitPrice": 1, "amount": 1}],
+            )
+        ),
     ]
     report = await spar.call(IMPORT, "importReceipts", {"lines": "\n".join(lines)})
     assert report["__typename"] == "BatchReport"
@@ -255,9 +299,27 @@ async def test_offline_batch_reports_each_line(spar: Pos, member: Member, api: A
     assert report["lines"] == [
         {"line": 1, "receiptId": "B-1", "status": "duplicate", "reason": None, "pointsEarned": 11},
         {"line": 2, "receiptId": "B-2", "status": "accepted", "reason": None, "pointsEarned": 11},
-        {"line": 3, "receiptId": None, "status": "rejected", "reason": "INVALID_JSON", "pointsEarned": None},
-        {"line": 4, "receiptId": "B-3", "status": "rejected", "reason": "WRONG_CURRENCY", "pointsEarned": None},
-        {"line": 6, "receiptId": "B-1", "status": "rejected", "reason": "RECEIPT_CONFLICT", "pointsEarned": None},
+        {
+            "line": 3,
+            "receiptId": None,
+            "status": "rejected",
+            "reason": "INVALID_JSON",
+            "pointsEarned": None,
+        },
+        {
+            "line": 4,
+            "receiptId": "B-3",
+            "status": "rejected",
+            "reason": "WRONG_CURRENCY",
+            "pointsEarned": None,
+        },
+        {
+            "line": 6,
+            "receiptId": "B-1",
+            "status": "rejected",
+            "reason": "RECEIPT_CONFLICT",
+            "pointsEarned": None,
+        },
     ]
     assert (await api.me(member.token))["balance"]["available"] == 80 + 22
     again = await spar.call(IMPORT, "importReceipts", {"lines": lines[1]})
