@@ -233,6 +233,7 @@ def cmd_level_set(args: argparse.Namespace, settings: Settings) -> int:
                 currency=args.currency,
                 active=not args.inactive,
                 now=clock.now(),
+                partner_code=args.partner,
             )
         print(
             f"level {level.level}: {level.points} points -> {level.voucher_count} x "
@@ -322,6 +323,7 @@ def add_commands(sub: Any) -> None:
     lset.add_argument("--vouchers", type=int, required=True)
     lset.add_argument("--value", type=int, required=True, help="minor units per voucher")
     lset.add_argument("--currency", default="EUR")
+    lset.add_argument("--partner", help="vouchers valid only at this partner (code)")
     lset.add_argument("--inactive", action="store_true")
     lset.set_defaults(handler=cmd_level_set)
     levels.add_parser("list", help="active levels").set_defaults(handler=cmd_level_list)

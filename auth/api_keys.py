@@ -53,6 +53,7 @@ async def create_key(
     session: AsyncSession, keys: Keys, *, store_code: str, label: str | None, now: datetime
 ) -> IssuedKey:
     """A new key for the store ``store_code``; the returned ``key`` is never stored."""
+    label = check_label(label)
     store = (
         await session.execute(select(Store).where(Store.code == store_code))
     ).scalar_one_or_none()

@@ -28,9 +28,11 @@ def upgrade() -> None:
     sa.Column('voucher_count', sa.Integer(), nullable=False),
     sa.Column('voucher_value', sa.BigInteger(), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('partner_id', sa.Integer(), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint('points > 0 AND voucher_count > 0 AND voucher_value > 0', name=op.f('ck_reward_levels_positive')),
+    sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_reward_levels_partner_id_partners')),
     sa.PrimaryKeyConstraint('level', name=op.f('pk_reward_levels'))
     )
     op.create_table('earn_modifiers',

@@ -25,6 +25,8 @@ class RewardLevel(Base):
     voucher_count: Mapped[int] = mapped_column(Integer)
     voucher_value: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
+    # Vouchers of this level are only valid at this partner (None: anywhere).
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"))
     active: Mapped[bool] = mapped_column(default=True)
     updated_at: Mapped[datetime]
 

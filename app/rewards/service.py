@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import ErrorCode, InvalidInput, NotFound, RateLimited, VoucherRejected
 from app.ledger import service as ledger
 from app.ledger.models import EntryKind
+from app.partners.models import Partner
 from app.rewards import codes
 from app.rewards.models import (
     RewardClaim,
@@ -71,10 +72,19 @@ async def set_level(
     currency: str,
     active: bool,
     now: datetime,
+    partner_code: str | None = None,
 ) -> RewardLevel:
-    """Create or change a reward level (operator CLI, demo)."""
+    """Create or change a reward level (operator CLI, demo); ``partner_code`` restricts
+    its vouchers to one partner."""
     if level < 1 or points < 1 or voucher_count < 1 or voucher_value < 1 or len(currency) != 3:
         raise InvalidInput(field="level")
+    partner_id = None
+    if partner_code is not None:
+        partner_id = (
+            await session.execute(select(Partner.id).where(Partner.code == partner_code))
+        ).scalar_one_or_none()
+        if partner_id is None:
+            raise NotFound(field="partner")
     row = await session.get(RewardLevel, level)
     if row is None:
         row = RewardLevel(level=level, updated_at=now)
@@ -83,6 +93,7 @@ async def set_level(
     row.voucher_count = voucher_count
     row.voucher_value = voucher_value
     row.currency = currency.upper()
+    row.partner_id = partner_id
     row.active = active
     row.updated_at = now
     await session.flush()
@@ -143,7 +154,7 @@ async def claim_reward(
             value_amount=row.voucher_value,
             currency=row.currency,
             status=VoucherStatus.ISSUED,
-            partner_id=None,
+            partner_id=row.partner_id,
             issued_at=now,
             expires_at=now + VOUCHER_VALIDITY,
         )

@@ -60,13 +60,18 @@ class VoucherNode:
     issued_at: datetime
     expires_at: datetime
     redeemed_at: datetime | None
+    valid_only_at: str | None = strawberry.field(
+        default=None, description="The partner this voucher is restricted to (null: anywhere)."
+    )
 
     @strawberry.field(description="The code as a QR image (SVG) for the till's scanner.")
     def qr_svg(self) -> str:
         return qr_svg(self.code.replace("-", ""))
 
     @classmethod
-    def from_model(cls, voucher: Voucher, now: datetime) -> VoucherNode:
+    def from_model(
+        cls, voucher: Voucher, now: datetime, partner_names: dict[int, str] | None = None
+    ) -> VoucherNode:
         return cls(
             id=to_global_id("Voucher", voucher.id),
             code=codes.display(voucher.code),
@@ -75,6 +80,9 @@ class VoucherNode:
             issued_at=voucher.issued_at,
             expires_at=voucher.expires_at,
             redeemed_at=voucher.redeemed_at,
+            valid_only_at=(partner_names or {}).get(voucher.partner_id)
+            if voucher.partner_id
+            else None,
         )
 
 
@@ -199,7 +207,14 @@ async def resolve_vouchers(
         vouchers = await rewards.list_member_vouchers(
             session, member_id, status=status.value if status else None, now=now
         )
-    return [VoucherNode.from_model(v, now) for v in vouchers]
+        restricted = {v.partner_id for v in vouchers if v.partner_id is not None}
+        names = {}
+        if restricted:
+            rows = await session.execute(
+                select(Partner.id, Partner.name).where(Partner.id.in_(restricted))
+            )
+            names = {pid: name for pid, name in rows.all()}
+    return [VoucherNode.from_model(v, now, names) for v in vouchers]
 
 
 async def claim_reward(context: Any, level: int) -> RewardClaimed:

@@ -9,16 +9,11 @@ from auth import api_keys
 from auth.api_keys import PartnerCaller
 from graphql_schema.context import RequestContext
 from graphql_schema.errors import unauthenticated
-from graphql_schema.partner.loaders import PartnerLoaders
 
 
 @dataclass
 class PartnerContext(RequestContext):
-    loaders: PartnerLoaders = field(init=False)
     _caller: PartnerCaller | None = field(default=None, init=False)
-
-    def __post_init__(self) -> None:
-        self.loaders = PartnerLoaders(self.db)
 
     async def caller(self) -> PartnerCaller:
         """The key's store and partner; a missing, unknown or revoked key is a top-level

@@ -150,22 +150,22 @@ async def test_redeem_once_void_within_a_day(
 async def test_expired_and_restricted_vouchers(
     spar: Pos, neptun: Pos, member: Member, api: Api, db: Database, frozen_now: Any
 ) -> None:
-    from sqlalchemy import update
+    from app.rewards.service import set_level
 
-    from app.partners.models import Partner
-    from app.rewards.models import Voucher
-
-    code = await _voucher(api, member, db)
-    canonical = codes.normalise(code)
     async with db.unit_of_work() as session:
-        from sqlalchemy import select
-
-        spar_id = (
-            await session.execute(select(Partner.id).where(Partner.code == "SPAR"))
-        ).scalar_one()
-        await session.execute(
-            update(Voucher).where(Voucher.code == canonical).values(partner_id=spar_id)
+        await set_level(
+            session,
+            level=3,
+            points=1000,
+            voucher_count=2,
+            voucher_value=500,
+            currency="EUR",
+            active=True,
+            now=clock.now(),
+            partner_code="SPAR",
         )
+    await give_points(db, member.id, 1000, clock.now())
+    code = (await claim(api, member, 3))["vouchers"][0]["code"]
     here = await neptun.call(VALIDATE, "validateVoucher", {"code": code})
     assert here["code"] == "VOUCHER_NOT_VALID_HERE"
     assert (await spar.call(VALIDATE, "validateVoucher", {"code": code}))[
@@ -176,7 +176,9 @@ async def test_expired_and_restricted_vouchers(
     assert expired["code"] == "VOUCHER_EXPIRED"
     token = (await api.sign_up(member.phone))["accessToken"]  # 90 days later: sign in again
     listed = (await api.gql(VOUCHERS, {"s": "EXPIRED"}, token=token))["data"]["me"]["vouchers"]
-    assert len(listed) == 6
+    assert len(listed) == 2
+    restricted = await api.gql("query { me { vouchers { validOnlyAt } } }", token=token)
+    assert {v["validOnlyAt"] for v in restricted["data"]["me"]["vouchers"]} == {"Spar"}
 
 
 async def test_guessing_codes_is_rate_limited_per_key(
