@@ -50,6 +50,8 @@ _CATALOGUE: dict[str, dict[str, str]] = {
         "ledger.reversal": "Return at {partner}",
         "ledger.reward_claim": "Reward level {level}: {count} vouchers",
         "ledger.expiry": "Points expired",
+        "partner.unauthenticated": "Missing, unknown or revoked API key "
+        "(send Authorization: Bearer <key>).",
     },
     "sq": {
         "INVALID_INPUT": "Disa nga të dhënat nuk janë të vlefshme.",
@@ -88,6 +90,8 @@ _CATALOGUE: dict[str, dict[str, str]] = {
         "ledger.reversal": "Kthim te {partner}",
         "ledger.reward_claim": "Niveli {level} i shpërblimit: {count} kupona",
         "ledger.expiry": "Pikë të skaduara",
+        "partner.unauthenticated": "Çelësi API mungon, është i panjohur ose i revokuar "
+        "(dërgoni Authorization: Bearer <çelësi>).",
     },
 }
 

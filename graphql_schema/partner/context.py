@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app import clock
+from graphql import GraphQLError
+
+from app import clock, i18n
+from app.errors import ErrorCode
 from auth import api_keys
 from auth.api_keys import PartnerCaller
 from graphql_schema.context import RequestContext
-from graphql_schema.errors import unauthenticated
 
 
 @dataclass
@@ -22,11 +24,11 @@ class PartnerContext(RequestContext):
             return self._caller
         token = self.bearer_token()
         if token is None:
-            raise unauthenticated(self.language)
+            raise self._unauthenticated()
         async with self.db.read_session() as session:
             caller = await api_keys.authenticate(session, self.runtime.keys, token)
         if caller is None:
-            raise unauthenticated(self.language)
+            raise self._unauthenticated()
         if caller.last_used_at is None or clock.now() - caller.last_used_at > (
             api_keys.LAST_USED_RESOLUTION
         ):
@@ -34,3 +36,9 @@ class PartnerContext(RequestContext):
                 await api_keys.touch(session, caller, clock.now())
         self._caller = caller
         return caller
+
+    def _unauthenticated(self) -> GraphQLError:
+        return GraphQLError(
+            i18n.translate("partner.unauthenticated", self.language),
+            extensions={"code": ErrorCode.UNAUTHENTICATED.value},
+        )
