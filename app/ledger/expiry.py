@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.ledger import service as ledger
-from app.ledger.models import EntryKind, PointsLot
+from app.ledger.models import EntryKind, PointsAccount, PointsLot
 
 EXPIRING_SOON = timedelta(days=30)
 
@@ -32,6 +32,13 @@ async def members_with_expired_points(session: AsyncSession, now: datetime) -> l
 
 async def expire_member_points(session: AsyncSession, member_id: int, now: datetime) -> int:
     """Expire what is left of the member's expired lots; the points taken away."""
+    # Lock the account before the lots, in the same order as every posting (account
+    # update, then lots), so an expiry run and a concurrent debit cannot deadlock.
+    await session.execute(
+        select(PointsAccount.member_id)
+        .where(PointsAccount.member_id == member_id)
+        .with_for_update()
+    )
     stmt = (
         select(PointsLot)
         .where(
