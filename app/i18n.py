@@ -46,10 +46,6 @@ _CATALOGUE: dict[str, dict[str, str]] = {
         "VOUCHER_NOT_VALID_HERE": "This voucher cannot be used at this partner.",
         "VOID_WINDOW_PASSED": "A redemption can only be undone within 24 hours.",
         "REWARD_LEVEL_NOT_FOUND": "There is no such reward level.",
-        "ledger.earn": "Points at {partner}",
-        "ledger.reversal": "Return at {partner}",
-        "ledger.reward_claim": "Reward level {level}: {count} vouchers",
-        "ledger.expiry": "Points expired",
         "partner.unauthenticated": "Missing, unknown or revoked API key "
         "(send Authorization: Bearer <key>).",
     },
@@ -86,10 +82,6 @@ _CATALOGUE: dict[str, dict[str, str]] = {
         "VOUCHER_NOT_VALID_HERE": "Ky kupon nuk mund të përdoret te ky partner.",
         "VOID_WINDOW_PASSED": "Përdorimi i kuponit mund të anulohet vetëm brenda 24 orëve.",
         "REWARD_LEVEL_NOT_FOUND": "Nuk ka një nivel të tillë shpërblimi.",
-        "ledger.earn": "Pikë te {partner}",
-        "ledger.reversal": "Kthim te {partner}",
-        "ledger.reward_claim": "Niveli {level} i shpërblimit: {count} kupona",
-        "ledger.expiry": "Pikë të skaduara",
         "partner.unauthenticated": "Çelësi API mungon, është i panjohur ose i revokuar "
         "(dërgoni Authorization: Bearer <çelësi>).",
     },

@@ -196,7 +196,8 @@ def cmd_receipts_import(args: argparse.Namespace, settings: Settings) -> int:
             f"{counts['rejected']} rejected",
             file=sys.stderr,
         )
-        return 0
+        # Non-zero when a line needs attention, so a scheduled upload can alert.
+        return 1 if counts["rejected"] else 0
 
     return _run(settings, work)
 

@@ -8,7 +8,7 @@ expired ones. Running it twice changes nothing the second time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -99,8 +99,6 @@ async def expiring_soon(
         if isinstance(first, str):  # SQLite returns MIN() of a timestamp as text
             first = datetime.fromisoformat(first)
         if first.tzinfo is None:
-            from datetime import UTC
-
             first = first.replace(tzinfo=UTC)
         found[member_id] = ExpiringSoon(int(points), first.astimezone(zone).date())
     return {m: found.get(m, ExpiringSoon(0, None)) for m in member_ids}

@@ -362,6 +362,8 @@ async def refund_receipt(
             value = left if amount is None else amount
             if value < 0:
                 raise InvalidInput(ErrorCode.NEGATIVE_AMOUNT, field="lines.amount")
+            if value == 0 and amount is not None:
+                raise InvalidInput(field="lines.amount")
             if value == 0 or value > left:
                 raise InvalidInput(ErrorCode.REFUND_EXCEEDS_RECEIPT, field="lines.amount")
             wanted[line_no] = value

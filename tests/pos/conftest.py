@@ -257,3 +257,19 @@ def receipt(
         body["cardNumber"] = card
     body.update(extra)
     return body
+
+
+@pytest.fixture(scope="module", autouse=True)
+def ledger_check_after_module(database_url: str) -> Iterator[None]:
+    """After every test module: ``happy ledger check`` holds (balances == ledger == lots)."""
+    yield
+    from app import cli
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HAPPY_ENV", "test")
+        patch.setenv("HAPPY_DATABASE_URL", database_url)
+        get_settings.cache_clear()
+        try:
+            assert cli.main(["ledger", "check"]) == 0
+        finally:
+            get_settings.cache_clear()
