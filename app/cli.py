@@ -186,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_parser("check", help="exit 1 if the code drifted from them").set_defaults(
         handler=cmd_schema_check
     )
+    from app.pos_cli import add_commands as add_pos_commands
+
+    add_pos_commands(sub)
     return parser
 
 

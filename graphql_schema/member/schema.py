@@ -15,6 +15,7 @@ from auth import sessions
 from graphql_schema.context import MemberContext
 from graphql_schema.errors import EXCEPTION_HANDLERS
 from graphql_schema.extensions import HappySchema, standard_extensions
+from graphql_schema.member import pos_fields
 from graphql_schema.member.types import (
     AccountDeleted,
     ChannelEnum,
@@ -169,6 +170,10 @@ class Mutation:
         async with ctx.db.unit_of_work() as session:
             await members.delete_account(session, member_id=caller.id, now=now)
         return AccountDeleted(deleted_at=now)
+
+    @strawberry.mutation(description="Spend points on a reward level: its vouchers are issued.")
+    async def claim_reward(self, info: MemberInfo, level: int) -> pos_fields.ClaimRewardResult:
+        return await pos_fields.claim_reward(info.context, level)
 
 
 def build_member_schema(settings: Settings) -> strawberry.Schema:
