@@ -17,6 +17,7 @@ from app.log import configure_logging
 from app.middleware import RequestIdMiddleware
 from app.runtime import Runtime, build_runtime
 from app.settings import Settings, get_settings
+from app.wallet.routes import wallet_routes
 from graphql_schema.member.schema import build_member_schema
 from graphql_schema.views import MemberGraphQL
 
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/graphql", member_view, methods=["GET", "POST"]),
+            *wallet_routes(database, runtime),
         ],
         lifespan=lifespan,
     )

@@ -7,3 +7,6 @@ from app.programme import models as programme_models
 from auth import models as auth_models
 
 __all__ = ["auth_models", "ledger_models", "members_models", "partners_models", "programme_models"]
+from app.wallet import models as wallet_models
+
+__all__ += ["wallet_models"]
