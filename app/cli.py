@@ -159,6 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
     pset.add_argument("--expiry-months", type=int)
     pset.add_argument("--name")
     pset.set_defaults(handler=cmd_programme_set)
+
+    from app.wallet.cli import add_wallet_commands
+
+    add_wallet_commands(sub)
     return parser
 
 

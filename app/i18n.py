@@ -30,6 +30,8 @@ _CATALOGUE: dict[str, dict[str, str]] = {
         "sms.otp": "{code} is your Happy code. It is valid for {minutes} minutes. "
         "Do not share it with anyone.",
         "ledger.welcome_bonus": "Welcome bonus",
+        "CARD_QR_EXPIRED": "This card code has expired. Ask the member to show the app again.",
+        "CARD_QR_INVALID": "This is not a valid Happy card.",
     },
     "sq": {
         "INVALID_INPUT": "Disa nga të dhënat nuk janë të vlefshme.",
@@ -48,6 +50,9 @@ _CATALOGUE: dict[str, dict[str, str]] = {
         "sms.otp": "{code} është kodi juaj Happy. Vlen për {minutes} minuta. "
         "Mos ia tregoni askujt.",
         "ledger.welcome_bonus": "Bonus mirëseardhjeje",
+        "CARD_QR_EXPIRED": "Ky kod karte ka skaduar. "
+        "Kërkojini anëtarit ta hapë sërish aplikacionin.",
+        "CARD_QR_INVALID": "Kjo nuk është kartë e vlefshme Happy.",
     },
 }
 

@@ -82,6 +82,7 @@ def upgrade() -> None:
             "status",
             sa.Enum(
                 "pending",
+                "sending",
                 "sent",
                 "dropped",
                 "superseded",

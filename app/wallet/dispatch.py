@@ -1,13 +1,18 @@
 """Delivering the wallet outbox: APNs "pass changed" pushes and Google object PATCHes.
 
-Rows are claimed in a short transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the write
-lock on SQLite) by moving ``next_attempt_at`` a lease ahead, sent outside any transaction,
-and their outcome recorded in a second short transaction. So concurrent dispatchers (the
-after-commit kick of two requests, ``happy wallet push``) never send a row twice, and a
-crash mid-send only delays the row until its lease ends.
+Rows are claimed in a short transaction (serialised: a transaction-scoped advisory lock on
+PostgreSQL, the write lock on SQLite) by marking them ``sending`` with a lease in
+``next_attempt_at``, sent outside any transaction, and their outcome recorded in a second
+short transaction. So concurrent dispatchers (the after-commit kick of two requests,
+``happy wallet push``) never send a row twice, and a crash mid-send only delays the row
+until its lease ends.
 
-Rows for the same target (one device's push token, one Google object) are coalesced: one
-push tells the device to fetch everything; the newest PATCH carries the current balance.
+One target (a device's push token, a Google object) is never sent to by two dispatchers at
+once: a claim skips targets with a row in flight, and a dispatcher keeps claiming until
+nothing is due, so the rows of one target go out in order. Rows for the same target are
+coalesced: one push tells the device to fetch everything; the newest PATCH carries the
+latest balance (a member's postings are serialised by the ledger's row lock, so a later
+balance always has a larger row id).
 APNs 410 (or ``Unregistered``/``BadDeviceToken``) removes the device's registrations; a
 Google 404 means the member never saved the object: nothing to update, the row is dropped.
 Other failures stay pending with ``attempts`` and a growing back-off, up to
@@ -24,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,7 +46,9 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 12
 BATCH = 200
+MAX_ROUNDS = 20
 _KICKED = "happy_wallet_kicked"
+_CLAIM_LOCK = 0x57A11E7  # advisory lock key serialising claims on PostgreSQL
 
 
 def backoff(attempts: int) -> timedelta:
@@ -71,6 +78,20 @@ class Dispatcher:
         self.settings = settings
         self.wallet = wallet
 
+    async def drain(self) -> DispatchReport:
+        """Dispatch until nothing is due (or ``MAX_ROUNDS``); the after-commit delivery."""
+        total = DispatchReport()
+        for _ in range(MAX_ROUNDS):
+            report = await self.run_once()
+            for name in ("sent", "dropped", "superseded", "retrying", "failed"):
+                setattr(total, name, getattr(total, name) + getattr(report, name))
+            total.errors.extend(report.errors)
+            if not (report.sent + report.dropped + report.superseded + report.retrying):
+                break
+            if report.failed or report.retrying:
+                break
+        return total
+
     async def run_once(self, now: datetime | None = None, limit: int = BATCH) -> DispatchReport:
         """Send every due row (up to ``limit``); return what happened."""
         now = now or clock.now()
@@ -98,18 +119,26 @@ class Dispatcher:
 
     async def _claim(self, now: datetime, limit: int) -> list[WalletOutbox]:
         async with self.db.unit_of_work() as session:
+            if self.db.dialect == "postgresql":
+                await session.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CLAIM_LOCK}
+                )
+            in_flight = select(WalletOutbox.target).where(
+                WalletOutbox.status == OutboxStatus.SENDING, WalletOutbox.next_attempt_at > now
+            )
             stmt = (
                 select(WalletOutbox)
                 .where(
-                    WalletOutbox.status == OutboxStatus.PENDING,
+                    WalletOutbox.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
                     WalletOutbox.next_attempt_at <= now,
+                    WalletOutbox.target.not_in(in_flight),
                 )
                 .order_by(WalletOutbox.id)
                 .limit(limit)
-                .with_for_update(skip_locked=True)
             )
             rows = list((await session.scalars(stmt)).all())
             for row in rows:
+                row.status = OutboxStatus.SENDING
                 row.attempts += 1
                 row.next_attempt_at = now + LEASE
             await session.flush()
@@ -152,6 +181,7 @@ class Dispatcher:
                 outcome = outcomes[row.id]
                 row.last_error = outcome.error
                 if outcome.status is OutboxStatus.PENDING:
+                    row.status = OutboxStatus.PENDING
                     if row.attempts >= MAX_ATTEMPTS:
                         row.status = OutboxStatus.FAILED
                         report.failed += 1
@@ -207,7 +237,7 @@ def kick_after_commit(session: AsyncSession) -> None:
 
     async def deliver() -> None:
         session.info.pop(_KICKED, None)
-        await dispatcher.run_once()
+        await dispatcher.drain()
 
     session.info[_KICKED] = True
     on_commit(session, deliver)

@@ -24,6 +24,7 @@ class OutboxKind(enum.StrEnum):
 
 class OutboxStatus(enum.StrEnum):
     PENDING = "pending"
+    SENDING = "sending"  # claimed by a dispatcher until next_attempt_at (its lease)
     SENT = "sent"
     DROPPED = "dropped"  # nothing to deliver to any more (410 from APNs, object not saved)
     SUPERSEDED = "superseded"  # a newer row for the same target was sent instead
