@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import OrderedDict
 from dataclasses import asdict
 from functools import lru_cache
 
 import anyio.to_thread
 from cryptography.hazmat.primitives import serialization
+from starlette.background import BackgroundTask
 
 from app.settings import Settings
 from app.wallet.runtime import WalletRuntime
@@ -62,10 +64,35 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:40]
 
 
+class _RecentPasses:
+    """The last few built passes by content version, so a device fetching the pass right
+    after the member downloaded it (or a burst of devices) skips storage."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self.items: OrderedDict[str, bytes] = OrderedDict()
+
+    def get(self, key: str) -> bytes | None:
+        data = self.items.get(key)
+        if data is not None:
+            self.items.move_to_end(key)
+        return data
+
+    def put(self, key: str, data: bytes) -> None:
+        self.items[key] = data
+        self.items.move_to_end(key)
+        while len(self.items) > self.size:
+            self.items.popitem(last=False)
+
+
+_recent = _RecentPasses()
+
+
 async def card_pkpass(
     settings: Settings, keys: Keys, wallet: WalletRuntime, subject: PassSubject
-) -> bytes:
-    """The signed pass for ``subject``, from storage when this content was built before."""
+) -> tuple[bytes, BackgroundTask | None]:
+    """The signed pass for ``subject`` (from memory or storage when this content was built
+    before) and, for a newly built one, the task that stores it (run after the response)."""
     content = pass_content(settings, keys, subject)
     signer = wallet.signer
     certificate = signer.certificate.public_bytes(serialization.Encoding.DER)
@@ -78,9 +105,12 @@ async def card_pkpass(
     )
     key = f"passes/{version}.pkpass"
     storage = wallet.storage
-    cached = await anyio.to_thread.run_sync(storage.get, key)
+    cached = _recent.get(key)
+    if cached is None:
+        cached = await anyio.to_thread.run_sync(storage.get, key)
     if cached is not None:
-        return cached
+        _recent.put(key, cached)
+        return cached, None
     data = build_pkpass(
         content,
         signer,
@@ -88,8 +118,10 @@ async def card_pkpass(
         team_id=settings.apple_team_id,
         organization_name=settings.apple_organization_name,
     )
-    await anyio.to_thread.run_sync(storage.put, key, data, "application/vnd.apple.pkpass")
-    return data
+    _recent.put(key, data)
+    return data, BackgroundTask(
+        anyio.to_thread.run_sync, storage.put, key, data, "application/vnd.apple.pkpass"
+    )
 
 
 async def card_qr_png(keys: Keys, wallet: WalletRuntime, card_number: str) -> bytes:

@@ -92,7 +92,7 @@ class WalletDoor:
         return await self._pkpass_response(subject, attachment=True)
 
     async def _pkpass_response(self, subject: service.PassSubject, *, attachment: bool) -> Response:
-        data = await files.card_pkpass(
+        data, store = await files.card_pkpass(
             self.settings, self.runtime.keys, self.runtime.wallet, subject
         )
         headers = {
@@ -101,21 +101,28 @@ class WalletDoor:
         }
         if attachment:
             headers["Content-Disposition"] = 'attachment; filename="happy.pkpass"'
-        return Response(data, media_type=PKPASS, headers=headers)
+        # A newly built pass is written to storage after the response has gone out.
+        return Response(data, media_type=PKPASS, headers=headers, background=store)
 
     # --- Apple pass web service v1 --------------------------------------------------------
 
     def _known_pass_type(self, pass_type_id: str) -> bool:
         return pass_type_id == self.settings.apple_pass_type_id
 
+    def _token_ok(self, request: Request, pass_type_id: str, serial: str) -> bool:
+        """The ApplePass token is right for this serial (no database needed: it is derived)."""
+        return (
+            self._known_pass_type(pass_type_id)
+            and _SERIAL.fullmatch(serial) is not None
+            and service.check_authentication(
+                self.runtime.keys, serial, request.headers.get("authorization")
+            )
+        )
+
     async def _authenticated_pass(
         self, request: Request, pass_type_id: str, serial: str
     ) -> WalletPass | None:
-        if not self._known_pass_type(pass_type_id) or not _SERIAL.fullmatch(serial):
-            return None
-        if not service.check_authentication(
-            self.runtime.keys, serial, request.headers.get("authorization")
-        ):
+        if not self._token_ok(request, pass_type_id, serial):
             return None
         async with self.db.read_session() as session:
             return await service.pass_by_serial(session, serial)
@@ -180,12 +187,11 @@ class WalletDoor:
     async def latest_pass(self, request: Request) -> Response:
         params = request.path_params
         pass_type_id, serial = params["pass_type"], params["serial"]
-        wallet_pass = await self._authenticated_pass(request, pass_type_id, serial)
-        if wallet_pass is None:
+        if not self._token_ok(request, pass_type_id, serial):
             return Response(status_code=401)
         async with self.db.read_session() as session:
             subject = await service.load_subject(session, serial)
-        if subject is None:  # card closed or account deleted: nothing to serve any more
+        if subject is None:  # unknown serial, card closed or account deleted
             return Response(status_code=401)
         since = _if_modified_since(request)
         modified = subject.wallet_pass.updated_at

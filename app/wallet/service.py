@@ -293,6 +293,15 @@ async def remove_push_token(session: AsyncSession, push_token: str) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+async def forget_member(session: AsyncSession, member_id: int) -> None:
+    """Account deleted: forget the devices that held the member's passes (push tokens are
+    personal data). Pushes already queued still go out; the device then gets 401."""
+    pass_ids = select(WalletPass.id).where(WalletPass.member_id == member_id)
+    await session.execute(
+        delete(WalletDeviceRegistration).where(WalletDeviceRegistration.pass_id.in_(pass_ids))
+    )
+
+
 async def serials_updated_since(
     session: AsyncSession, *, device_library_id: str, pass_type_id: str, since: str | None
 ) -> tuple[list[str], str | None]:

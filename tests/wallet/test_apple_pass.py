@@ -17,6 +17,7 @@ from app.db import Database
 from app.ledger import service as ledger
 from app.ledger.models import EntryKind
 from app.members.models import Member
+from app.wallet import files
 from app.wallet.models import OutboxKind, OutboxStatus, WalletDeviceRegistration, WalletOutbox
 from tests.helpers import Api
 from tests.wallet.conftest import local_path, member_card, pass_json, unzip
@@ -81,6 +82,8 @@ async def test_pass_is_cached_by_content_version(api: Api, client: httpx.AsyncCl
     [stored] = list((settings.storage_dir / "passes").glob("*.pkpass"))
     assert stored.read_bytes() == first
     stored.write_bytes(b"PK-cached")
+    assert files._recent.get(f"passes/{stored.name}") == first  # also kept in memory
+    files._recent.items.clear()
     again = await client.get(local_path(me["card"]["appleWalletUrl"]))
     assert again.content == b"PK-cached"  # served from storage, not signed again
 

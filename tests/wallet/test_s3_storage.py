@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from app.settings import Settings
+from app.wallet import files
 from tests.helpers import Api
 from tests.wallet.conftest import local_path, member_card
 from tests.wallet_passes.test_wallet_storage import moto_endpoint  # noqa: F401  (fixture)
@@ -57,5 +58,6 @@ async def test_pass_and_qr_are_stored_in_s3(api: Api, client: httpx.AsyncClient,
 
     # A second download is served from S3, not built again.
     storage.put(passes[0].removeprefix("happy/"), b"PK-cached", "application/vnd.apple.pkpass")
+    files._recent.items.clear()
     again = await client.get(local_path(me["card"]["appleWalletUrl"]))
     assert again.content == b"PK-cached"
