@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
+        await runtime.wallet.aclose()
         if db is None:
             await database.dispose()
 

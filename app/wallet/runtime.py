@@ -154,3 +154,11 @@ class WalletRuntime:
         if s.google_wallet_backend == "rest":
             return GoogleRestClient(self.google_service_account)
         return OutboxGoogleWalletClient(log_path=s.google_outbox)
+
+    async def aclose(self) -> None:
+        """Close the HTTP clients made so far (the production senders keep connections)."""
+        for name in ("apns", "google"):
+            client = self.__dict__.get(name)
+            close = getattr(client, "aclose", None)
+            if close is not None:
+                await close()

@@ -195,3 +195,13 @@ async def test_account_deletion_forgets_devices(api: Api, client: httpx.AsyncCli
     )
     assert latest.status_code == 401
     assert (await client.get(url.removeprefix("https://happy.example"))).status_code == 404
+
+
+async def test_runtime_closes_its_http_clients(settings: Settings) -> None:
+    from app.wallet.google_client import GoogleRestClient
+
+    runtime = WalletRuntime(replace(settings, google_wallet_backend="rest"))
+    client = runtime.google
+    assert isinstance(client, GoogleRestClient)
+    await runtime.aclose()
+    assert client._client.is_closed
