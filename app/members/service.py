@@ -263,6 +263,8 @@ async def update_profile(
         setattr(member, name, _clean_profile_value(name, value, now))
     member.updated_at = now
     await session.flush()
+    if {"first_name", "last_name", "language"} & changes.keys():
+        await wallet.member_changed(session, member_id=member_id, now=now)
     return member
 
 

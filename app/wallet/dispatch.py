@@ -158,6 +158,7 @@ class Dispatcher:
                 issuer_id=self.settings.google_issuer_id,
                 object_suffix=target,
                 balance=int(payload["balance"]),
+                account_name=payload.get("accountName"),
             )
             status = await self.wallet.google.send(patch_request(object_id, body))
             if 200 <= status < 300:

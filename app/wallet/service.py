@@ -175,6 +175,17 @@ async def balance_changed(
     Returns the number of outbox rows queued. The Google row's target is the object id
     suffix; the dispatcher adds the issuer id from its settings.
     """
+    return await _passes_changed(session, member_id, now, balance)
+
+
+async def member_changed(session: AsyncSession, *, member_id: int, now: datetime) -> int:
+    """The member's name or language changed: passes show them, so update as for points."""
+    return await _passes_changed(session, member_id, now, None)
+
+
+async def _passes_changed(
+    session: AsyncSession, member_id: int, now: datetime, balance: int | None
+) -> int:
     passes = (
         await session.scalars(
             select(WalletPass).where(WalletPass.member_id == member_id).with_for_update()
@@ -183,7 +194,6 @@ async def balance_changed(
     if not passes:
         return 0
     queued = 0
-    member_public_id = await session.scalar(select(Member.public_id).where(Member.id == member_id))
     for wallet_pass in passes:
         await _bump(session, wallet_pass, now)
         registrations = (
@@ -196,11 +206,16 @@ async def balance_changed(
         for push_token in registrations:
             session.add(_outbox_row(OutboxKind.APNS, wallet_pass.id, push_token, {}, now))
             queued += 1
-    if member_public_id:
-        target = object_suffix_for(member_public_id)
-        session.add(
-            _outbox_row(OutboxKind.GOOGLE_PATCH, passes[0].id, target, {"balance": balance}, now)
-        )
+    member = await session.get(Member, member_id)
+    if member is not None:
+        if balance is None:
+            available = await session.scalar(
+                select(PointsAccount.available).where(PointsAccount.member_id == member_id)
+            )
+            balance = int(available or 0)
+        payload: dict[str, object] = {"balance": balance, "accountName": display_name(member)}
+        target = object_suffix_for(member.public_id)
+        session.add(_outbox_row(OutboxKind.GOOGLE_PATCH, passes[0].id, target, payload, now))
         queued += 1
     await session.flush()
     if queued:

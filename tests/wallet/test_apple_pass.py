@@ -160,7 +160,7 @@ async def test_apple_web_service_sequence(
         (OutboxKind.APNS, OutboxStatus.SENT),
         (OutboxKind.GOOGLE_PATCH, OutboxStatus.SENT),
     ]
-    assert json.loads(rows[1].payload) == {"balance": 330}
+    assert json.loads(rows[1].payload) == {"balance": 330, "accountName": "Happy"}
     google = app.state.runtime.wallet.google
     assert google.requests[-1].method == "PATCH"
     assert google.requests[-1].json["loyaltyPoints"]["balance"] == {"int": 330}
@@ -317,3 +317,38 @@ async def test_bad_registration_requests(api: Api, client: httpx.AsyncClient):
     ).status_code == 400
     assert (await client.get(f"{base}/pass.other.type")).status_code == 204
     assert (await client.post("/wallet/v1/log", content=b"x" * 70000)).status_code == 413
+
+
+async def test_name_change_updates_the_pass(
+    api: Api, client: httpx.AsyncClient, app, db: Database, frozen_now
+):
+    frozen_now[0] = frozen_now[0].replace(microsecond=0)
+    session = await api.sign_up("+355691110055")
+    token = session["accessToken"]
+    body = await api.gql("query { me { card { appleWalletUrl } } }", token=token)
+    data = (await client.get(local_path(body["data"]["me"]["card"]["appleWalletUrl"]))).content
+    document = pass_json(data)
+    serial, auth = document["serialNumber"], document["authenticationToken"]
+    registration = f"/wallet/v1/devices/{DEVICE}/registrations/{PASS_TYPE}/{serial}"
+    await client.post(registration, json={"pushToken": PUSH_TOKEN}, headers=apple(serial, auth))
+    listing = f"/wallet/v1/devices/{DEVICE}/registrations/{PASS_TYPE}"
+    tag = (await client.get(listing)).json()["lastUpdated"]
+
+    changed = await api.gql(
+        'mutation { updateProfile(input: {firstName: "Arbër", lastName: "Hoxha"}) { __typename } }',
+        token=token,
+    )
+    assert changed["data"]["updateProfile"]["__typename"] == "Member", changed
+    assert len(app.state.runtime.wallet.apns.pushes) == 1
+    assert app.state.runtime.wallet.google.requests[-1].json["accountName"] == "Arbër Hoxha"
+    updated = await client.get(listing, params={"passesUpdatedSince": tag})
+    assert updated.json()["serialNumbers"] == [serial]
+    latest = await client.get(
+        f"/wallet/v1/passes/{PASS_TYPE}/{serial}", headers=apple(serial, auth)
+    )
+    fields = pass_json(latest.content)["storeCard"]["secondaryFields"]
+    assert {f["key"]: f["value"] for f in fields}["member"] == "Arbër Hoxha"
+
+    # A change that the pass does not show (city) does not touch it.
+    await api.gql('mutation { updateProfile(input: {city: "Tirana"}) { __typename } }', token=token)
+    assert len(app.state.runtime.wallet.apns.pushes) == 1
