@@ -74,7 +74,11 @@ async def test_served_pass_verifies_with_openssl(
     assert fields["balance"]["value"] == 80 == me["balance"]["available"]
     assert fields["card"]["value"] == number
     assert fields["tier"]["value"] == "Member"
-    assert "member" in fields
+    assert fields["member"]["value"] == "Happy"  # no name given yet
+    # The member signed up in Albanian (the programme's default): labels follow.
+    assert document["description"] == "Karta Happy e besnikërisë"
+    assert fields["balance"]["label"] == "PIKË"
+    assert fields["balance"]["changeMessage"] == "Bilanci tani %@"
 
 
 async def test_pass_is_cached_by_content_version(api: Api, client: httpx.AsyncClient, settings):

@@ -205,3 +205,16 @@ async def test_runtime_closes_its_http_clients(settings: Settings) -> None:
     assert isinstance(client, GoogleRestClient)
     await runtime.aclose()
     assert client._client.is_closed
+
+
+def test_http2_backend_uses_the_pass_certificate(settings: Settings) -> None:
+    import ssl
+
+    from wallet_passes.apns import Http2ApnsSender
+
+    runtime = WalletRuntime(replace(settings, apns_backend="http2"))
+    sender = runtime.apns
+    assert isinstance(sender, Http2ApnsSender)
+    assert isinstance(sender.ssl_context, ssl.SSLContext)
+    assert sender.host == "https://api.push.apple.com"
+    assert sender.build_request(PUSH_TOKEN, PASS_TYPE).headers["apns-topic"] == PASS_TYPE
