@@ -189,6 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
     from app.pos_cli import add_commands as add_pos_commands
 
     add_pos_commands(sub)
+    from app.wallet.cli import add_wallet_commands
+
+    add_wallet_commands(sub)
     return parser
 
 

@@ -17,6 +17,7 @@ from app.log import configure_logging
 from app.middleware import RequestIdMiddleware
 from app.runtime import Runtime, build_runtime
 from app.settings import Settings, get_settings
+from app.wallet.routes import wallet_routes
 from graphql_schema.member.schema import build_member_schema
 from graphql_schema.partner.schema import build_partner_schema
 from graphql_schema.partner.view import PartnerGraphQL
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
+        await runtime.wallet.aclose()
         if db is None:
             await database.dispose()
 
@@ -58,6 +60,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             Route("/readyz", readyz, methods=["GET"]),
             Route("/graphql", member_view, methods=["GET", "POST"]),
             Route("/partner/graphql", partner_view, methods=["POST"]),
+            *wallet_routes(database, runtime),
         ],
         lifespan=lifespan,
     )

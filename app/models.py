@@ -10,4 +10,7 @@ __all__ = ["auth_models", "ledger_models", "members_models", "partners_models", 
 
 # Issue 3 (partner POS door): API keys, earn rules, receipts, rewards and vouchers.
 from app.partners import earn_rule_models as earn_rule_models
+from app.wallet import models as wallet_models
 from auth import api_key_models as api_key_models
+
+__all__ += ["wallet_models"]

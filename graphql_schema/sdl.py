@@ -13,11 +13,13 @@ import strawberry
 
 from app.settings import Settings
 from graphql_schema.member.schema import build_member_schema
+from graphql_schema.partner.schema import build_partner_schema
 
 SNAPSHOT_DIR = Path(__file__).parent
 
 SCHEMAS: dict[str, Callable[[Settings], strawberry.Schema]] = {
     "member": build_member_schema,
+    "partner": build_partner_schema,
 }
 
 

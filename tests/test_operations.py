@@ -94,6 +94,13 @@ def _production_env(monkeypatch: pytest.MonkeyPatch, **extra: str) -> None:
         "HAPPY_JWT_SECRET": "j" * 40,
         "HAPPY_HASH_SECRET": "h" * 40,
         "HAPPY_GRAPHIQL": "false",
+        "HAPPY_PUBLIC_BASE_URL": "https://happy.example.al",
+        "HAPPY_APPLE_PASS_CERT": "s3://secrets/pass.pem",
+        "HAPPY_APPLE_PASS_KEY": "s3://secrets/pass.key",
+        "HAPPY_APPLE_WWDR_CERT": "s3://secrets/wwdr.pem",
+        "HAPPY_APNS_BACKEND": "http2",
+        "HAPPY_GOOGLE_SERVICE_ACCOUNT_FILE": "/etc/happy/google.json",
+        "HAPPY_GOOGLE_WALLET_BACKEND": "rest",
         **extra,
     }.items():
         monkeypatch.setenv(key, value)
@@ -111,6 +118,8 @@ def test_production_accepts_a_complete_configuration(monkeypatch: pytest.MonkeyP
         ({"HAPPY_JWT_SECRET": ""}, "HAPPY_JWT_SECRET"),
         ({"HAPPY_HASH_SECRET": "short"}, "HAPPY_HASH_SECRET"),
         ({"HAPPY_GRAPHIQL": "true"}, "HAPPY_GRAPHIQL"),
+        ({"HAPPY_APNS_BACKEND": "outbox"}, "HAPPY_APNS_BACKEND"),
+        ({"HAPPY_PUBLIC_BASE_URL": "http://happy.example.al"}, "https"),
     ],
 )
 def test_production_refuses_development_settings(

@@ -17,6 +17,7 @@ from app.members.models import Member as MemberModel
 from graphql_schema.context import MemberContext
 from graphql_schema.errors import CodeError, InputError, RateLimitedError, SessionError
 from graphql_schema.member import pos_fields
+from graphql_schema.member import wallet as wallet_view
 from graphql_schema.pagination import (
     Connection,
     build_connection,
@@ -37,6 +38,36 @@ LanguageEnum = strawberry.enum(Language, name="Language")
 @strawberry.type(description="The member's digital card.")
 class Card:
     number: str
+
+    @strawberry.field(description="The card QR code (the card number) as SVG text.")
+    def qr_svg(self) -> str:
+        return wallet_view.card_qr_svg(self.number)
+
+    @strawberry.field(description="A short-lived signed link to the card QR code as PNG.")
+    async def qr_png_url(self, info: Info[MemberContext, None]) -> str | None:
+        wallet_pass = await info.context.loaders.wallet_pass.load(self.number)
+        if wallet_pass is None:
+            return None
+        return wallet_view.qr_png_url(info.context.runtime, wallet_pass.serial_number)
+
+    @strawberry.field(description="A short-lived signed link to the Apple Wallet pass.")
+    async def apple_wallet_url(self, info: Info[MemberContext, None]) -> str | None:
+        wallet_pass = await info.context.loaders.wallet_pass.load(self.number)
+        if wallet_pass is None:
+            return None
+        return wallet_view.apple_wallet_url(info.context.runtime, wallet_pass.serial_number)
+
+    @strawberry.field(description="The 'Save to Google Wallet' link.")
+    async def google_wallet_save_url(self, info: Info[MemberContext, None]) -> str | None:
+        ctx = info.context
+        if await ctx.loaders.wallet_pass.load(self.number) is None:
+            return None
+        member = await ctx.caller()
+        return await wallet_view.google_wallet_save_url(ctx.runtime, ctx.db, member, self.number)
+
+    @strawberry.field(description="A rotating signed token for the in-app QR (kiosks, tills).")
+    def dynamic_qr(self, info: Info[MemberContext, None]) -> wallet_view.DynamicQr:
+        return wallet_view.dynamic_qr(info.context.runtime, self.number)
 
 
 @strawberry.type(description="Points: available to spend, pending, earned in total.")

@@ -12,7 +12,7 @@ from app.receipts import service as receipts
 from app.rewards import service as rewards
 from app.settings import Settings
 from graphql_schema.errors import EXCEPTION_HANDLERS
-from graphql_schema.extensions import standard_extensions
+from graphql_schema.extensions import HappySchema, standard_extensions
 from graphql_schema.partner.context import PartnerContext
 from graphql_schema.partner.types import (
     BatchLine,
@@ -169,7 +169,7 @@ class Mutation:
 
 
 def build_partner_schema(settings: Settings) -> strawberry.Schema:
-    return strawberry.Schema(
+    return HappySchema(
         query=Query,
         mutation=Mutation,
         extensions=standard_extensions(settings),
