@@ -37,6 +37,8 @@ schema: $(BIN)/happy
 
 bench: $(BIN)/happy
 	$(BIN)/python bench/bench_pkpass.py
+	$(BIN)/python bench/bench_member_api.py
+	$(BIN)/python bench/bench_wallet_endpoint.py
 
 clean:
 	rm -rf $(VENV) var test-artifacts

@@ -120,6 +120,23 @@ def cmd_programme_set(args: argparse.Namespace, settings: Settings) -> int:
     return _run(settings, work)
 
 
+def cmd_schema_export(args: argparse.Namespace, settings: Settings) -> int:
+    from graphql_schema import sdl
+
+    for path in sdl.export(settings):
+        print(path)
+    return 0
+
+
+def cmd_schema_check(args: argparse.Namespace, settings: Settings) -> int:
+    from graphql_schema import sdl
+
+    drifted = sdl.drifted(settings)
+    for name in drifted:
+        print(f"{sdl.snapshot_path(name)} differs from the code: run `make schema`")
+    return 1 if drifted else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="happy", description="Happy coalition loyalty backend")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -159,6 +176,22 @@ def build_parser() -> argparse.ArgumentParser:
     pset.add_argument("--expiry-months", type=int)
     pset.add_argument("--name")
     pset.set_defaults(handler=cmd_programme_set)
+
+    schema = sub.add_parser("schema", help="GraphQL SDL snapshots").add_subparsers(
+        dest="schema_command", required=True
+    )
+    schema.add_parser("export", help="write graphql_schema/*.graphql").set_defaults(
+        handler=cmd_schema_export
+    )
+    schema.add_parser("check", help="exit 1 if the code drifted from them").set_defaults(
+        handler=cmd_schema_check
+    )
+    from app.pos_cli import add_commands as add_pos_commands
+
+    add_pos_commands(sub)
+    from app.wallet.cli import add_wallet_commands
+
+    add_wallet_commands(sub)
     return parser
 
 

@@ -104,4 +104,14 @@ async def load_demo(session: AsyncSession, now: datetime) -> dict[str, int]:
                 now=now,
             )
             counts["stores"] += 1
+    await seed_pos_demo(session, [p[0] for p in DEMO_PARTNERS], now)
     return counts
+
+
+async def seed_pos_demo(session: AsyncSession, partner_codes: list[str], now: datetime) -> None:
+    """Earn rules for the demo partners and the Happy reward levels (idempotent)."""
+    from app.partners.earn_rules import seed_demo_rules
+    from app.rewards.service import ensure_default_levels
+
+    await seed_demo_rules(session, partner_codes, now)
+    await ensure_default_levels(session, now)

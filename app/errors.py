@@ -26,6 +26,25 @@ class ErrorCode(StrEnum):
     ACCOUNT_DELETED = "ACCOUNT_DELETED"
     INSUFFICIENT_POINTS = "INSUFFICIENT_POINTS"
     CONFLICT = "CONFLICT"
+    # Partner POS door, receipts, rewards and vouchers (issue 3)
+    RECEIPT_CONFLICT = "RECEIPT_CONFLICT"
+    CARD_NOT_FOUND = "CARD_NOT_FOUND"
+    CARD_TOKEN_EXPIRED = "CARD_TOKEN_EXPIRED"  # noqa: S105
+    MEMBER_NOT_FOUND = "MEMBER_NOT_FOUND"
+    WRONG_CURRENCY = "WRONG_CURRENCY"
+    NEGATIVE_AMOUNT = "NEGATIVE_AMOUNT"
+    TOTAL_MISMATCH = "TOTAL_MISMATCH"
+    LINE_AMOUNT_MISMATCH = "LINE_AMOUNT_MISMATCH"
+    REFUND_EXCEEDS_RECEIPT = "REFUND_EXCEEDS_RECEIPT"
+    BATCH_TOO_LARGE = "BATCH_TOO_LARGE"
+    VOUCHER_NOT_FOUND = "VOUCHER_NOT_FOUND"
+    VOUCHER_ALREADY_REDEEMED = "VOUCHER_ALREADY_REDEEMED"
+    VOUCHER_EXPIRED = "VOUCHER_EXPIRED"
+    VOUCHER_NOT_VALID_HERE = "VOUCHER_NOT_VALID_HERE"
+    VOID_WINDOW_PASSED = "VOID_WINDOW_PASSED"
+    REWARD_LEVEL_NOT_FOUND = "REWARD_LEVEL_NOT_FOUND"
+    CARD_QR_EXPIRED = "CARD_QR_EXPIRED"
+    CARD_QR_INVALID = "CARD_QR_INVALID"
 
 
 class DomainError(Exception):
@@ -108,3 +127,15 @@ class AuthenticationRequired(Exception):
 
 class PermissionDenied(Exception):
     """A valid caller asked for something it may not see or change."""
+
+
+class MemberNotIdentified(DomainError):
+    """The scanned card, card token or phone does not lead to an active member."""
+
+    code = ErrorCode.CARD_NOT_FOUND
+
+
+class VoucherRejected(DomainError):
+    """A voucher cannot be validated, redeemed or its redemption voided (see ``code``)."""
+
+    code = ErrorCode.VOUCHER_NOT_FOUND

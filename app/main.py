@@ -18,8 +18,11 @@ from app.middleware import RequestIdMiddleware
 from app.runtime import Runtime, build_runtime
 from app.security_headers import SecurityHeadersMiddleware
 from app.settings import Settings, get_settings
+from app.wallet.routes import wallet_routes
 from app.web import microsite_routes
 from graphql_schema.member.schema import build_member_schema
+from graphql_schema.partner.schema import build_partner_schema
+from graphql_schema.partner.view import PartnerGraphQL
 from graphql_schema.views import MemberGraphQL
 
 log = logging.getLogger(__name__)
@@ -32,6 +35,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     database = db or create_database(settings)
     runtime: Runtime = build_runtime(settings)
     member_view = MemberGraphQL(build_member_schema(settings), database, runtime)
+    partner_view = PartnerGraphQL(build_partner_schema(settings), database, runtime)
 
     async def healthz(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -48,6 +52,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
+        await runtime.wallet.aclose()
         if db is None:
             await database.dispose()
 
@@ -56,6 +61,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/graphql", member_view, methods=["GET", "POST"]),
+            Route("/partner/graphql", partner_view, methods=["POST"]),
+            *wallet_routes(database, runtime),
             *microsite_routes(),
         ],
         lifespan=lifespan,

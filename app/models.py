@@ -7,3 +7,10 @@ from app.programme import models as programme_models
 from auth import models as auth_models
 
 __all__ = ["auth_models", "ledger_models", "members_models", "partners_models", "programme_models"]
+
+# Issue 3 (partner POS door): API keys, earn rules, receipts, rewards and vouchers.
+from app.partners import earn_rule_models as earn_rule_models
+from app.wallet import models as wallet_models
+from auth import api_key_models as api_key_models
+
+__all__ += ["wallet_models"]

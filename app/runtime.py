@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from app.notifications.sms import SmsSender, make_sms_sender
 from app.settings import Settings
+from app.wallet.runtime import WalletRuntime
 from auth.keys import Keys, load_keys
 from auth.otp import OtpPolicy
 
@@ -16,6 +17,7 @@ class Runtime:
     keys: Keys
     sms: SmsSender
     otp_policy: OtpPolicy
+    wallet: WalletRuntime
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -24,4 +26,5 @@ def build_runtime(settings: Settings) -> Runtime:
         keys=load_keys(settings),
         sms=make_sms_sender(settings),
         otp_policy=OtpPolicy.from_settings(settings),
+        wallet=WalletRuntime(settings),
     )

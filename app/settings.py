@@ -113,6 +113,36 @@ class Settings:
     google_origins: tuple[str, ...] = ("http://127.0.0.1:8000",)
     card_token_ttl_seconds: int = 60
 
+    # Wallet integration (app/wallet): outboxes of the development backends, dev certificates
+    wallet_dev_dir: Path = VAR_DIR / "wallet"  # dev pass chain and Google key (not production)
+    apns_outbox: Path = VAR_DIR / "outbox" / "apns.jsonl"
+    google_wallet_backend: str = "outbox"  # outbox (recorded, not sent) | rest
+    google_outbox: Path = VAR_DIR / "outbox" / "google-wallet.jsonl"
+    google_program_logo_url: str = ""
+    wallet_link_ttl_seconds: int = 600  # signed links to the QR PNG and the .pkpass
+
+    @property
+    def apple_web_service_url(self) -> str:
+        """Apple's ``webServiceURL``: the pass web service lives under ``/wallet``."""
+        return f"{self.public_base_url.rstrip('/')}/wallet"
+
+    def wallet_problems(self) -> list[str]:
+        """Why the wallet configuration is unfit for production (empty when fine)."""
+        problems = []
+        if not (self.apple_pass_cert and self.apple_pass_key and self.apple_wwdr_cert):
+            problems.append(
+                "HAPPY_APPLE_PASS_CERT, HAPPY_APPLE_PASS_KEY and HAPPY_APPLE_WWDR_CERT are required"
+            )
+        if self.apns_backend != "http2":
+            problems.append("HAPPY_APNS_BACKEND must be http2")
+        if not self.google_service_account_file:
+            problems.append("HAPPY_GOOGLE_SERVICE_ACCOUNT_FILE is required")
+        if self.google_wallet_backend != "rest":
+            problems.append("HAPPY_GOOGLE_WALLET_BACKEND must be rest")
+        if not self.public_base_url.startswith("https://"):
+            problems.append("HAPPY_PUBLIC_BASE_URL must be https (Apple's webServiceURL)")
+        return problems
+
     @property
     def is_production(self) -> bool:
         return self.env == "production"
@@ -147,6 +177,7 @@ class Settings:
                 problems.append("HAPPY_HASH_SECRET (at least 32 characters) is required")
             if self.graphiql:
                 problems.append("HAPPY_GRAPHIQL must be off")
+            problems.extend(self.wallet_problems())
             if problems:
                 raise SettingsError("refusing to start in production: " + "; ".join(problems))
 
@@ -203,6 +234,12 @@ def load_settings() -> Settings:
         google_service_account_file=_env("GOOGLE_SERVICE_ACCOUNT_FILE", ""),
         google_origins=_env_list("GOOGLE_ORIGINS", "http://127.0.0.1:8000"),
         card_token_ttl_seconds=_env_int("CARD_TOKEN_TTL_SECONDS", 60),
+        wallet_dev_dir=Path(_env("WALLET_DEV_DIR", str(VAR_DIR / "wallet"))),
+        apns_outbox=Path(_env("APNS_OUTBOX", str(VAR_DIR / "outbox" / "apns.jsonl"))),
+        google_wallet_backend=_env("GOOGLE_WALLET_BACKEND", "outbox"),
+        google_outbox=Path(_env("GOOGLE_OUTBOX", str(VAR_DIR / "outbox" / "google-wallet.jsonl"))),
+        google_program_logo_url=_env("GOOGLE_PROGRAM_LOGO_URL", ""),
+        wallet_link_ttl_seconds=_env_int("WALLET_LINK_TTL_SECONDS", 600),
     )
     settings.validate()
     return settings

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from app import i18n
 from app.db import Database
 from app.errors import AuthenticationRequired
+from app.ledger.models import PointsAccount
 from app.members.models import Member, MemberStatus
 from app.runtime import Runtime
 from auth.models import MemberSession
@@ -68,9 +69,12 @@ class MemberContext(RequestContext):
             claims = decode_access_token(self.runtime.keys, self.runtime.settings, token)
         except AuthenticationRequired as exc:
             raise unauthenticated(self.language) from exc
+        # The points account comes in the same query: nearly every member screen shows the
+        # balance, and priming the loader saves a round trip.
         stmt = (
-            select(Member)
+            select(Member, PointsAccount)
             .join(MemberSession, MemberSession.member_id == Member.id)
+            .outerjoin(PointsAccount, PointsAccount.member_id == Member.id)
             .where(
                 Member.public_id == claims.member_public_id,
                 Member.status == MemberStatus.ACTIVE,
@@ -79,9 +83,11 @@ class MemberContext(RequestContext):
             )
         )
         async with self.db.read_session() as session:
-            member = (await session.execute(stmt)).scalar_one_or_none()
-        if member is None:
+            row = (await session.execute(stmt)).one_or_none()
+        if row is None:
             raise unauthenticated(self.language)
+        member, account = row
+        self.loaders.account.prime(member.id, account)
         self._caller = member
         self._session_id = claims.session_id
         return member

@@ -18,6 +18,9 @@ class MemberLoaders:
         self.card = DataLoader(load_fn=self._cards)
         self.account = DataLoader(load_fn=self._accounts)
         self.consents = DataLoader(load_fn=self._consents)
+        from graphql_schema.member.wallet import wallet_pass_loader
+
+        self.wallet_pass = wallet_pass_loader(db)
 
     async def _cards(self, member_ids: Sequence[int]) -> list[Card | None]:
         stmt = (

@@ -112,3 +112,47 @@ def unauthenticated(language: str | None) -> PublicError:
 
 def forbidden(language: str | None) -> PublicError:
     return PublicError(ErrorCode.FORBIDDEN, language)
+
+
+# --- Issue 3: partner POS door, receipts, rewards and vouchers -------------------------
+
+from app.errors import (  # noqa: E402
+    Conflict,
+    InsufficientPoints,
+    MemberNotIdentified,
+    VoucherRejected,
+)
+
+
+@strawberry.type(description="The card, card token or phone does not identify an active member.")
+class MemberNotIdentifiedError(Error):
+    pass
+
+
+@strawberry.type(description="The member does not have enough points.")
+class InsufficientPointsError(Error):
+    points_needed: int
+
+
+@strawberry.type(description="The request conflicts with an earlier one (e.g. a reused id).")
+class ConflictError(Error):
+    pass
+
+
+@strawberry.type(description="The voucher cannot be used: unknown, used, expired, not here.")
+class VoucherError(Error):
+    pass
+
+
+EXCEPTION_HANDLERS.extend(
+    [
+        DomainErrorHandler(MemberNotIdentified, MemberNotIdentifiedError),
+        DomainErrorHandler(
+            InsufficientPoints,
+            InsufficientPointsError,
+            lambda exc: {"points_needed": int(exc.params.get("needed", 0))},
+        ),
+        DomainErrorHandler(Conflict, ConflictError),
+        DomainErrorHandler(VoucherRejected, VoucherError),
+    ]
+)

@@ -6,8 +6,10 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
+import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -15,6 +17,7 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.types import ExecutionContext
 
 from app.log import current_request_id
 from app.settings import Settings
@@ -58,14 +61,36 @@ class MaskUnexpectedErrors(SchemaExtension):
 
 
 def standard_extensions(settings: Settings) -> list[Any]:
-    """Depth, alias and token limits, parser/validation caches, masking (no per-field hooks)."""
-    # Factories: strawberry builds fresh extension instances per request; the parser and
-    # validation caches live at module level and are shared across requests.
+    """Depth, alias and token limits, parser/validation caches, masking (no per-field hooks).
+
+    strawberry builds fresh extension instances per request from these factories. The
+    depth and alias limits are validation rules; they are made once here, so every request
+    validates with the *same* rule classes and the shared validation cache can hit (a limiter
+    built per request makes new rule classes, and every request would miss the cache).
+    """
+    limits = [
+        *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
+    ]
     return [
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-        lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+        lambda: AddValidationRules(limits),
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         MaskUnexpectedErrors,
     ]
+
+
+class HappySchema(strawberry.Schema):
+    """strawberry's Schema without its default error logging.
+
+    strawberry logs every error with a traceback, including a client's expired session or a
+    mistyped query. Here unexpected errors are logged once, with the request id, by
+    :class:`MaskUnexpectedErrors`; expected ones (authentication, syntax, validation) are the
+    client's business and are not logged as errors.
+    """
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        return None

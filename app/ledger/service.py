@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import InsufficientPoints, InvalidInput
 from app.ledger.models import EARNING_KINDS, EntryKind, PointsAccount, PointsEntry, PointsLot
+from app.wallet import service as wallet
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,8 @@ async def post(
         await session.flush()
     else:
         await _consume_lots(session, member_id, -delta)
+    # Wallet passes show the balance: bump their update tag and queue pushes (same transaction).
+    await wallet.balance_changed(session, member_id=member_id, balance=balance_after, now=now)
     return entry
 
 

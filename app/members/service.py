@@ -40,6 +40,7 @@ from app.members.models import (
 from app.members.phone import normalise_phone
 from app.programme.service import get_programme
 from app.runtime import Runtime
+from app.wallet import service as wallet
 from auth import otp, rate_limit
 from auth.sessions import IssuedSession, revoke_sessions, start_session
 
@@ -262,6 +263,8 @@ async def update_profile(
         setattr(member, name, _clean_profile_value(name, value, now))
     member.updated_at = now
     await session.flush()
+    if {"first_name", "last_name", "language"} & changes.keys():
+        await wallet.member_changed(session, member_id=member_id, now=now)
     return member
 
 
@@ -415,4 +418,5 @@ async def delete_account(session: AsyncSession, *, member_id: int, now: datetime
     for consent in await list_consents(session, member_id):
         await session.delete(consent)
     await revoke_sessions(session, member_id=member_id, now=now, reason="account_deleted")
+    await wallet.forget_member(session, member_id)
     await session.flush()

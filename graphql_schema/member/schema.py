@@ -16,7 +16,8 @@ from auth import sessions
 from graphql_schema import web_session
 from graphql_schema.context import MemberContext
 from graphql_schema.errors import EXCEPTION_HANDLERS
-from graphql_schema.extensions import standard_extensions
+from graphql_schema.extensions import HappySchema, standard_extensions
+from graphql_schema.member import pos_fields
 from graphql_schema.member.types import (
     AccountDeleted,
     ChannelEnum,
@@ -99,7 +100,10 @@ class Mutation:
         payload = _session_payload(signed.session, signed.member, signed.is_new_member)
         return _deliver_to_web_client(ctx, payload)
 
-    @strawberry.mutation(description="Exchange a refresh token for new tokens (rotation).")
+    @strawberry.mutation(
+        description="Exchange a refresh token for new tokens (rotation). Web clients "
+        "(header X-Happy-Client: web) omit it: their HttpOnly cookie is used."
+    )
     async def refresh_session(
         self, info: MemberInfo, refresh_token: str | None = None
     ) -> RefreshSessionResult:
@@ -188,6 +192,10 @@ class Mutation:
             web_session.clear_refresh_cookie(ctx.response, ctx.runtime.settings)
         return AccountDeleted(deleted_at=now)
 
+    @strawberry.mutation(description="Spend points on a reward level: its vouchers are issued.")
+    async def claim_reward(self, info: MemberInfo, level: int) -> pos_fields.ClaimRewardResult:
+        return await pos_fields.claim_reward(info.context, level)
+
 
 def _deliver_to_web_client(ctx: MemberContext, payload: SessionPayload) -> SessionPayload:
     """For the microsite, move the refresh token from the body into its HttpOnly cookie."""
@@ -206,7 +214,7 @@ def _deliver_to_web_client(ctx: MemberContext, payload: SessionPayload) -> Sessi
 
 
 def build_member_schema(settings: Settings) -> strawberry.Schema:
-    return strawberry.Schema(
+    return HappySchema(
         query=Query,
         mutation=Mutation,
         extensions=standard_extensions(settings),

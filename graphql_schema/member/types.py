@@ -16,6 +16,8 @@ from app.members.models import MarketingConsent as ConsentModel
 from app.members.models import Member as MemberModel
 from graphql_schema.context import MemberContext
 from graphql_schema.errors import CodeError, InputError, RateLimitedError, SessionError
+from graphql_schema.member import pos_fields
+from graphql_schema.member import wallet as wallet_view
 from graphql_schema.pagination import (
     Connection,
     build_connection,
@@ -24,6 +26,7 @@ from graphql_schema.pagination import (
     page_size,
     to_global_id,
 )
+from graphql_schema.receipt_types import ReceiptNode
 
 ChannelEnum = strawberry.enum(RegistrationChannel, name="Channel")
 GenderEnum = strawberry.enum(Gender, name="Gender")
@@ -36,12 +39,49 @@ LanguageEnum = strawberry.enum(Language, name="Language")
 class Card:
     number: str
 
+    @strawberry.field(description="The card QR code (the card number) as SVG text.")
+    def qr_svg(self) -> str:
+        return wallet_view.card_qr_svg(self.number)
+
+    @strawberry.field(description="A short-lived signed link to the card QR code as PNG.")
+    async def qr_png_url(self, info: Info[MemberContext, None]) -> str | None:
+        wallet_pass = await info.context.loaders.wallet_pass.load(self.number)
+        if wallet_pass is None:
+            return None
+        return wallet_view.qr_png_url(info.context.runtime, wallet_pass.serial_number)
+
+    @strawberry.field(description="A short-lived signed link to the Apple Wallet pass.")
+    async def apple_wallet_url(self, info: Info[MemberContext, None]) -> str | None:
+        wallet_pass = await info.context.loaders.wallet_pass.load(self.number)
+        if wallet_pass is None:
+            return None
+        return wallet_view.apple_wallet_url(info.context.runtime, wallet_pass.serial_number)
+
+    @strawberry.field(description="The 'Save to Google Wallet' link.")
+    async def google_wallet_save_url(self, info: Info[MemberContext, None]) -> str | None:
+        ctx = info.context
+        if await ctx.loaders.wallet_pass.load(self.number) is None:
+            return None
+        member = await ctx.caller()
+        return await wallet_view.google_wallet_save_url(ctx.runtime, ctx.db, member, self.number)
+
+    @strawberry.field(description="A rotating signed token for the in-app QR (kiosks, tills).")
+    def dynamic_qr(self, info: Info[MemberContext, None]) -> wallet_view.DynamicQr:
+        return wallet_view.dynamic_qr(info.context.runtime, self.number)
+
 
 @strawberry.type(description="Points: available to spend, pending, earned in total.")
 class Balance:
     available: int
     pending: int
     lifetime: int
+    member_db_id: strawberry.Private[int | None] = None
+
+    @strawberry.field(description="Points expiring within 30 days, and the first date.")
+    async def expiring_soon(self, info: Info[MemberContext, None]) -> pos_fields.ExpiringPoints:
+        if self.member_db_id is None:
+            return pos_fields.ExpiringPoints(points=0, date=None)
+        return await pos_fields.resolve_expiring_soon(info.context, self.member_db_id)
 
 
 @strawberry.type(description="One movement of points, with the balance after it.")
@@ -121,7 +161,10 @@ class Member:
         if account is None:
             return Balance(available=0, pending=0, lifetime=0)
         return Balance(
-            available=account.available, pending=account.pending, lifetime=account.lifetime
+            available=account.available,
+            pending=account.pending,
+            lifetime=account.lifetime,
+            member_db_id=self.db_id,
         )
 
     @strawberry.field
@@ -145,6 +188,46 @@ class Member:
         return build_connection(
             rows, size, lambda e: encode_cursor(e.id), PointsEntryNode.from_model
         )
+
+    @strawberry.field(description="Receipts from partner tills, newest first.")
+    async def receipts(
+        self,
+        info: Info[MemberContext, None],
+        first: int = 20,
+        after: str | None = None,
+        partner_id: strawberry.ID | None = None,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+    ) -> Connection[ReceiptNode]:
+        return await pos_fields.resolve_receipts(
+            info.context,
+            self.db_id,
+            first=first,
+            after=after,
+            partner_id=partner_id,
+            issued_from=from_,
+            issued_to=to,
+        )
+
+    @strawberry.field(description="One of the member's receipts (null if not theirs).")
+    async def receipt(
+        self, info: Info[MemberContext, None], id: strawberry.ID
+    ) -> ReceiptNode | None:
+        return await pos_fields.resolve_receipt(info.context, self.db_id, id)
+
+    @strawberry.field(description="Reward levels and how far the member is from each.")
+    async def reward_levels(
+        self, info: Info[MemberContext, None]
+    ) -> list[pos_fields.RewardLevelNode]:
+        return await pos_fields.resolve_reward_levels(info.context, self.db_id)
+
+    @strawberry.field(description="The member's vouchers, soonest to expire first.")
+    async def vouchers(
+        self,
+        info: Info[MemberContext, None],
+        status: pos_fields.VoucherStatusEnum | None = None,  # type: ignore[valid-type]
+    ) -> list[pos_fields.VoucherNode]:
+        return await pos_fields.resolve_vouchers(info.context, self.db_id, status)
 
 
 @strawberry.type

@@ -1,0 +1,535 @@
+"""Receipts: scoring and crediting a till receipt once, refunds, offline batches, history.
+
+Exactly once: ``(partner_id, external_id)`` is unique and the receipt row is inserted
+with ``ON CONFLICT DO NOTHING`` before the points are posted. A concurrent duplicate
+waits for the first transaction, finds its committed row and returns the stored first
+answer; the ledger entry's idempotency key (``receipt:<partner>:<id>``) makes a second
+credit impossible even if that guard were bypassed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from fractions import Fraction
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import insert_ignoring_conflicts
+from app.errors import (
+    Conflict,
+    DomainError,
+    ErrorCode,
+    InvalidInput,
+    MemberNotIdentified,
+    NotFound,
+)
+from app.ledger import service as ledger
+from app.ledger.models import EntryKind, PointsAccount
+from app.members.models import Card, CardStatus, Member, MemberStatus
+from app.members.phone import normalise_phone
+from app.partners.earn_rules import BASE_PCT, PartnerRules, rules_for
+from app.programme.service import get_programme
+from app.receipts.input import ReceiptInput, parse_receipt
+from app.receipts.models import Receipt, ReceiptLine, ReceiptRefund
+from app.runtime import Runtime
+from auth.api_keys import PartnerCaller
+from wallet_passes.dynamic_qr import CardTokenExpired, CardTokenInvalid, resolve_scanned_card
+
+MAX_BATCH_LINES = 1000
+
+
+async def identify_member(
+    session: AsyncSession, runtime: Runtime, data: ReceiptInput, now: datetime
+) -> Member:
+    """The active member behind a scanned card (number or rotating token) or a phone."""
+    if data.card_number is not None:
+        try:
+            number = resolve_scanned_card(runtime.keys.card_token_secret, data.card_number, now)
+        except CardTokenExpired as exc:
+            raise MemberNotIdentified(ErrorCode.CARD_TOKEN_EXPIRED, field="cardNumber") from exc
+        except CardTokenInvalid as exc:
+            raise MemberNotIdentified(field="cardNumber") from exc
+        stmt = (
+            select(Member)
+            .join(Card, Card.member_id == Member.id)
+            .where(
+                Card.number == number,
+                Card.status == CardStatus.ACTIVE,
+                Member.status == MemberStatus.ACTIVE,
+            )
+        )
+        member = (await session.execute(stmt)).scalar_one_or_none()
+        if member is None:
+            raise MemberNotIdentified(field="cardNumber")
+        return member
+    assert data.phone is not None
+    e164 = normalise_phone(
+        data.phone,
+        default_region=runtime.settings.default_region,
+        allowed_regions=runtime.settings.allowed_regions,
+    )
+    stmt = select(Member).where(Member.phone_e164 == e164, Member.status == MemberStatus.ACTIVE)
+    member = (await session.execute(stmt)).scalar_one_or_none()
+    if member is None:
+        raise MemberNotIdentified(ErrorCode.MEMBER_NOT_FOUND, field="phone")
+    return member
+
+
+@dataclass(frozen=True)
+class ScoredLine:
+    multiplier_pct: int
+    rule: str | None
+    exact: Fraction  # points, before rounding
+
+
+def _exact(amount: int, pct: int, rules: PartnerRules | Receipt) -> Fraction:
+    points = rules.rate_points
+    per_amount = rules.rate_per_amount
+    return Fraction(amount * points * pct, per_amount * 100)
+
+
+def _breakdown(
+    data: ReceiptInput, scored: list[ScoredLine], rules: PartnerRules, total_points: int
+) -> list[dict[str, Any]]:
+    """Base points plus one item per modifier that applied; items sum to ``total_points``
+    (each rounded down, the leftover whole points go to the largest remainders)."""
+    items: dict[str, dict[str, Any]] = {}
+    exact: dict[str, Fraction] = {}
+    base_key = "base"
+    items[base_key] = {
+        "kind": "BASE",
+        "rule": None,
+        "multiplierPercent": BASE_PCT,
+        "amount": 0,
+    }
+    exact[base_key] = Fraction(0)
+    for line, score in zip(data.lines, scored, strict=True):
+        if score.multiplier_pct == 0:
+            key = f"excluded:{score.rule}"
+            item = items.setdefault(
+                key, {"kind": "EXCLUDED", "rule": score.rule, "multiplierPercent": 0, "amount": 0}
+            )
+            item["amount"] += line.amount
+            exact.setdefault(key, Fraction(0))
+            continue
+        items[base_key]["amount"] += line.amount
+        exact[base_key] += _exact(line.amount, BASE_PCT, rules)
+        if score.rule is not None and score.multiplier_pct != BASE_PCT:
+            key = f"modifier:{score.rule}"
+            kind = "BRAND" if score.rule.startswith("brand:") else "CATEGORY"
+            item = items.setdefault(
+                key,
+                {
+                    "kind": kind,
+                    "rule": score.rule,
+                    "multiplierPercent": score.multiplier_pct,
+                    "amount": 0,
+                },
+            )
+            item["amount"] += line.amount
+            exact[key] = exact.get(key, Fraction(0)) + _exact(
+                line.amount, score.multiplier_pct - BASE_PCT, rules
+            )
+    floors = {key: value.numerator // value.denominator for key, value in exact.items()}
+    leftover = total_points - sum(floors.values())
+    for key in sorted(exact, key=lambda k: exact[k] - floors[k], reverse=True):
+        if leftover <= 0:
+            break
+        if exact[key] - floors[key] > 0:
+            floors[key] += 1
+            leftover -= 1
+    result = []
+    for key, item in items.items():
+        item["points"] = floors[key]
+        if item["kind"] == "BASE" and item["amount"] == 0 and len(items) > 1:
+            continue
+        result.append(item)
+    return result
+
+
+async def submit_receipt(
+    session: AsyncSession,
+    runtime: Runtime,
+    caller: PartnerCaller,
+    raw: dict[str, Any],
+    *,
+    now: datetime,
+    source: str = "realtime",
+) -> dict[str, Any]:
+    """Score and credit one receipt; a retry of the same receipt returns the first answer.
+
+    Raises ``Conflict``-coded :class:`InvalidInput` (RECEIPT_CONFLICT) when the receipt
+    id was used for a different body, and typed errors for unknown cards, the wrong
+    currency or inconsistent amounts (nothing written).
+    """
+    data = parse_receipt(raw, now)
+    fingerprint = data.fingerprint(caller.store_id)
+    previous = await _find_receipt(session, caller.partner_id, data.receipt_id)
+    if previous is not None:
+        return _replay(previous, fingerprint)
+    if data.currency != caller.store_currency:
+        raise InvalidInput(
+            ErrorCode.WRONG_CURRENCY, field="currency", expected=caller.store_currency
+        )
+    member = await identify_member(session, runtime, data, now)
+    rules = await rules_for(session, caller.partner_id, data.currency)
+    scored: list[ScoredLine] = []
+    for line in data.lines:
+        line_score = rules.score_line(line.brand, line.category)
+        scored.append(
+            ScoredLine(
+                line_score.multiplier_pct,
+                line_score.rule,
+                _exact(line.amount, line_score.multiplier_pct, rules),
+            )
+        )
+    total_exact = sum((s.exact for s in scored), Fraction(0))
+    points = total_exact.numerator // total_exact.denominator
+    breakdown = _breakdown(data, scored, rules, points)
+
+    receipts = Receipt.__table__
+    inserted = await session.execute(
+        insert_ignoring_conflicts(
+            session,
+            receipts,
+            {
+                "partner_id": caller.partner_id,
+                "store_id": caller.store_id,
+                "member_id": member.id,
+                "external_id": data.receipt_id,
+                "issued_at": data.issued_at,
+                "currency": data.currency,
+                "total": data.total,
+                "cashier_id": data.cashier_id,
+                "source": source,
+                "fingerprint": fingerprint,
+                "rate_points": rules.rate_points,
+                "rate_per_amount": rules.rate_per_amount,
+                "points_earned": points,
+                "points_reversed": 0,
+                "points_uncollected": 0,
+                "refunded_amount": 0,
+                "breakdown": breakdown,
+                "answer": None,
+                "created_at": now,
+            },
+            ("partner_id", "external_id"),
+        ).returning(receipts.c.id)  # type: ignore[attr-defined]
+    )
+    receipt_id = inserted.scalar_one_or_none()
+    if receipt_id is None:
+        # A concurrent request with the same receipt id committed first.
+        previous = await _find_receipt(session, caller.partner_id, data.receipt_id)
+        assert previous is not None
+        return _replay(previous, fingerprint)
+
+    for number, (line, score) in enumerate(zip(data.lines, scored, strict=True), start=1):
+        session.add(
+            ReceiptLine(
+                receipt_id=receipt_id,
+                line_no=number,
+                sku=line.sku,
+                name=line.name,
+                brand=line.brand,
+                category=line.category,
+                quantity_milli=line.quantity_milli,
+                unit_price=line.unit_price,
+                amount=line.amount,
+                multiplier_pct=score.multiplier_pct,
+                rule=score.rule,
+                points=score.exact.numerator // score.exact.denominator,
+                refunded_amount=0,
+            )
+        )
+    await session.flush()
+
+    if points > 0:
+        programme = await get_programme(session)
+        entry = await ledger.post(
+            session,
+            member_id=member.id,
+            kind=EntryKind.EARN,
+            delta=points,
+            now=now,
+            expires_at=data.issued_at + relativedelta(months=programme.points_expiry_months),
+            reference_type="receipt",
+            reference_id=str(receipt_id),
+            description=caller.partner_name,
+            idempotency_key=f"receipt:{caller.partner_id}:{data.receipt_id}",
+        )
+        balance = entry.balance_after
+    else:
+        balance = (await ledger.get_balance(session, member.id)).available
+
+    answer = {
+        "receiptId": data.receipt_id,
+        "pointsEarned": points,
+        "balance": balance,
+        "breakdown": breakdown,
+        "processedAt": now.isoformat(),
+    }
+    receipt = await session.get(Receipt, receipt_id)
+    assert receipt is not None
+    receipt.answer = answer
+    await session.flush()
+    return answer
+
+
+async def _find_receipt(session: AsyncSession, partner_id: int, external_id: str) -> Receipt | None:
+    stmt = select(Receipt).where(
+        Receipt.partner_id == partner_id, Receipt.external_id == external_id
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+def _replay(receipt: Receipt, fingerprint: str) -> dict[str, Any]:
+    if receipt.fingerprint != fingerprint or receipt.answer is None:
+        raise Conflict(ErrorCode.RECEIPT_CONFLICT, field="receiptId")
+    return dict(receipt.answer)
+
+
+def _refund_fingerprint(lines: list[tuple[int, int | None]] | None) -> str:
+    body = json.dumps(sorted(lines) if lines is not None else None, separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+async def refund_receipt(
+    session: AsyncSession,
+    caller: PartnerCaller,
+    *,
+    receipt_id: str,
+    refund_id: str,
+    lines: list[tuple[int, int | None]] | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """Return the whole receipt (``lines`` None) or parts of lines: ``(lineNumber,
+    amount)``, amount None for the rest of the line.
+
+    Points are reversed in proportion: the receipt is scored again on what is left and
+    the difference goes back, so the total reversed never exceeds what the receipt
+    earned. If the member already spent them, the balance goes to zero and the rest is
+    recorded as ``points_uncollected`` on the receipt (never a negative balance).
+    """
+    if not refund_id or len(refund_id) > 64:
+        raise InvalidInput(field="refundId")
+    stmt = (
+        select(Receipt)
+        .where(Receipt.partner_id == caller.partner_id, Receipt.external_id == receipt_id)
+        .with_for_update()
+    )
+    receipt = (await session.execute(stmt)).scalar_one_or_none()
+    if receipt is None:
+        raise NotFound(field="receiptId")
+    fingerprint = _refund_fingerprint(lines)
+    previous = (
+        await session.execute(
+            select(ReceiptRefund).where(
+                ReceiptRefund.receipt_id == receipt.id, ReceiptRefund.external_id == refund_id
+            )
+        )
+    ).scalar_one_or_none()
+    if previous is not None:
+        if previous.fingerprint != fingerprint:
+            raise Conflict(ErrorCode.RECEIPT_CONFLICT, field="refundId")
+        return dict(previous.answer)
+
+    receipt_lines = {
+        line.line_no: line
+        for line in (
+            await session.execute(select(ReceiptLine).where(ReceiptLine.receipt_id == receipt.id))
+        ).scalars()
+    }
+    wanted: dict[int, int] = {}
+    if lines is None:
+        wanted = {n: ln.amount - ln.refunded_amount for n, ln in receipt_lines.items()}
+        wanted = {n: a for n, a in wanted.items() if a > 0}
+        if not wanted:
+            raise InvalidInput(ErrorCode.REFUND_EXCEEDS_RECEIPT, field="lines")
+    else:
+        if not lines:
+            raise InvalidInput(field="lines")
+        for line_no, amount in lines:
+            line = receipt_lines.get(line_no)
+            if line is None or line_no in wanted:
+                raise InvalidInput(field="lines.lineNumber")
+            left = line.amount - line.refunded_amount
+            value = left if amount is None else amount
+            if value < 0:
+                raise InvalidInput(ErrorCode.NEGATIVE_AMOUNT, field="lines.amount")
+            if value == 0 and amount is not None:
+                raise InvalidInput(field="lines.amount")
+            if value == 0 or value > left:
+                raise InvalidInput(ErrorCode.REFUND_EXCEEDS_RECEIPT, field="lines.amount")
+            wanted[line_no] = value
+    for line_no, amount in wanted.items():
+        receipt_lines[line_no].refunded_amount += amount
+    remaining_exact = sum(
+        (
+            _exact(ln.amount - ln.refunded_amount, ln.multiplier_pct, receipt)
+            for ln in receipt_lines.values()
+        ),
+        Fraction(0),
+    )
+    remaining_points = remaining_exact.numerator // remaining_exact.denominator
+    due = max(
+        0,
+        receipt.points_earned
+        - remaining_points
+        - receipt.points_reversed
+        - receipt.points_uncollected,
+    )
+    account = (
+        await session.execute(
+            select(PointsAccount)
+            .where(PointsAccount.member_id == receipt.member_id)
+            .with_for_update()
+        )
+    ).scalar_one()
+    collect = min(due, account.available)
+    balance = account.available
+    if collect > 0:
+        entry = await ledger.post(
+            session,
+            member_id=receipt.member_id,
+            kind=EntryKind.REVERSAL,
+            delta=-collect,
+            now=now,
+            reference_type="receipt",
+            reference_id=str(receipt.id),
+            description=caller.partner_name,
+            idempotency_key=f"refund:{receipt.id}:{refund_id}",
+        )
+        balance = entry.balance_after
+    refunded = sum(wanted.values())
+    receipt.points_reversed += collect
+    receipt.points_uncollected += due - collect
+    receipt.refunded_amount += refunded
+    answer = {
+        "receiptId": receipt.external_id,
+        "refundId": refund_id,
+        "refundedAmount": refunded,
+        "pointsReversed": collect,
+        "pointsUncollected": due - collect,
+        "balance": balance,
+    }
+    session.add(
+        ReceiptRefund(
+            receipt_id=receipt.id,
+            external_id=refund_id,
+            fingerprint=fingerprint,
+            amount=refunded,
+            points_reversed=collect,
+            points_uncollected=due - collect,
+            answer=answer,
+            created_at=now,
+        )
+    )
+    await session.flush()
+    return answer
+
+
+@dataclass(frozen=True)
+class BatchLineReport:
+    line: int
+    receipt_id: str | None
+    status: str  # accepted | duplicate | rejected
+    reason: str | None
+    points_earned: int | None
+
+
+async def import_batch(
+    session: AsyncSession,
+    runtime: Runtime,
+    caller: PartnerCaller,
+    json_lines: str,
+    *,
+    now: datetime,
+) -> list[BatchLineReport]:
+    """Offline receipts, one JSON object per line (the ``submitReceipt`` input), each
+    processed like a real-time receipt in its own savepoint: a bad line is reported and
+    skipped, the others are kept. Blank lines are ignored."""
+    rows = [(n, text) for n, text in enumerate(json_lines.splitlines(), start=1) if text.strip()]
+    if len(rows) > MAX_BATCH_LINES:
+        raise InvalidInput(ErrorCode.BATCH_TOO_LARGE, field="jsonLines", maximum=MAX_BATCH_LINES)
+    reports = []
+    for number, text in rows:
+        receipt_id: str | None = None
+        try:
+            raw = json.loads(text)
+            if not isinstance(raw, dict):
+                raise InvalidInput(field="line")
+            candidate = raw.get("receiptId")
+            receipt_id = candidate if isinstance(candidate, str) else None
+        except (ValueError, InvalidInput):
+            reports.append(BatchLineReport(number, None, "rejected", "INVALID_JSON", None))
+            continue
+        existed = (
+            receipt_id is not None
+            and await _find_receipt(session, caller.partner_id, receipt_id) is not None
+        )
+        try:
+            async with session.begin_nested():
+                answer = await submit_receipt(
+                    session, runtime, caller, raw, now=now, source="batch"
+                )
+        except DomainError as exc:
+            reports.append(BatchLineReport(number, receipt_id, "rejected", exc.code.value, None))
+            continue
+        status = "duplicate" if existed else "accepted"
+        reports.append(
+            BatchLineReport(number, receipt_id, status, None, int(answer["pointsEarned"]))
+        )
+    return reports
+
+
+# --- history (member door) -------------------------------------------------------------
+
+
+async def list_member_receipts(
+    session: AsyncSession,
+    member_id: int,
+    *,
+    partner_id: int | None,
+    issued_from: datetime | None,
+    issued_to: datetime | None,
+    after: tuple[datetime, int] | None,
+    limit: int,
+) -> list[Receipt]:
+    """A member's receipts, newest first, keyset-paginated by (issued_at, id)."""
+    stmt = select(Receipt).where(Receipt.member_id == member_id)
+    if partner_id is not None:
+        stmt = stmt.where(Receipt.partner_id == partner_id)
+    if issued_from is not None:
+        stmt = stmt.where(Receipt.issued_at >= issued_from)
+    if issued_to is not None:
+        stmt = stmt.where(Receipt.issued_at < issued_to)
+    if after is not None:
+        issued, receipt_pk = after
+        stmt = stmt.where(
+            (Receipt.issued_at < issued)
+            | ((Receipt.issued_at == issued) & (Receipt.id < receipt_pk))
+        )
+    stmt = stmt.order_by(Receipt.issued_at.desc(), Receipt.id.desc()).limit(limit)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def get_member_receipt(session: AsyncSession, member_id: int, receipt_pk: int) -> Receipt:
+    receipt = await session.get(Receipt, receipt_pk)
+    if receipt is None or receipt.member_id != member_id:
+        raise NotFound(field="id")
+    return receipt
+
+
+async def get_partner_receipt(
+    session: AsyncSession, caller: PartnerCaller, receipt_id: str
+) -> Receipt:
+    receipt = await _find_receipt(session, caller.partner_id, receipt_id)
+    if receipt is None:
+        raise NotFound(field="receiptId")
+    return receipt

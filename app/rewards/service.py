@@ -1,0 +1,343 @@
+"""Reward levels, claims and vouchers: issue, validate, redeem exactly once, void.
+
+A claim deducts the level's points (the ledger's guarded update makes an overdraft, and
+so a double claim on one balance, impossible) and issues the vouchers in the same
+transaction. A redemption is one guarded ``UPDATE vouchers ... WHERE status = 'issued'
+... RETURNING``: of any number of concurrent attempts exactly one changes the row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import cast
+
+from sqlalchemy import Table, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import ErrorCode, InvalidInput, NotFound, RateLimited, VoucherRejected
+from app.ledger import service as ledger
+from app.ledger.models import EntryKind
+from app.partners.models import Partner
+from app.rewards import codes
+from app.rewards.models import (
+    RewardClaim,
+    RewardLevel,
+    Voucher,
+    VoucherRedemption,
+    VoucherStatus,
+)
+from auth import rate_limit
+from auth.api_keys import PartnerCaller
+from auth.models import RateLimitCounter
+
+VOUCHER_VALIDITY = timedelta(days=90)
+VOID_WINDOW = timedelta(hours=24)
+# Unknown voucher codes a POS key may try before it is blocked for the rest of the window.
+# With > 64 bits per code this only stops a runaway or hostile till early.
+CODE_MISSES_PER_WINDOW = 20
+CODE_MISS_WINDOW_SECONDS = 15 * 60
+_MISS_SCOPE = "voucher_code_miss"
+
+DEFAULT_LEVELS = [(1, 5000, 6, 400, "EUR"), (2, 10000, 5, 960, "EUR")]
+
+
+class MemberVoucherStatus:
+    ACTIVE = "active"
+    USED = "used"
+    EXPIRED = "expired"
+
+
+def member_status(voucher: Voucher, now: datetime) -> str:
+    if voucher.status == VoucherStatus.REDEEMED:
+        return MemberVoucherStatus.USED
+    return MemberVoucherStatus.ACTIVE if voucher.expires_at > now else MemberVoucherStatus.EXPIRED
+
+
+# --- reward levels ---------------------------------------------------------------------
+
+
+async def list_levels(session: AsyncSession) -> list[RewardLevel]:
+    stmt = select(RewardLevel).where(RewardLevel.active.is_(True)).order_by(RewardLevel.points)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def set_level(
+    session: AsyncSession,
+    *,
+    level: int,
+    points: int,
+    voucher_count: int,
+    voucher_value: int,
+    currency: str,
+    active: bool,
+    now: datetime,
+    partner_code: str | None = None,
+) -> RewardLevel:
+    """Create or change a reward level (operator CLI, demo); ``partner_code`` restricts
+    its vouchers to one partner."""
+    if level < 1 or points < 1 or voucher_count < 1 or voucher_value < 1 or len(currency) != 3:
+        raise InvalidInput(field="level")
+    partner_id = None
+    if partner_code is not None:
+        partner_id = (
+            await session.execute(select(Partner.id).where(Partner.code == partner_code))
+        ).scalar_one_or_none()
+        if partner_id is None:
+            raise NotFound(field="partner")
+    row = await session.get(RewardLevel, level)
+    if row is None:
+        row = RewardLevel(level=level, updated_at=now)
+        session.add(row)
+    row.points = points
+    row.voucher_count = voucher_count
+    row.voucher_value = voucher_value
+    row.currency = currency.upper()
+    row.partner_id = partner_id
+    row.active = active
+    row.updated_at = now
+    await session.flush()
+    return row
+
+
+async def ensure_default_levels(session: AsyncSession, now: datetime) -> int:
+    """The Happy levels (5,000 -> 6 x 4.00 EUR; 10,000 -> 5 x 9.60 EUR) where missing."""
+    for level, points, count, value, currency in DEFAULT_LEVELS:
+        if await session.get(RewardLevel, level) is None:
+            await set_level(
+                session,
+                level=level,
+                points=points,
+                voucher_count=count,
+                voucher_value=value,
+                currency=currency,
+                active=True,
+                now=now,
+            )
+    return len(DEFAULT_LEVELS)
+
+
+@dataclass(frozen=True)
+class Claim:
+    claim: RewardClaim
+    level: RewardLevel
+    vouchers: list[Voucher]
+    balance: int
+
+
+async def claim_reward(
+    session: AsyncSession, *, member_id: int, level: int, now: datetime
+) -> Claim:
+    """Deduct the level's points and issue its vouchers, in the caller's one transaction."""
+    row = await session.get(RewardLevel, level)
+    if row is None or not row.active:
+        raise NotFound(ErrorCode.REWARD_LEVEL_NOT_FOUND, field="level")
+    claim = RewardClaim(member_id=member_id, level=row.level, points=row.points, created_at=now)
+    session.add(claim)
+    await session.flush()
+    entry = await ledger.post(
+        session,
+        member_id=member_id,
+        kind=EntryKind.REWARD_CLAIM,
+        delta=-row.points,
+        now=now,
+        reference_type="reward_claim",
+        reference_id=str(claim.id),
+        description=f"Reward level {row.level}: {row.voucher_count} vouchers",
+        idempotency_key=f"reward_claim:{claim.id}",
+    )
+    vouchers = [
+        Voucher(
+            code=codes.new_code(),
+            member_id=member_id,
+            claim_id=claim.id,
+            value_amount=row.voucher_value,
+            currency=row.currency,
+            status=VoucherStatus.ISSUED,
+            partner_id=row.partner_id,
+            issued_at=now,
+            expires_at=now + VOUCHER_VALIDITY,
+        )
+        for _ in range(row.voucher_count)
+    ]
+    session.add_all(vouchers)
+    await session.flush()
+    return Claim(claim=claim, level=row, vouchers=vouchers, balance=entry.balance_after)
+
+
+async def list_member_vouchers(
+    session: AsyncSession, member_id: int, *, status: str | None, now: datetime
+) -> list[Voucher]:
+    """The member's vouchers, soonest to expire first; ``status`` active, used or expired."""
+    stmt = select(Voucher).where(Voucher.member_id == member_id)
+    if status == MemberVoucherStatus.ACTIVE:
+        stmt = stmt.where(Voucher.status == VoucherStatus.ISSUED, Voucher.expires_at > now)
+    elif status == MemberVoucherStatus.USED:
+        stmt = stmt.where(Voucher.status == VoucherStatus.REDEEMED)
+    elif status == MemberVoucherStatus.EXPIRED:
+        stmt = stmt.where(Voucher.status == VoucherStatus.ISSUED, Voucher.expires_at <= now)
+    stmt = stmt.order_by(Voucher.expires_at, Voucher.id)
+    return list((await session.execute(stmt)).scalars())
+
+
+# --- the POS side ----------------------------------------------------------------------
+
+
+async def _guard_code_guessing(session: AsyncSession, caller: PartnerCaller, now: datetime) -> None:
+    epoch = int(now.timestamp())
+    window_start = epoch - epoch % CODE_MISS_WINDOW_SECONDS
+    misses = (
+        await session.execute(
+            select(func.coalesce(func.sum(RateLimitCounter.count), 0)).where(
+                RateLimitCounter.scope == _MISS_SCOPE,
+                RateLimitCounter.key == str(caller.key_id),
+                RateLimitCounter.window_start == window_start,
+            )
+        )
+    ).scalar_one()
+    if misses >= CODE_MISSES_PER_WINDOW:
+        raise RateLimited(
+            retry_after=max(1, window_start + CODE_MISS_WINDOW_SECONDS - epoch), field="code"
+        )
+
+
+async def _find_voucher(
+    session: AsyncSession, caller: PartnerCaller, text: str, now: datetime
+) -> Voucher:
+    """The voucher with code ``text``; an unknown code counts against the key's limit."""
+    await _guard_code_guessing(session, caller, now)
+    code = codes.normalise(text)
+    voucher = None
+    if code is not None:
+        voucher = (
+            await session.execute(select(Voucher).where(Voucher.code == code))
+        ).scalar_one_or_none()
+    if voucher is None:
+        await rate_limit.hit(
+            session,
+            scope=_MISS_SCOPE,
+            key=str(caller.key_id),
+            limit=CODE_MISSES_PER_WINDOW,
+            window_seconds=CODE_MISS_WINDOW_SECONDS,
+            now=now,
+        )
+        # keep_changes: the miss is counted even though the request fails.
+        raise VoucherRejected(ErrorCode.VOUCHER_NOT_FOUND, field="code", keep_changes=True)
+    return voucher
+
+
+def _check_usable(voucher: Voucher, caller: PartnerCaller, now: datetime) -> None:
+    if voucher.status == VoucherStatus.REDEEMED:
+        raise VoucherRejected(ErrorCode.VOUCHER_ALREADY_REDEEMED, field="code")
+    if voucher.expires_at <= now:
+        raise VoucherRejected(ErrorCode.VOUCHER_EXPIRED, field="code")
+    if voucher.partner_id is not None and voucher.partner_id != caller.partner_id:
+        raise VoucherRejected(ErrorCode.VOUCHER_NOT_VALID_HERE, field="code")
+
+
+async def validate_voucher(
+    session: AsyncSession, caller: PartnerCaller, code: str, now: datetime
+) -> Voucher:
+    """The voucher if this POS could redeem it now (nothing changes)."""
+    voucher = await _find_voucher(session, caller, code, now)
+    _check_usable(voucher, caller, now)
+    return voucher
+
+
+async def redeem_voucher(
+    session: AsyncSession, caller: PartnerCaller, code: str, receipt_id: str, now: datetime
+) -> Voucher:
+    """Redeem once. A retry by the same partner for the same receipt gets the same
+    success; anyone else after the first success gets VOUCHER_ALREADY_REDEEMED."""
+    if not receipt_id or len(receipt_id) > 64:
+        raise InvalidInput(field="receiptId")
+    voucher = await _find_voucher(session, caller, code, now)
+    table = cast(Table, Voucher.__table__)
+    stmt = (
+        update(table)
+        .where(
+            table.c.id == voucher.id,
+            table.c.status == VoucherStatus.ISSUED.value,
+            table.c.expires_at > now,
+            (table.c.partner_id.is_(None)) | (table.c.partner_id == caller.partner_id),
+        )
+        .values(
+            status=VoucherStatus.REDEEMED.value,
+            redeemed_at=now,
+            redeemed_partner_id=caller.partner_id,
+            redeemed_store_id=caller.store_id,
+            redeemed_receipt_id=receipt_id,
+        )
+        .returning(table.c.id)
+    )
+    if (await session.execute(stmt)).scalar_one_or_none() is None:
+        await session.refresh(voucher)
+        if (
+            voucher.status == VoucherStatus.REDEEMED
+            and voucher.redeemed_partner_id == caller.partner_id
+            and voucher.redeemed_receipt_id == receipt_id
+        ):
+            return voucher  # the same redemption, retried
+        _check_usable(voucher, caller, now)
+        raise VoucherRejected(ErrorCode.VOUCHER_ALREADY_REDEEMED, field="code")
+    session.add(
+        VoucherRedemption(
+            voucher_id=voucher.id,
+            partner_id=caller.partner_id,
+            store_id=caller.store_id,
+            receipt_id=receipt_id,
+            value_amount=voucher.value_amount,
+            currency=voucher.currency,
+            redeemed_at=now,
+        )
+    )
+    await session.flush()
+    await session.refresh(voucher)
+    return voucher
+
+
+async def void_redemption(
+    session: AsyncSession, caller: PartnerCaller, code: str, now: datetime
+) -> Voucher:
+    """Undo a redemption made by this partner less than 24 hours ago (voided receipt)."""
+    voucher = await _find_voucher(session, caller, code, now)
+    if voucher.status != VoucherStatus.REDEEMED or voucher.redeemed_partner_id != caller.partner_id:
+        # Another partner's redemption is not this POS's business: same answer as unknown.
+        raise VoucherRejected(ErrorCode.VOUCHER_NOT_FOUND, field="code")
+    assert voucher.redeemed_at is not None
+    if now - voucher.redeemed_at > VOID_WINDOW:
+        raise VoucherRejected(ErrorCode.VOID_WINDOW_PASSED, field="code")
+    table = cast(Table, Voucher.__table__)
+    result = await session.execute(
+        update(table)
+        .where(
+            table.c.id == voucher.id,
+            table.c.status == VoucherStatus.REDEEMED.value,
+            table.c.redeemed_partner_id == caller.partner_id,
+        )
+        .values(
+            status=VoucherStatus.ISSUED.value,
+            redeemed_at=None,
+            redeemed_partner_id=None,
+            redeemed_store_id=None,
+            redeemed_receipt_id=None,
+        )
+        .returning(table.c.id)
+    )
+    if result.scalar_one_or_none() is None:
+        raise VoucherRejected(ErrorCode.VOUCHER_NOT_FOUND, field="code")
+    redemption = (
+        await session.execute(
+            select(VoucherRedemption)
+            .where(
+                VoucherRedemption.voucher_id == voucher.id, VoucherRedemption.voided_at.is_(None)
+            )
+            .order_by(VoucherRedemption.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if redemption is not None:
+        redemption.voided_at = now
+    await session.flush()
+    await session.refresh(voucher)
+    return voucher

@@ -1,0 +1,164 @@
+"""What the wallet integration needs from the process, built from settings once per app.
+
+Everything expensive or secret (the pass signer, the Google key, the S3 client) is loaded
+lazily on first use and then kept. In development and tests, when no Apple certificates or
+Google service account are configured, a development chain and key are made once under
+``settings.wallet_dev_dir`` (like the development JWT key under ``var/keys``); production
+refuses to start without real ones (``Settings.wallet_problems``).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from app.settings import Settings
+from app.wallet.google_client import GoogleRestClient, OutboxGoogleWalletClient
+from wallet_passes.apns import (
+    ApnsSender,
+    Http2ApnsSender,
+    RecordingApnsSender,
+    tls_context_from_pem,
+)
+from wallet_passes.apple import PassSigner, load_pem_from
+from wallet_passes.dev_certs import make_dev_chain
+from wallet_passes.google import GoogleWalletClient, make_dev_service_account
+from wallet_passes.storage import Storage, make_storage
+
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class DevPaths:
+    root_cert: Path
+    wwdr_cert: Path
+    pass_cert: Path
+    pass_key: Path
+    google_service_account: Path
+
+
+class WalletRuntime:
+    """Storage, pass signer, APNs sender and Google Wallet client for one app."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @property
+    def dev_paths(self) -> DevPaths:
+        folder = self.settings.wallet_dev_dir
+        return DevPaths(
+            root_cert=folder / "root.pem",
+            wwdr_cert=folder / "wwdr.pem",
+            pass_cert=folder / "pass.pem",
+            pass_key=folder / "pass.key",
+            google_service_account=folder / "google-service-account.json",
+        )
+
+    @property
+    def uses_dev_certificates(self) -> bool:
+        s = self.settings
+        return not (s.apple_pass_cert and s.apple_pass_key and s.apple_wwdr_cert)
+
+    def _ensure_dev_chain(self) -> DevPaths:
+        if self.settings.is_production:
+            raise RuntimeError("development pass certificates are never made in production")
+        paths = self.dev_paths
+        with _lock:
+            if not all(
+                p.exists()
+                for p in (paths.root_cert, paths.wwdr_cert, paths.pass_cert, paths.pass_key)
+            ):
+                make_dev_chain(
+                    self.settings.wallet_dev_dir,
+                    self.settings.apple_pass_type_id,
+                    self.settings.apple_team_id,
+                )
+        return paths
+
+    def _certificate_sources(self) -> tuple[str, str, str, str]:
+        """(pass cert, pass key, WWDR cert, key password) sources."""
+        s = self.settings
+        if self.uses_dev_certificates:
+            paths = self._ensure_dev_chain()
+            return str(paths.pass_cert), str(paths.pass_key), str(paths.wwdr_cert), ""
+        return s.apple_pass_cert, s.apple_pass_key, s.apple_wwdr_cert, s.apple_pass_key_password
+
+    def _s3_client(self) -> Any:
+        import boto3
+
+        s = self.settings
+        return boto3.client(
+            "s3", region_name=s.s3_region or None, endpoint_url=s.s3_endpoint_url or None
+        )
+
+    def _load_pem(self, source: str) -> bytes:
+        return load_pem_from(source, self._s3_client() if source.startswith("s3://") else None)
+
+    @cached_property
+    def storage(self) -> Storage:
+        s = self.settings
+        return make_storage(
+            s.storage,
+            storage_dir=s.storage_dir,
+            s3_bucket=s.s3_bucket,
+            s3_prefix=s.s3_prefix,
+            s3_region=s.s3_region,
+            s3_endpoint_url=s.s3_endpoint_url,
+        )
+
+    @cached_property
+    def signer(self) -> PassSigner:
+        cert, key, wwdr, password = self._certificate_sources()
+        return PassSigner.from_pem(
+            self._load_pem(cert),
+            self._load_pem(key),
+            self._load_pem(wwdr),
+            key_password=password.encode("utf-8") if password else None,
+        )
+
+    @cached_property
+    def apns(self) -> ApnsSender:
+        s = self.settings
+        if s.apns_backend == "http2":
+            cert, key, _wwdr, password = self._certificate_sources()
+            context = tls_context_from_pem(self._load_pem(cert), self._load_pem(key), password)
+            return Http2ApnsSender(context)
+        return RecordingApnsSender(log_path=s.apns_outbox)
+
+    @cached_property
+    def google_service_account(self) -> dict[str, Any]:
+        s = self.settings
+        if s.google_service_account_file:
+            data: dict[str, Any] = json.loads(self._load_pem(s.google_service_account_file))
+            return data
+        if s.is_production:
+            raise RuntimeError("a Google service account is required in production")
+        path = self.dev_paths.google_service_account
+        with _lock:
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                temporary = path.with_name(f".{path.name}.tmp")
+                temporary.write_text(json.dumps(make_dev_service_account(), indent=2))
+                temporary.chmod(0o600)
+                temporary.replace(path)
+        loaded: dict[str, Any] = json.loads(path.read_text())
+        return loaded
+
+    @cached_property
+    def google(self) -> GoogleWalletClient:
+        s = self.settings
+        if s.google_wallet_backend == "rest":
+            return GoogleRestClient(self.google_service_account)
+        return OutboxGoogleWalletClient(log_path=s.google_outbox)
+
+    async def aclose(self) -> None:
+        """Close the HTTP clients made so far (the production senders keep connections)."""
+        for name in ("apns", "google"):
+            client = self.__dict__.get(name)
+            close = getattr(client, "aclose", None)
+            if close is not None:
+                await close()

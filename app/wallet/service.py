@@ -1,0 +1,345 @@
+"""Wallet passes as part of the service: issuing a pass record for a card, keeping it
+current when points change, and Apple's device registrations.
+
+Rules:
+- One pass per card. The serial number is random (not the card number or member id); the
+  Apple ``authenticationToken`` is ``HMAC(derive("apple-pass-auth"), serial)``, so nothing
+  secret is stored and a token can be checked in constant time.
+- ``updated_at`` is the pass's update tag: whole seconds, strictly increasing per pass (a
+  second change within the same second moves it one second on), so ``Last-Modified`` /
+  ``If-Modified-Since`` (second resolution) and ``passesUpdatedSince`` never miss a change.
+- A balance change (``balance_changed``, called by ``ledger.post`` in its transaction) bumps
+  the tag and queues one APNs push per registered device and one Google object PATCH in the
+  outbox, in the same transaction. Members without a pass cost one indexed query.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from hashlib import sha256
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import insert_ignoring_conflicts
+from app.ledger.models import PointsAccount
+from app.members.models import Card, CardStatus, Member, MemberStatus
+from app.wallet.models import (
+    OutboxKind,
+    OutboxStatus,
+    WalletDeviceRegistration,
+    WalletOutbox,
+    WalletPass,
+)
+from auth.keys import Keys
+from wallet_passes.google import object_id, object_suffix_for
+
+AUTH_PURPOSE = "apple-pass-auth"
+DEFAULT_TIER = "Member"
+
+
+def whole_seconds(moment: datetime) -> datetime:
+    return moment.replace(microsecond=0)
+
+
+def update_tag(moment: datetime) -> str:
+    """The opaque ``lastUpdated`` tag Apple gets back (a string: iOS skips numbers)."""
+    return str(int(moment.timestamp()))
+
+
+def parse_update_tag(tag: str | None) -> int | None:
+    if tag is None or not tag.strip().isdigit() or len(tag.strip()) > 12:
+        return None
+    return int(tag.strip())
+
+
+def authentication_token(keys: Keys, serial_number: str) -> str:
+    """The pass's Apple ``authenticationToken`` (64 hex characters), derived, never stored."""
+    return hmac.new(keys.derive(AUTH_PURPOSE), serial_number.encode(), sha256).hexdigest()
+
+
+def check_authentication(keys: Keys, serial_number: str, header: str | None) -> bool:
+    """Whether ``Authorization: ApplePass <token>`` is right for this pass (constant time)."""
+    scheme, _, token = (header or "").strip().partition(" ")
+    expected = authentication_token(keys, serial_number)
+    return scheme == "ApplePass" and hmac.compare_digest(token.strip().encode(), expected.encode())
+
+
+def google_object_id(issuer_id: str, member_public_id: str) -> str:
+    return object_id(issuer_id, object_suffix_for(member_public_id))
+
+
+async def ensure_pass(session: AsyncSession, *, card: Card, now: datetime) -> WalletPass:
+    """The card's pass record, created on first use (safe under concurrent first uses)."""
+    existing = await session.scalar(select(WalletPass).where(WalletPass.card_id == card.id))
+    if existing is not None:
+        return existing
+    assert card.member_id is not None
+    moment = whole_seconds(now)
+    await session.execute(
+        insert_ignoring_conflicts(
+            session,
+            WalletPass.__table__,
+            {
+                "card_id": card.id,
+                "member_id": card.member_id,
+                "serial_number": secrets.token_hex(16),
+                "version": 1,
+                "created_at": moment,
+                "updated_at": moment,
+            },
+            ("card_id",),
+        )
+    )
+    created = await session.scalar(select(WalletPass).where(WalletPass.card_id == card.id))
+    assert created is not None
+    return created
+
+
+async def ensure_passes_for_cards(
+    session: AsyncSession, card_numbers: list[str], now: datetime
+) -> dict[str, WalletPass]:
+    """Pass records for active cards by number (missing ones created)."""
+    cards = (
+        await session.scalars(
+            select(Card).where(Card.number.in_(card_numbers), Card.status == CardStatus.ACTIVE)
+        )
+    ).all()
+    return {card.number: await ensure_pass(session, card=card, now=now) for card in cards}
+
+
+@dataclass(frozen=True)
+class PassSubject:
+    """Everything a pass shows, read in one go."""
+
+    wallet_pass: WalletPass
+    card_number: str
+    member_public_id: str
+    member_name: str
+    language: str
+    balance: int
+    tier: str
+
+
+async def load_subject(session: AsyncSession, serial_number: str) -> PassSubject | None:
+    """The pass with this serial and what it shows, or None (unknown serial, closed card,
+    deleted member)."""
+    stmt = (
+        select(WalletPass, Card, Member, PointsAccount.available)
+        .join(Card, Card.id == WalletPass.card_id)
+        .join(Member, Member.id == WalletPass.member_id)
+        .outerjoin(PointsAccount, PointsAccount.member_id == Member.id)
+        .where(
+            WalletPass.serial_number == serial_number,
+            Card.status == CardStatus.ACTIVE,
+            Member.status == MemberStatus.ACTIVE,
+        )
+    )
+    row = (await session.execute(stmt)).first()
+    if row is None:
+        return None
+    wallet_pass, card, member, available = row
+    return PassSubject(
+        wallet_pass=wallet_pass,
+        card_number=card.number,
+        member_public_id=member.public_id,
+        member_name=display_name(member),
+        language=member.language,
+        balance=int(available or 0),
+        tier=DEFAULT_TIER,
+    )
+
+
+def display_name(member: Member) -> str:
+    name = " ".join(part for part in (member.first_name, member.last_name) if part)
+    return name or "Happy"
+
+
+async def _bump(session: AsyncSession, wallet_pass: WalletPass, now: datetime) -> None:
+    moment = whole_seconds(now)
+    if moment <= wallet_pass.updated_at:
+        moment = wallet_pass.updated_at + timedelta(seconds=1)
+    wallet_pass.updated_at = moment
+    wallet_pass.version += 1
+
+
+async def balance_changed(
+    session: AsyncSession, *, member_id: int, balance: int, now: datetime
+) -> int:
+    """Keep the member's passes current after a balance change (same transaction).
+
+    Returns the number of outbox rows queued. The Google row's target is the object id
+    suffix; the dispatcher adds the issuer id from its settings.
+    """
+    return await _passes_changed(session, member_id, now, balance)
+
+
+async def member_changed(session: AsyncSession, *, member_id: int, now: datetime) -> int:
+    """The member's name or language changed: passes show them, so update as for points."""
+    return await _passes_changed(session, member_id, now, None)
+
+
+async def _passes_changed(
+    session: AsyncSession, member_id: int, now: datetime, balance: int | None
+) -> int:
+    passes = (
+        await session.scalars(
+            select(WalletPass).where(WalletPass.member_id == member_id).with_for_update()
+        )
+    ).all()
+    if not passes:
+        return 0
+    queued = 0
+    for wallet_pass in passes:
+        await _bump(session, wallet_pass, now)
+        registrations = (
+            await session.scalars(
+                select(WalletDeviceRegistration.push_token)
+                .where(WalletDeviceRegistration.pass_id == wallet_pass.id)
+                .distinct()
+            )
+        ).all()
+        for push_token in registrations:
+            session.add(_outbox_row(OutboxKind.APNS, wallet_pass.id, push_token, {}, now))
+            queued += 1
+    member = await session.get(Member, member_id)
+    if member is not None:
+        if balance is None:
+            available = await session.scalar(
+                select(PointsAccount.available).where(PointsAccount.member_id == member_id)
+            )
+            balance = int(available or 0)
+        payload: dict[str, object] = {"balance": balance, "accountName": display_name(member)}
+        target = object_suffix_for(member.public_id)
+        session.add(_outbox_row(OutboxKind.GOOGLE_PATCH, passes[0].id, target, payload, now))
+        queued += 1
+    await session.flush()
+    if queued:
+        from app.wallet.dispatch import kick_after_commit
+
+        kick_after_commit(session)
+    return queued
+
+
+def _outbox_row(
+    kind: OutboxKind, pass_id: int, target: str, payload: dict[str, object], now: datetime
+) -> WalletOutbox:
+    return WalletOutbox(
+        kind=kind,
+        pass_id=pass_id,
+        target=target,
+        payload=json.dumps(payload, sort_keys=True),
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        created_at=now,
+        next_attempt_at=now,
+    )
+
+
+# --- Apple device registrations -----------------------------------------------------------
+
+
+async def pass_by_serial(session: AsyncSession, serial_number: str) -> WalletPass | None:
+    return await session.scalar(select(WalletPass).where(WalletPass.serial_number == serial_number))
+
+
+async def register_device(
+    session: AsyncSession,
+    *,
+    device_library_id: str,
+    pass_type_id: str,
+    wallet_pass: WalletPass,
+    push_token: str,
+    now: datetime,
+) -> bool:
+    """Register (or refresh the push token of) a device for a pass; True when new."""
+    inserted = await session.execute(
+        insert_ignoring_conflicts(
+            session,
+            WalletDeviceRegistration.__table__,
+            {
+                "device_library_id": device_library_id,
+                "pass_type_id": pass_type_id,
+                "pass_id": wallet_pass.id,
+                "push_token": push_token,
+                "created_at": now,
+                "updated_at": now,
+            },
+            ("device_library_id", "pass_type_id", "pass_id"),
+        ).returning(WalletDeviceRegistration.__table__.c.id)
+    )
+    if inserted.scalar_one_or_none() is not None:
+        return True
+    existing = await session.scalar(
+        select(WalletDeviceRegistration).where(
+            WalletDeviceRegistration.device_library_id == device_library_id,
+            WalletDeviceRegistration.pass_type_id == pass_type_id,
+            WalletDeviceRegistration.pass_id == wallet_pass.id,
+        )
+    )
+    if existing is not None and existing.push_token != push_token:
+        existing.push_token = push_token
+        existing.updated_at = now
+        await session.flush()
+    return False
+
+
+async def unregister_device(
+    session: AsyncSession, *, device_library_id: str, pass_type_id: str, wallet_pass: WalletPass
+) -> None:
+    await session.execute(
+        delete(WalletDeviceRegistration).where(
+            WalletDeviceRegistration.device_library_id == device_library_id,
+            WalletDeviceRegistration.pass_type_id == pass_type_id,
+            WalletDeviceRegistration.pass_id == wallet_pass.id,
+        )
+    )
+
+
+async def remove_push_token(session: AsyncSession, push_token: str) -> int:
+    """Forget every registration with this push token (APNs said 410: device gone)."""
+    result = await session.execute(
+        delete(WalletDeviceRegistration).where(WalletDeviceRegistration.push_token == push_token)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def forget_member(session: AsyncSession, member_id: int) -> None:
+    """Account deleted: forget the devices that held the member's passes (push tokens are
+    personal data). Pushes already queued still go out; the device then gets 401."""
+    pass_ids = select(WalletPass.id).where(WalletPass.member_id == member_id)
+    await session.execute(
+        delete(WalletDeviceRegistration).where(WalletDeviceRegistration.pass_id.in_(pass_ids))
+    )
+
+
+async def serials_updated_since(
+    session: AsyncSession, *, device_library_id: str, pass_type_id: str, since: str | None
+) -> tuple[list[str], str | None]:
+    """Serial numbers of the device's passes changed after tag ``since`` (all without one),
+    and the tag to send next time."""
+    stmt = (
+        select(WalletPass.serial_number, WalletPass.updated_at)
+        .join(WalletDeviceRegistration, WalletDeviceRegistration.pass_id == WalletPass.id)
+        .where(
+            WalletDeviceRegistration.device_library_id == device_library_id,
+            WalletDeviceRegistration.pass_type_id == pass_type_id,
+        )
+        .order_by(WalletPass.serial_number)
+    )
+    rows = (await session.execute(stmt)).all()
+    if not rows:
+        return [], None
+    threshold = parse_update_tag(since)
+    changed = [
+        (serial, updated)
+        for serial, updated in rows
+        if threshold is None or int(updated.timestamp()) > threshold
+    ]
+    if not changed:
+        return [], None
+    return [serial for serial, _ in changed], update_tag(max(u for _, u in changed))

@@ -1,0 +1,165 @@
+"""Partner API keys: created for one store, shown once, stored as a keyed hash, revocable.
+
+A key reads ``hpk_<prefix>_<secret>``: the prefix (public, 10 characters) finds the row and
+names the key in listings; the secret (32 random bytes) is only ever compared through its
+HMAC with the server pepper, in constant time.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import cast
+
+from sqlalchemy import Table, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import InvalidInput, NotFound
+from app.partners.models import Partner, Store
+from auth.api_key_models import PartnerApiKey
+from auth.keys import Keys
+
+KEY_SCOPE = "partner-api-key"
+# ``last_used_at`` is written at most this often per key, so a busy till does not turn
+# every request into a write on one hot row.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    key: str
+    prefix: str
+    store_code: str
+
+
+@dataclass(frozen=True)
+class PartnerCaller:
+    """Who is calling the partner door: the key's store and its partner."""
+
+    key_id: int
+    key_prefix: str
+    store_id: int
+    store_code: str
+    store_currency: str
+    partner_id: int
+    partner_code: str
+    partner_name: str
+    last_used_at: datetime | None
+
+
+async def create_key(
+    session: AsyncSession, keys: Keys, *, store_code: str, label: str | None, now: datetime
+) -> IssuedKey:
+    """A new key for the store ``store_code``; the returned ``key`` is never stored."""
+    label = check_label(label)
+    store = (
+        await session.execute(select(Store).where(Store.code == store_code))
+    ).scalar_one_or_none()
+    if store is None:
+        raise NotFound(field="store")
+    prefix = secrets.token_hex(5)
+    secret = secrets.token_urlsafe(32)
+    session.add(
+        PartnerApiKey(
+            prefix=prefix,
+            secret_hash=keys.hash_code(KEY_SCOPE, secret),
+            store_id=store.id,
+            label=label,
+            created_at=now,
+        )
+    )
+    await session.flush()
+    return IssuedKey(key=f"hpk_{prefix}_{secret}", prefix=prefix, store_code=store.code)
+
+
+async def revoke_key(session: AsyncSession, *, prefix: str, now: datetime) -> bool:
+    """Revoke the key named by ``prefix`` (or the whole key); False if it was revoked already."""
+    prefix = _prefix_of(prefix) or prefix
+    table = cast(Table, PartnerApiKey.__table__)
+    result = await session.execute(
+        update(table)
+        .where(table.c.prefix == prefix, table.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .returning(table.c.id)
+    )
+    if result.scalar_one_or_none() is not None:
+        return True
+    exists = await session.execute(select(PartnerApiKey.id).where(PartnerApiKey.prefix == prefix))
+    if exists.scalar_one_or_none() is None:
+        raise NotFound(field="prefix")
+    return False
+
+
+async def list_keys(session: AsyncSession) -> list[tuple[PartnerApiKey, Store]]:
+    stmt = (
+        select(PartnerApiKey, Store)
+        .join(Store, Store.id == PartnerApiKey.store_id)
+        .order_by(Store.code, PartnerApiKey.id)
+    )
+    return [(key, store) for key, store in (await session.execute(stmt)).all()]
+
+
+def _prefix_of(key: str) -> str | None:
+    parts = key.split("_")
+    if len(parts) < 3 or parts[0] != "hpk" or len(parts[1]) != 10:
+        return None
+    return parts[1]
+
+
+async def authenticate(session: AsyncSession, keys: Keys, key: str) -> PartnerCaller | None:
+    """The caller behind ``key``, or None (unknown, malformed, revoked, inactive store)."""
+    prefix = _prefix_of(key)
+    if prefix is None:
+        return None
+    secret = key[len("hpk_") + len(prefix) + 1 :]
+    stmt = (
+        select(PartnerApiKey, Store, Partner)
+        .join(Store, Store.id == PartnerApiKey.store_id)
+        .join(Partner, Partner.id == Store.partner_id)
+        .where(PartnerApiKey.prefix == prefix)
+    )
+    row = (await session.execute(stmt)).one_or_none()
+    if row is None:
+        return None
+    api_key, store, partner = row
+    if not hmac.compare_digest(api_key.secret_hash, keys.hash_code(KEY_SCOPE, secret)):
+        return None
+    if api_key.revoked_at is not None or not store.active or not partner.active:
+        return None
+    return PartnerCaller(
+        key_id=api_key.id,
+        key_prefix=api_key.prefix,
+        store_id=store.id,
+        store_code=store.code,
+        store_currency=store.currency,
+        partner_id=partner.id,
+        partner_code=partner.code,
+        partner_name=partner.name,
+        last_used_at=api_key.last_used_at,
+    )
+
+
+async def touch(session: AsyncSession, caller: PartnerCaller, now: datetime) -> None:
+    """Record that the key was used (at most once per ``LAST_USED_RESOLUTION``)."""
+    if caller.last_used_at is not None and now - caller.last_used_at < LAST_USED_RESOLUTION:
+        return
+    table = cast(Table, PartnerApiKey.__table__)
+    await session.execute(
+        update(table)
+        .where(
+            table.c.id == caller.key_id,
+            or_(
+                table.c.last_used_at.is_(None),
+                table.c.last_used_at < now - LAST_USED_RESOLUTION,
+            ),
+        )
+        .values(last_used_at=now)
+    )
+
+
+def check_label(label: str | None) -> str | None:
+    if label is not None and len(label) > 80:
+        raise InvalidInput(field="label")
+    return label

@@ -1,0 +1,97 @@
+"""The member door's view of the digital card: QR, signed file links, wallet links."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import strawberry
+from sqlalchemy import select
+from strawberry.dataloader import DataLoader
+
+from app import clock
+from app.db import Database
+from app.ledger.models import PointsAccount
+from app.members.models import Card, CardStatus, Member
+from app.runtime import Runtime
+from app.wallet import service as wallet
+from app.wallet.models import WalletPass
+from app.wallet.routes import sign_link
+from wallet_passes.dynamic_qr import issue_card_token
+from wallet_passes.google import google_save_url, object_suffix_for
+from wallet_passes.qr import qr_svg
+
+
+@strawberry.type(description="A rotating, signed card token for kiosks and tills.")
+class DynamicQr:
+    token: str
+    svg: str
+    expires_at: datetime
+
+
+def wallet_pass_loader(db: Database) -> DataLoader[str, WalletPass | None]:
+    """Pass records by card number; created on first use (a short write of its own)."""
+
+    async def load(numbers: Sequence[str]) -> list[WalletPass | None]:
+        stmt = (
+            select(Card.number, WalletPass)
+            .join(WalletPass, WalletPass.card_id == Card.id)
+            .where(Card.number.in_(numbers), Card.status == CardStatus.ACTIVE)
+        )
+        async with db.read_session() as session:
+            found: dict[str, WalletPass] = {n: p for n, p in (await session.execute(stmt)).all()}
+        missing = [n for n in numbers if n not in found]
+        if missing:
+            async with db.unit_of_work() as session:
+                found.update(await wallet.ensure_passes_for_cards(session, missing, clock.now()))
+        return [found.get(n) for n in numbers]
+
+    return DataLoader(load_fn=load)
+
+
+def _public_url(runtime: Runtime, path: str) -> str:
+    return runtime.settings.public_base_url.rstrip("/") + path
+
+
+def qr_png_url(runtime: Runtime, serial: str) -> str:
+    return _public_url(runtime, f"/files/card/{sign_link(runtime, 'qr', serial, clock.now())}.png")
+
+
+def apple_wallet_url(runtime: Runtime, serial: str) -> str:
+    token = sign_link(runtime, "pkpass", serial, clock.now())
+    return _public_url(runtime, f"/wallet/passes/{token}.pkpass")
+
+
+def card_qr_svg(number: str) -> str:
+    return qr_svg(number)
+
+
+def dynamic_qr(runtime: Runtime, number: str) -> DynamicQr:
+    now = clock.now().replace(microsecond=0)
+    ttl = runtime.settings.card_token_ttl_seconds
+    token = issue_card_token(runtime.keys.card_token_secret, number, now, ttl)
+    return DynamicQr(token=token, svg=qr_svg(token), expires_at=now + timedelta(seconds=ttl))
+
+
+async def google_wallet_save_url(
+    runtime: Runtime, db: Database, member: Member, number: str
+) -> str:
+    settings = runtime.settings
+    async with db.read_session() as session:
+        balance = await session.scalar(
+            select(PointsAccount.available).where(PointsAccount.member_id == member.id)
+        )
+    return google_save_url(
+        runtime.wallet.google_service_account,
+        issuer_id=settings.google_issuer_id,
+        class_suffix=settings.google_class_suffix,
+        object_suffix=object_suffix_for(member.public_id),
+        card_number=number,
+        account_name=wallet.display_name(member),
+        balance=int(balance or 0),
+        origins=settings.google_origins,
+        program_name=settings.apple_organization_name,
+        now=clock.now(),
+        tier=wallet.DEFAULT_TIER,
+        program_logo_url=settings.google_program_logo_url or None,
+    )

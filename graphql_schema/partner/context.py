@@ -1,0 +1,44 @@
+"""Per-request context of the partner door: the caller is the store of the API key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from graphql import GraphQLError
+
+from app import clock, i18n
+from app.errors import ErrorCode
+from auth import api_keys
+from auth.api_keys import PartnerCaller
+from graphql_schema.context import RequestContext
+
+
+@dataclass
+class PartnerContext(RequestContext):
+    _caller: PartnerCaller | None = field(default=None, init=False)
+
+    async def caller(self) -> PartnerCaller:
+        """The key's store and partner; a missing, unknown or revoked key is a top-level
+        UNAUTHENTICATED error (never data of anyone)."""
+        if self._caller is not None:
+            return self._caller
+        token = self.bearer_token()
+        if token is None:
+            raise self._unauthenticated()
+        async with self.db.read_session() as session:
+            caller = await api_keys.authenticate(session, self.runtime.keys, token)
+        if caller is None:
+            raise self._unauthenticated()
+        if caller.last_used_at is None or clock.now() - caller.last_used_at > (
+            api_keys.LAST_USED_RESOLUTION
+        ):
+            async with self.db.unit_of_work() as session:
+                await api_keys.touch(session, caller, clock.now())
+        self._caller = caller
+        return caller
+
+    def _unauthenticated(self) -> GraphQLError:
+        return GraphQLError(
+            i18n.translate("partner.unauthenticated", self.language),
+            extensions={"code": ErrorCode.UNAUTHENTICATED.value},
+        )

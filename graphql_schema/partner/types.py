@@ -1,0 +1,212 @@
+"""Partner-door GraphQL types."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+import strawberry
+
+from app.rewards import codes
+from app.rewards.models import Voucher
+from app.rewards.service import member_status
+from graphql_schema.errors import (
+    ConflictError,
+    InputError,
+    MemberNotIdentifiedError,
+    NotFoundError,
+    RateLimitedError,
+    VoucherError,
+)
+from graphql_schema.member.pos_fields import VoucherStatusEnum, VoucherStatusFilter
+from graphql_schema.receipt_types import Money, PointsBreakdownItem
+
+
+@strawberry.input(description="One line of a receipt. Money in minor units.")
+class ReceiptLineInput:
+    sku: str
+    name: str
+    brand: str | None = None
+    category: str | None = None
+    quantity: Decimal = strawberry.field(description="Up to 3 decimals (weighed goods).")
+    unit_price: int
+    amount: int = strawberry.field(description="quantity x unitPrice, rounded half up.")
+
+
+@strawberry.input(description="A till receipt. Exactly one of cardNumber or phone.")
+class ReceiptInput:
+    receipt_id: str = strawberry.field(description="Your unique receipt id: the retry key.")
+    issued_at: datetime
+    currency: str
+    total: int
+    cashier_id: str | None = None
+    card_number: str | None = strawberry.field(
+        default=None, description="The scanned card QR: printed number or rotating token."
+    )
+    phone: str | None = None
+    lines: list[ReceiptLineInput]
+
+    def to_body(self) -> dict[str, Any]:
+        """The same camelCase body a batch file line carries."""
+        return {
+            "receiptId": self.receipt_id,
+            "issuedAt": self.issued_at,
+            "currency": self.currency,
+            "total": self.total,
+            "cashierId": self.cashier_id,
+            "cardNumber": self.card_number,
+            "phone": self.phone,
+            "lines": [
+                {
+                    "sku": line.sku,
+                    "name": line.name,
+                    "brand": line.brand,
+                    "category": line.category,
+                    "quantity": str(line.quantity),
+                    "unitPrice": line.unit_price,
+                    "amount": line.amount,
+                }
+                for line in self.lines
+            ],
+        }
+
+
+@strawberry.type(description="Points credited for a receipt (or the stored first answer).")
+class ReceiptAccepted:
+    receipt_id: str
+    points_earned: int
+    balance: int = strawberry.field(description="The member's available points after it.")
+    breakdown: list[PointsBreakdownItem]
+    processed_at: datetime
+
+    @classmethod
+    def from_answer(cls, answer: dict[str, Any]) -> ReceiptAccepted:
+        return cls(
+            receipt_id=answer["receiptId"],
+            points_earned=int(answer["pointsEarned"]),
+            balance=int(answer["balance"]),
+            breakdown=[PointsBreakdownItem.from_json(i) for i in answer["breakdown"]],
+            processed_at=datetime.fromisoformat(answer["processedAt"]),
+        )
+
+
+@strawberry.input
+class RefundLineInput:
+    line_number: int
+    amount: int | None = strawberry.field(
+        default=None, description="Minor units returned; omitted: the rest of the line."
+    )
+
+
+@strawberry.input(description="A return. Without lines: everything left on the receipt.")
+class RefundInput:
+    receipt_id: str
+    refund_id: str = strawberry.field(description="Your unique id of this return: the retry key.")
+    lines: list[RefundLineInput] | None = None
+
+
+@strawberry.type
+class ReceiptRefunded:
+    receipt_id: str
+    refund_id: str
+    refunded_amount: int
+    points_reversed: int
+    points_uncollected: int = strawberry.field(
+        description="Points due back that the member had already spent (not taken)."
+    )
+    balance: int
+
+    @classmethod
+    def from_answer(cls, answer: dict[str, Any]) -> ReceiptRefunded:
+        return cls(
+            receipt_id=answer["receiptId"],
+            refund_id=answer["refundId"],
+            refunded_amount=int(answer["refundedAmount"]),
+            points_reversed=int(answer["pointsReversed"]),
+            points_uncollected=int(answer["pointsUncollected"]),
+            balance=int(answer["balance"]),
+        )
+
+
+@strawberry.type
+class BatchLine:
+    line: int
+    receipt_id: str | None
+    status: str = strawberry.field(description="accepted | duplicate | rejected")
+    reason: str | None = strawberry.field(description="The error code of a rejected line.")
+    points_earned: int | None
+
+
+@strawberry.type
+class BatchReport:
+    accepted: int
+    duplicates: int
+    rejected: int
+    lines: list[BatchLine]
+
+
+@strawberry.type(name="PartnerVoucher", description="A voucher as a till sees it.")
+class PartnerVoucher:
+    code: str
+    value: Money
+    status: VoucherStatusEnum  # type: ignore[valid-type]
+    expires_at: datetime
+
+    @classmethod
+    def from_model(cls, voucher: Voucher, now: datetime) -> PartnerVoucher:
+        return cls(
+            code=codes.display(voucher.code),
+            value=Money(amount=voucher.value_amount, currency=voucher.currency),
+            status=VoucherStatusFilter(member_status(voucher, now)),
+            expires_at=voucher.expires_at,
+        )
+
+
+@strawberry.type(description="The voucher can be redeemed here now.")
+class VoucherValid:
+    voucher: PartnerVoucher
+
+
+@strawberry.type
+class VoucherRedeemed:
+    voucher: PartnerVoucher
+    receipt_id: str
+    redeemed_at: datetime
+
+
+@strawberry.type
+class VoucherRedemptionVoided:
+    voucher: PartnerVoucher
+    voided_at: datetime
+
+
+@strawberry.type(description="The store of the API key.")
+class CallerStore:
+    code: str
+    name: str
+    currency: str
+    partner_code: str
+    partner_name: str
+
+
+SubmitReceiptResult = Annotated[
+    ReceiptAccepted | InputError | MemberNotIdentifiedError | ConflictError,
+    strawberry.union("SubmitReceiptResult"),
+]
+RefundReceiptResult = Annotated[
+    ReceiptRefunded | InputError | NotFoundError | ConflictError,
+    strawberry.union("RefundReceiptResult"),
+]
+ImportReceiptsResult = Annotated[BatchReport | InputError, strawberry.union("ImportReceiptsResult")]
+ValidateVoucherResult = Annotated[
+    VoucherValid | VoucherError | RateLimitedError, strawberry.union("ValidateVoucherResult")
+]
+RedeemVoucherResult = Annotated[
+    VoucherRedeemed | VoucherError | RateLimitedError | InputError,
+    strawberry.union("RedeemVoucherResult"),
+]
+VoidVoucherRedemptionResult = Annotated[
+    VoucherRedemptionVoided | VoucherError | RateLimitedError,
+    strawberry.union("VoidVoucherRedemptionResult"),
+]

@@ -1,0 +1,148 @@
+"""GraphQL types for receipts, money and points breakdowns (member and partner doors)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from app.receipts.models import Receipt, ReceiptLine
+from graphql_schema.pagination import to_global_id
+from graphql_schema.receipt_loaders import receipt_loaders
+
+
+@strawberry.type(description="An amount of money in minor units (cents) and its ISO 4217 code.")
+class Money:
+    amount: int
+    currency: str
+
+
+class BreakdownKind(StrEnum):
+    BASE = "BASE"
+    BRAND = "BRAND"
+    CATEGORY = "CATEGORY"
+    EXCLUDED = "EXCLUDED"
+
+
+BreakdownKindEnum = strawberry.enum(BreakdownKind, name="BreakdownKind")
+
+
+@strawberry.type(
+    description="One part of a receipt's points: the base rate, or a brand/category bonus, "
+    "or spend excluded from earning. The parts sum to the points earned."
+)
+class PointsBreakdownItem:
+    kind: BreakdownKindEnum  # type: ignore[valid-type]
+    rule: str | None = strawberry.field(description="e.g. `brand:mango`, `category:tobacco`")
+    multiplier_percent: int
+    amount: int = strawberry.field(description="The spend this part applies to (minor units).")
+    points: int
+
+    @classmethod
+    def from_json(cls, item: dict[str, Any]) -> PointsBreakdownItem:
+        return cls(
+            kind=BreakdownKind(item["kind"]),
+            rule=item.get("rule"),
+            multiplier_percent=int(item["multiplierPercent"]),
+            amount=int(item["amount"]),
+            points=int(item["points"]),
+        )
+
+
+@strawberry.type
+class PartnerSummary:
+    id: strawberry.ID
+    code: str
+    name: str
+
+
+@strawberry.type
+class StoreSummary:
+    code: str
+    name: str
+    city: str
+
+
+@strawberry.type(name="ReceiptLine")
+class ReceiptLineNode:
+    line_number: int
+    sku: str
+    name: str
+    brand: str | None
+    category: str | None
+    quantity: Decimal
+    unit_price: int
+    amount: int
+    refunded_amount: int
+    points: int = strawberry.field(description="This line's points before receipt rounding.")
+
+    @classmethod
+    def from_model(cls, line: ReceiptLine) -> ReceiptLineNode:
+        return cls(
+            line_number=line.line_no,
+            sku=line.sku,
+            name=line.name,
+            brand=line.brand,
+            category=line.category,
+            quantity=Decimal(line.quantity_milli) / 1000,
+            unit_price=line.unit_price,
+            amount=line.amount,
+            refunded_amount=line.refunded_amount,
+            points=line.points,
+        )
+
+
+@strawberry.type(name="Receipt")
+class ReceiptNode:
+    db_id: strawberry.Private[int]
+    partner_db_id: strawberry.Private[int]
+    store_db_id: strawberry.Private[int]
+    id: strawberry.ID
+    receipt_id: str = strawberry.field(description="The partner's own receipt id.")
+    issued_at: datetime
+    total: Money
+    points_earned: int
+    points_reversed: int
+    points_uncollected: int
+    refunded_amount: int
+    breakdown: list[PointsBreakdownItem]
+
+    @classmethod
+    def from_model(cls, receipt: Receipt) -> ReceiptNode:
+        return cls(
+            db_id=receipt.id,
+            partner_db_id=receipt.partner_id,
+            store_db_id=receipt.store_id,
+            id=to_global_id("Receipt", receipt.id),
+            receipt_id=receipt.external_id,
+            issued_at=receipt.issued_at,
+            total=Money(amount=receipt.total, currency=receipt.currency),
+            points_earned=receipt.points_earned,
+            points_reversed=receipt.points_reversed,
+            points_uncollected=receipt.points_uncollected,
+            refunded_amount=receipt.refunded_amount,
+            breakdown=[PointsBreakdownItem.from_json(i) for i in receipt.breakdown],
+        )
+
+    @strawberry.field
+    async def partner(self, info: Info[Any, None]) -> PartnerSummary:
+        partner = await receipt_loaders(info.context).partner.load(self.partner_db_id)
+        assert partner is not None
+        return PartnerSummary(
+            id=to_global_id("Partner", partner.code), code=partner.code, name=partner.name
+        )
+
+    @strawberry.field
+    async def store(self, info: Info[Any, None]) -> StoreSummary:
+        store = await receipt_loaders(info.context).store.load(self.store_db_id)
+        assert store is not None
+        return StoreSummary(code=store.code, name=store.name, city=store.city)
+
+    @strawberry.field
+    async def lines(self, info: Info[Any, None]) -> list[ReceiptLineNode]:
+        lines = await receipt_loaders(info.context).lines.load(self.db_id)
+        return [ReceiptLineNode.from_model(line) for line in lines]

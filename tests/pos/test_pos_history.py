@@ -1,0 +1,215 @@
+"""The member's receipts in the app, points expiry, and the operator's commands."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from app import cli, clock
+from app.db import Database
+from tests.helpers import Api
+from tests.pos.conftest import Member, Pos, receipt, sign_up
+
+RECEIPTS = """
+query($first: Int!, $after: String, $partnerId: ID, $from: DateTime, $to: DateTime) {
+  me { receipts(first: $first, after: $after, partnerId: $partnerId, from: $from, to: $to) {
+    edges { cursor node {
+      id receiptId issuedAt total { amount currency } pointsEarned pointsReversed
+      partner { id code name } store { code name city }
+      breakdown { kind points }
+      lines { lineNumber sku name brand category quantity unitPrice amount points }
+    } }
+    pageInfo { hasNextPage endCursor }
+  } }
+}"""
+
+
+async def happy(argv: list[str]) -> int:
+    """Run a ``happy`` command as the operator would (its own event loop, in a thread)."""
+    return await asyncio.to_thread(cli.main, argv)
+
+
+ONE = "query($id: ID!) { me { receipt(id: $id) { receiptId lines { sku } } } }"
+
+
+async def _submit_many(spar: Pos, member: Member, count: int, start: int = 0) -> None:
+    base = clock.now() - timedelta(days=1)
+    for i in range(start, start + count):
+        issued = (base + timedelta(minutes=i)).isoformat()
+        answer = await spar.submit(receipt(f"H-{i}", member.card, issued_at=issued))
+        assert answer["__typename"] == "ReceiptAccepted", answer
+
+
+async def test_receipts_page_filter_and_only_own(
+    spar: Pos, neptun: Pos, member: Member, api: Api, db: Database
+) -> None:
+    await _submit_many(spar, member, 3)
+    body = await api.gql(RECEIPTS, {"first": 2}, token=member.token)
+    page = body["data"]["me"]["receipts"]
+    assert [e["node"]["receiptId"] for e in page["edges"]] == ["H-2", "H-1"]
+    node = page["edges"][0]["node"]
+    assert node["partner"]["name"] == "Spar" and node["store"]["code"] == "SPAR-TIR-01"
+    assert node["total"] == {"amount": 118000, "currency": "ALL"} and node["pointsEarned"] == 11
+    assert node["lines"][0] == {
+        "lineNumber": 1,
+        "sku": "SP-MILK-1L",
+        "name": "Qumësht Spar 1L",
+        "brand": "Spar",
+        "category": "dairy",
+        "quantity": "3",
+        "unitPrice": 15000,
+        "amount": 45000,
+        "points": 9,
+    }
+    assert page["pageInfo"]["hasNextPage"] is True
+    nxt = await api.gql(
+        RECEIPTS, {"first": 2, "after": page["pageInfo"]["endCursor"]}, token=member.token
+    )
+    rest = nxt["data"]["me"]["receipts"]
+    assert [e["node"]["receiptId"] for e in rest["edges"]] == ["H-0"]
+    assert rest["pageInfo"]["hasNextPage"] is False
+
+    partner_id = node["partner"]["id"]
+    await neptun.submit(
+        receipt(
+            "N-1",
+            member.card,
+            currency="EUR",
+            lines=[{"sku": "TV", "name": "TV", "quantity": "1", "unitPrice": 1000, "amount": 1000}],
+        )
+    )
+    only_spar = await api.gql(RECEIPTS, {"first": 10, "partnerId": partner_id}, token=member.token)
+    assert len(only_spar["data"]["me"]["receipts"]["edges"]) == 3
+    window = await api.gql(
+        RECEIPTS,
+        {
+            "first": 10,
+            "from": (clock.now() - timedelta(days=1, seconds=-30)).isoformat(),
+            "to": clock.now().isoformat(),
+        },
+        token=member.token,
+    )
+    assert [e["node"]["receiptId"] for e in window["data"]["me"]["receipts"]["edges"]] == [
+        "N-1",
+        "H-2",
+        "H-1",
+    ]
+
+    mine = await api.gql(ONE, {"id": node["id"]}, token=member.token)
+    assert mine["data"]["me"]["receipt"]["receiptId"] == "H-2"
+    other = await sign_up(api, db, "+355 68 765 4321")
+    theirs = await api.gql(ONE, {"id": node["id"]}, token=other.token)
+    assert theirs["data"]["me"]["receipt"] is None
+
+
+async def test_a_page_costs_the_same_queries_for_5_or_50_receipts(
+    spar: Pos, member: Member, api: Api, db: Database
+) -> None:
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    async def page_queries(first: int) -> int:
+        statements.clear()
+        event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+        try:
+            body = await api.gql(RECEIPTS, {"first": first}, token=member.token)
+        finally:
+            event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+        assert len(body["data"]["me"]["receipts"]["edges"]) == first
+        return len(statements)
+
+    await _submit_many(spar, member, 5)
+    five = await page_queries(5)
+    await _submit_many(spar, member, 45, start=5)
+    fifty = await page_queries(50)
+    assert fifty == five
+    assert five <= 12
+
+
+async def test_points_expire_oldest_first_and_twice_is_safe(
+    spar: Pos,
+    member: Member,
+    api: Api,
+    frozen_now: Any,
+    cli_env: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    start = frozen_now[0]
+    await spar.submit(receipt("E-1", member.card))  # 11 points, expire start + 12 months
+    frozen_now[0] = start + timedelta(days=340)
+    token = (await api.sign_up(member.phone))["accessToken"]
+    soon = await api.gql(
+        "query { me { balance { available expiringSoon { points date } } } }", token=token
+    )
+    balance = soon["data"]["me"]["balance"]
+    assert balance["available"] == 91
+    # The welcome bonus (80) and the receipt (11) were earned at `start`: both within 30 days.
+    assert balance["expiringSoon"]["points"] == 91
+    assert balance["expiringSoon"]["date"] is not None
+
+    frozen_now[0] = start + timedelta(days=367)
+    assert await happy(["points", "expire"]) == 0
+    assert "points expired: 91 from 1 member(s)" in capsys.readouterr().out
+    assert await happy(["points", "expire"]) == 0
+    assert "points expired: 0 from 0 member(s)" in capsys.readouterr().out
+    token = (await api.sign_up(member.phone))["accessToken"]
+    me = await api.me(token)
+    assert me["balance"]["available"] == 0
+    assert [e["node"]["kind"] for e in me["activity"]["edges"][:2]] == ["EXPIRY", "EXPIRY"]
+
+
+async def test_operator_commands(
+    coalition: None,
+    member: Member,
+    client: Any,
+    cli_env: None,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    api: Api,
+) -> None:
+    assert await happy(["partner", "key", "create", "--store", "SPAR-TIR-01"]) == 0
+    key = capsys.readouterr().out.strip().splitlines()[-1]
+    till = Pos(client, key)
+    assert (
+        await happy(
+            ["earn-rule", "set", "--partner", "SPAR", "--category", "bakery", "--multiplier", "300"]
+        )
+        == 0
+    )
+    assert await happy(["earn-rule", "list"]) == 0
+    assert "SPAR\tcategory\tbakery\t300 %" in capsys.readouterr().out
+    answer = await till.submit(receipt("C-1", member.card))
+    # milk 9 + bread 2.3 x 3 = 6.9 -> 15.9 -> 15
+    assert answer["pointsEarned"] == 15
+
+    batch = tmp_path / "offline.jsonl"
+    batch.write_text(
+        json.dumps(receipt("C-2", member.card))
+        + "\n"
+        + json.dumps(receipt("C-1", member.card))
+        + "\n"
+    )
+    assert await happy(["receipts", "import", str(batch), "--store", "SPAR-TIR-01"]) == 1
+    out = capsys.readouterr()
+    rows = [json.loads(line) for line in out.out.splitlines()]
+    assert [(r["receiptId"], r["status"], r["reason"]) for r in rows] == [
+        ("C-2", "accepted", None),
+        ("C-1", "rejected", "RECEIPT_CONFLICT"),
+    ]
+    assert await happy(["reward-level", "list"]) == 0
+    assert "5000 points\t6 x 400 EUR" in capsys.readouterr().out
+
+    prefix = key.split("_")[1]
+    assert await happy(["partner", "key", "revoke", prefix]) == 0
+    body = await till.gql("query { store { code } }")
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert await happy(["partner", "key", "list"]) == 0
+    assert "revoked" in capsys.readouterr().out

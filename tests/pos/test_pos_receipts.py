@@ -1,0 +1,335 @@
+"""Receipts through the partner door, as a till sends them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from app import clock
+from app.db import Database
+from app.ledger.models import EntryKind, PointsEntry
+from app.receipts.models import Receipt
+from app.settings import Settings
+from tests.helpers import Api
+from tests.pos.conftest import IMPORT, Member, Pos, receipt
+from wallet_passes.dynamic_qr import issue_card_token
+
+RECEIPT_QUERY = """
+query($id: String!) { receipt(receiptId: $id) { receiptId pointsEarned total { amount currency } } }
+"""
+
+
+async def _receipt_count(db: Database) -> int:
+    async with db.read_session() as session:
+        return int((await session.execute(select(func.count(Receipt.id)))).scalar_one())
+
+
+async def test_receipt_earns_points_with_breakdown(spar: Pos, member: Member, api: Api) -> None:
+    # 1 point per 100.00 ALL; own brand Spar x2; tobacco excluded.
+    # milk 450.00 ALL -> 4.5 base + 4.5 bonus; bread 230.00 -> 2.3; cigarettes -> 0.
+    # 11.3 exact -> 11 points; base 6.8 and bonus 4.5 share them by largest remainder.
+    answer = await spar.submit(receipt("R-1", member.card))
+    assert answer["__typename"] == "ReceiptAccepted", answer
+    assert answer["pointsEarned"] == 11
+    assert answer["balance"] == 80 + 11
+    assert answer["breakdown"] == [
+        {"kind": "BASE", "rule": None, "multiplierPercent": 100, "amount": 68000, "points": 7},
+        {
+            "kind": "BRAND",
+            "rule": "brand:spar",
+            "multiplierPercent": 200,
+            "amount": 45000,
+            "points": 4,
+        },
+        {
+            "kind": "EXCLUDED",
+            "rule": "category:tobacco",
+            "multiplierPercent": 0,
+            "amount": 50000,
+            "points": 0,
+        },
+    ]
+    me = await api.me(member.token)
+    assert me["balance"]["available"] == 91
+    assert me["activity"]["edges"][0]["node"] == {"kind": "EARN", "points": 11, "balanceAfter": 91}
+
+
+async def test_points_expire_twelve_months_after_the_receipt(
+    spar: Pos, member: Member, db: Database
+) -> None:
+    issued = clock.now() - timedelta(days=3)
+    await spar.submit(receipt("R-EXP", member.card, issued_at=issued.isoformat()))
+    async with db.read_session() as session:
+        entry = (
+            await session.execute(select(PointsEntry).where(PointsEntry.kind == EntryKind.EARN))
+        ).scalar_one()
+    assert entry.expires_at is not None
+    assert entry.expires_at.date() == issued.date().replace(year=issued.year + 1)
+
+
+async def test_retry_returns_first_answer_and_other_body_conflicts(
+    spar: Pos, member: Member, api: Api, db: Database
+) -> None:
+    body = receipt("R-2", member.card)
+    first = await spar.submit(body)
+    again = await spar.submit(body)
+    assert again == first
+    assert (await api.me(member.token))["balance"]["available"] == 91
+
+    changed = dict(body, total=body["total"] - 23000, lines=body["lines"][:2])
+    conflict = await spar.submit(changed)
+    assert conflict["__typename"] == "ConflictError"
+    assert conflict["code"] == "RECEIPT_CONFLICT" and conflict["field"] == "receiptId"
+    assert (await api.me(member.token))["balance"]["available"] == 91
+    assert await _receipt_count(db) == 1
+
+
+async def test_member_identified_by_rotating_token_or_phone(
+    spar: Pos, member: Member, settings: Settings, frozen_now: Any
+) -> None:
+    from app.runtime import build_runtime
+
+    secret = build_runtime(settings).keys.card_token_secret
+    token = issue_card_token(secret, member.card, clock.now(), ttl=60)
+    ok = await spar.submit(receipt("R-T1", token))
+    assert ok["__typename"] == "ReceiptAccepted", ok
+
+    frozen_now[0] += timedelta(seconds=61)
+    replayed = await spar.submit(receipt("R-T2", token))
+    assert replayed["__typename"] == "MemberNotIdentifiedError"
+    assert replayed["code"] == "CARD_TOKEN_EXPIRED"
+
+    by_phone = await spar.submit(receipt("R-P1", None, phone="069 123 4567"))
+    assert by_phone["__typename"] == "ReceiptAccepted" and by_phone["balance"] == 80 + 22
+
+
+async def test_unknown_card_or_phone_is_typed_and_writes_nothing(
+    spar: Pos, member: Member, db: Database
+) -> None:
+    wrong = member.card[:-1] + str((int(member.card[-1]) + 1) % 10)
+    for body, code in (
+        (receipt("R-U1", wrong), "CARD_NOT_FOUND"),
+        (receipt("R-U2", "not-a-card"), "CARD_NOT_FOUND"),
+        (receipt("R-U3", None, phone="+355 69 999 9999"), "MEMBER_NOT_FOUND"),
+    ):
+        result = await spar.submit(body)
+        assert result["__typename"] == "MemberNotIdentifiedError", result
+        assert result["code"] == code
+    assert await _receipt_count(db) == 0
+
+
+async def test_inconsistent_receipts_are_rejected(spar: Pos, member: Member, db: Database) -> None:
+    base = receipt("R-BAD", member.card)
+    cases: list[tuple[dict[str, Any], str, str]] = [
+        (dict(base, currency="EUR"), "WRONG_CURRENCY", "currency"),
+        (dict(base, total=base["total"] + 1), "TOTAL_MISMATCH", "total"),
+        (
+            dict(
+                base, total=0, lines=[dict(base["lines"][0], amount=-5, unitPrice=-5, quantity="1")]
+            ),
+            "NEGATIVE_AMOUNT",
+            "lines.0.unitPrice",
+        ),
+        (
+            dict(base, total=44000, lines=[dict(base["lines"][0], amount=44000)]),
+            "LINE_AMOUNT_MISMATCH",
+            "lines.0.amount",
+        ),
+        (dict(base, total=-118000), "NEGATIVE_AMOUNT", "total"),
+        (dict(base, lines=[]), "INVALID_INPUT", "lines"),
+    ]
+    for body, code, field in cases:
+        result = await spar.submit(body)
+        assert result["__typename"] == "InputError", (code, result)
+        assert (result["code"], result["field"]) == (code, field)
+    assert await _receipt_count(db) == 0
+    assert (await spar.gql(RECEIPT_QUERY, {"id": "R-BAD"}))["data"]["receipt"] is None
+
+
+async def test_weighed_goods_within_one_minor_unit(spar: Pos, member: Member) -> None:
+    # 0.735 kg at 189.90 ALL/kg = 139.5765 ALL -> 13958 (rounded), the till printed 13957.
+    line = {
+        "sku": "APPLES",
+        "name": "Mollë",
+        "category": "fruit",
+        "quantity": "0.735",
+        "unitPrice": 18990,
+        "amount": 13957,
+    }
+    ok = await spar.submit(receipt("R-W1", member.card, lines=[line]))
+    assert ok["__typename"] == "ReceiptAccepted", ok
+    off = await spar.submit(receipt("R-W2", member.card, lines=[dict(line, amount=13955)]))
+    assert off["code"] == "LINE_AMOUNT_MISMATCH"
+
+
+async def test_keys_missing_wrong_or_revoked_are_unauthenticated(
+    spar: Pos, member: Member, db: Database, client: Any
+) -> None:
+    from auth import api_keys
+
+    for key in (None, "nonsense", spar.key[:-2] + "xx"):  # type: ignore[index]
+        body = await Pos(client, key).gql(RECEIPT_QUERY, {"id": "R-1"})
+        assert (body["data"] or {}).get("receipt") is None
+        assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert spar.key is not None
+    async with db.unit_of_work() as session:
+        assert await api_keys.revoke_key(session, prefix=spar.key, now=clock.now())
+    body = await spar.gql(
+        "mutation($i: ReceiptInput!) { submitReceipt(input: $i) { __typename } }",
+        {"i": receipt("R-REV", member.card)},
+    )
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert await _receipt_count(db) == 0
+
+
+async def test_partner_sees_only_its_own_receipts(
+    spar: Pos, neptun: Pos, member: Member, api: Api
+) -> None:
+    await spar.submit(receipt("R-OWN", member.card))
+    assert (await neptun.gql(RECEIPT_QUERY, {"id": "R-OWN"}))["data"]["receipt"] is None
+    refund = await neptun.refund(receiptId="R-OWN", refundId="X-1")
+    assert refund["__typename"] == "NotFoundError" and refund["code"] == "NOT_FOUND"
+    mine = (await spar.gql(RECEIPT_QUERY, {"id": "R-OWN"}))["data"]["receipt"]
+    assert mine == {
+        "receiptId": "R-OWN",
+        "pointsEarned": 11,
+        "total": {"amount": 118000, "currency": "ALL"},
+    }
+    # The same receipt id at another partner is another receipt.
+    other = await neptun.submit(
+        receipt(
+            "R-OWN",
+            member.card,
+            currency="EUR",
+            lines=[
+                {
+                    "sku": "TV",
+                    "name": "TV",
+                    "category": "tv",
+                    "quantity": "1",
+                    "unitPrice": 49900,
+                    "amount": 49900,
+                }
+            ],
+        )
+    )
+    assert other["__typename"] == "ReceiptAccepted" and other["pointsEarned"] == 499
+    assert (await api.me(member.token))["balance"]["available"] == 80 + 11 + 499
+
+
+async def test_refunds_reverse_in_proportion_never_more(
+    spar: Pos, member: Member, api: Api
+) -> None:
+    await spar.submit(receipt("R-RF", member.card))  # 11 points, balance 91
+    # Return two of the three bottles of milk (300.00 ALL of 450.00): the receipt is
+    # worth 1.5 x 2 + 2.3 = 5.3 -> 5 points after it, so 6 go back.
+    part = await spar.refund(
+        receiptId="R-RF", refundId="RF-1", lines=[{"lineNumber": 1, "amount": 30000}]
+    )
+    assert part == {
+        "__typename": "ReceiptRefunded",
+        "receiptId": "R-RF",
+        "refundId": "RF-1",
+        "refundedAmount": 30000,
+        "pointsReversed": 6,
+        "pointsUncollected": 0,
+        "balance": 85,
+    }
+    # A retry of the same return: the same answer, nothing more reversed.
+    assert (
+        await spar.refund(
+            receiptId="R-RF", refundId="RF-1", lines=[{"lineNumber": 1, "amount": 30000}]
+        )
+        == part
+    )
+    other = await spar.refund(receiptId="R-RF", refundId="RF-1")
+    assert other["code"] == "RECEIPT_CONFLICT"
+    too_much = await spar.refund(
+        receiptId="R-RF", refundId="RF-2", lines=[{"lineNumber": 1, "amount": 15001}]
+    )
+    assert too_much["code"] == "REFUND_EXCEEDS_RECEIPT"
+    rest = await spar.refund(receiptId="R-RF", refundId="RF-3")
+    assert rest["pointsReversed"] == 5 and rest["balance"] == 80
+    nothing_left = await spar.refund(receiptId="R-RF", refundId="RF-4")
+    assert nothing_left["code"] == "REFUND_EXCEEDS_RECEIPT"
+    activity = (await api.me(member.token))["activity"]["edges"]
+    assert [e["node"]["points"] for e in activity] == [-5, -6, 11, 80]
+
+
+async def test_refund_after_points_were_spent_records_the_rest(
+    spar: Pos, member: Member, api: Api, db: Database
+) -> None:
+    await spar.submit(receipt("R-SP", member.card))  # balance 91
+    from app.ledger import service as ledger
+
+    async with db.unit_of_work() as session:
+        await ledger.post(
+            session, member_id=member.id, kind=EntryKind.ADJUSTMENT, delta=-85, now=clock.now()
+        )
+    refund = await spar.refund(receiptId="R-SP", refundId="RF-SP")
+    assert refund["pointsReversed"] == 6 and refund["pointsUncollected"] == 5
+    assert refund["balance"] == 0
+    assert (await api.me(member.token))["balance"]["available"] == 0
+
+
+async def test_offline_batch_reports_each_line(spar: Pos, member: Member, api: Api) -> None:
+    import json
+
+    live = receipt("B-1", member.card)
+    await spar.submit(live)
+    lines = [
+        json.dumps(live),  # sent live already: duplicate
+        json.dumps(receipt("B-2", member.card)),
+        "{not json",
+        json.dumps(dict(receipt("B-3", member.card), currency="EUR")),
+        "",
+        json.dumps(
+            dict(
+                receipt("B-1", member.card),
+                total=1,
+                lines=[receipt("x", None)["lines"][2] | {"unitPrice": 1, "amount": 1}],
+            )
+        ),
+    ]
+    report = await spar.call(IMPORT, "importReceipts", {"lines": "\n".join(lines)})
+    assert report["__typename"] == "BatchReport"
+    assert (report["accepted"], report["duplicates"], report["rejected"]) == (1, 1, 3)
+    assert report["lines"] == [
+        {"line": 1, "receiptId": "B-1", "status": "duplicate", "reason": None, "pointsEarned": 11},
+        {"line": 2, "receiptId": "B-2", "status": "accepted", "reason": None, "pointsEarned": 11},
+        {
+            "line": 3,
+            "receiptId": None,
+            "status": "rejected",
+            "reason": "INVALID_JSON",
+            "pointsEarned": None,
+        },
+        {
+            "line": 4,
+            "receiptId": "B-3",
+            "status": "rejected",
+            "reason": "WRONG_CURRENCY",
+            "pointsEarned": None,
+        },
+        {
+            "line": 6,
+            "receiptId": "B-1",
+            "status": "rejected",
+            "reason": "RECEIPT_CONFLICT",
+            "pointsEarned": None,
+        },
+    ]
+    assert (await api.me(member.token))["balance"]["available"] == 80 + 22
+    again = await spar.call(IMPORT, "importReceipts", {"lines": lines[1]})
+    assert again["lines"][0]["status"] == "duplicate"
+    assert (await api.me(member.token))["balance"]["available"] == 80 + 22
+
+
+async def test_batch_size_is_bounded(spar: Pos, member: Member) -> None:
+    from app.receipts.service import MAX_BATCH_LINES
+
+    lines = "\n".join("{}" for _ in range(MAX_BATCH_LINES + 1))
+    result = await spar.call(IMPORT, "importReceipts", {"lines": lines})
+    assert result["__typename"] == "InputError" and result["code"] == "BATCH_TOO_LARGE"

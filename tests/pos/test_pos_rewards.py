@@ -1,0 +1,197 @@
+"""Reward levels, claims and vouchers through the member and partner doors."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import timedelta
+from typing import Any
+
+from app import clock
+from app.db import Database
+from app.rewards import codes
+from tests.helpers import Api
+from tests.pos.conftest import VALIDATE, VOID, Member, Pos, give_points
+
+LEVELS = "query { me { balance { available } rewardLevels { level points voucherCount voucherValue { amount currency } totalValue { amount currency } pointsNeeded progressPercent } } }"
+
+CLAIM = """
+mutation($level: Int!) {
+  claimReward(level: $level) {
+    __typename
+    ... on RewardClaimed { level pointsSpent balance vouchers { code status value { amount currency } expiresAt qrSvg } }
+    ... on InsufficientPointsError { pointsNeeded }
+    ... on Error { code message }
+  }
+}"""
+
+VOUCHERS = "query($s: VoucherStatus) { me { vouchers(status: $s) { code status value { amount currency } } } }"
+
+
+async def claim(api: Api, member: Member, level: int) -> dict[str, Any]:
+    body = await api.gql(CLAIM, {"level": level}, token=member.token)
+    assert "errors" not in body, body
+    result: dict[str, Any] = body["data"]["claimReward"]
+    return result
+
+
+def test_voucher_codes_are_unguessable_and_checked() -> None:
+    assert codes.ENTROPY_BITS >= 60
+    assert not set("01OIL") & set(codes.ALPHABET)
+    code = codes.new_code()
+    assert codes.normalise(code) == code
+    assert codes.normalise(codes.display(code).lower()) == code
+    for i in range(len(code)):
+        for symbol in codes.ALPHABET:
+            if symbol != code[i]:
+                assert codes.normalise(code[:i] + symbol + code[i + 1 :]) is None
+    for i in range(len(code) - 1):
+        if code[i] != code[i + 1]:
+            swapped = code[:i] + code[i + 1] + code[i] + code[i + 2 :]
+            assert codes.normalise(swapped) is None
+    assert len({codes.new_code() for _ in range(1000)}) == 1000
+    assert math.log2(len(codes.ALPHABET)) * codes.RANDOM_SYMBOLS > 64
+
+
+async def test_levels_progress_claim_and_vouchers(
+    coalition: None, member: Member, api: Api, db: Database
+) -> None:
+    body = await api.gql(LEVELS, token=member.token)
+    levels = body["data"]["me"]["rewardLevels"]
+    assert levels == [
+        {
+            "level": 1,
+            "points": 5000,
+            "voucherCount": 6,
+            "voucherValue": {"amount": 400, "currency": "EUR"},
+            "totalValue": {"amount": 2400, "currency": "EUR"},
+            "pointsNeeded": 4920,
+            "progressPercent": 1,
+        },
+        {
+            "level": 2,
+            "points": 10000,
+            "voucherCount": 5,
+            "voucherValue": {"amount": 960, "currency": "EUR"},
+            "totalValue": {"amount": 4800, "currency": "EUR"},
+            "pointsNeeded": 9920,
+            "progressPercent": 0,
+        },
+    ]
+    short = await claim(api, member, 1)
+    assert short == {
+        "__typename": "InsufficientPointsError",
+        "pointsNeeded": 5000,
+        "code": "INSUFFICIENT_POINTS",
+        "message": short["message"],
+    }
+    unknown = await claim(api, member, 9)
+    assert unknown["code"] == "REWARD_LEVEL_NOT_FOUND"
+
+    await give_points(db, member.id, 4920 + 10000, clock.now())
+    one = await claim(api, member, 1)
+    assert one["__typename"] == "RewardClaimed" and one["balance"] == 10000
+    assert len(one["vouchers"]) == 6
+    assert sum(v["value"]["amount"] for v in one["vouchers"]) == 2400
+    for voucher in one["vouchers"]:
+        assert re.fullmatch(
+            r"[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{2}",
+            voucher["code"],
+        )
+        assert voucher["status"] == "ACTIVE" and voucher["qrSvg"].startswith("<")
+    two = await claim(api, member, 2)
+    assert two["balance"] == 0 and sum(v["value"]["amount"] for v in two["vouchers"]) == 4800
+    mine = (await api.gql(VOUCHERS, {"s": "ACTIVE"}, token=member.token))["data"]["me"]["vouchers"]
+    assert len(mine) == 11
+    me = await api.me(member.token)
+    assert me["activity"]["edges"][0]["node"]["kind"] == "REWARD_CLAIM"
+
+
+async def _voucher(api: Api, member: Member, db: Database) -> str:
+    await give_points(db, member.id, 4920, clock.now())
+    result = await claim(api, member, 1)
+    code: str = result["vouchers"][0]["code"]
+    return code
+
+
+async def test_redeem_once_void_within_a_day(
+    spar: Pos, neptun: Pos, member: Member, api: Api, db: Database, frozen_now: Any
+) -> None:
+    code = await _voucher(api, member, db)
+    checked = await spar.call(VALIDATE, "validateVoucher", {"code": code.lower().replace("-", " ")})
+    assert checked["__typename"] == "VoucherValid" and checked["voucher"]["value"] == {
+        "amount": 400,
+        "currency": "EUR",
+    }
+
+    done = await spar.redeem(code, "S-100")
+    assert done["__typename"] == "VoucherRedeemed" and done["voucher"]["status"] == "USED"
+    assert await spar.redeem(code, "S-100") == done  # the till retried: same answer
+    for till, receipt_id in ((spar, "S-101"), (neptun, "N-1")):
+        again = await till.redeem(code, receipt_id)
+        assert again["__typename"] == "VoucherError" and again["code"] == "VOUCHER_ALREADY_REDEEMED"
+    used = (await api.gql(VOUCHERS, {"s": "USED"}, token=member.token))["data"]["me"]["vouchers"]
+    assert [v["code"] for v in used] == [code]
+
+    other = await neptun.call(VOID, "voidVoucherRedemption", {"code": code})
+    assert other["code"] == "VOUCHER_NOT_FOUND"
+    frozen_now[0] += timedelta(hours=23)
+    voided = await spar.call(VOID, "voidVoucherRedemption", {"code": code})
+    assert (
+        voided["__typename"] == "VoucherRedemptionVoided"
+        and voided["voucher"]["status"] == "ACTIVE"
+    )
+    assert (await neptun.redeem(code, "N-2"))["__typename"] == "VoucherRedeemed"
+    frozen_now[0] += timedelta(hours=25)
+    late = await neptun.call(VOID, "voidVoucherRedemption", {"code": code})
+    assert late["code"] == "VOID_WINDOW_PASSED"
+
+
+async def test_expired_and_restricted_vouchers(
+    spar: Pos, neptun: Pos, member: Member, api: Api, db: Database, frozen_now: Any
+) -> None:
+    from app.rewards.service import set_level
+
+    async with db.unit_of_work() as session:
+        await set_level(
+            session,
+            level=3,
+            points=1000,
+            voucher_count=2,
+            voucher_value=500,
+            currency="EUR",
+            active=True,
+            now=clock.now(),
+            partner_code="SPAR",
+        )
+    await give_points(db, member.id, 1000, clock.now())
+    code = (await claim(api, member, 3))["vouchers"][0]["code"]
+    here = await neptun.call(VALIDATE, "validateVoucher", {"code": code})
+    assert here["code"] == "VOUCHER_NOT_VALID_HERE"
+    assert (await spar.call(VALIDATE, "validateVoucher", {"code": code}))[
+        "__typename"
+    ] == "VoucherValid"
+    frozen_now[0] += timedelta(days=90, seconds=1)
+    expired = await spar.redeem(code, "S-1")
+    assert expired["code"] == "VOUCHER_EXPIRED"
+    token = (await api.sign_up(member.phone))["accessToken"]  # 90 days later: sign in again
+    listed = (await api.gql(VOUCHERS, {"s": "EXPIRED"}, token=token))["data"]["me"]["vouchers"]
+    assert len(listed) == 2
+    restricted = await api.gql("query { me { vouchers { validOnlyAt } } }", token=token)
+    assert {v["validOnlyAt"] for v in restricted["data"]["me"]["vouchers"]} == {"Spar"}
+
+
+async def test_guessing_codes_is_rate_limited_per_key(
+    spar: Pos, neptun: Pos, member: Member, api: Api, db: Database
+) -> None:
+    from app.rewards.service import CODE_MISSES_PER_WINDOW
+
+    code = await _voucher(api, member, db)
+    for _ in range(CODE_MISSES_PER_WINDOW):
+        miss = await spar.call(VALIDATE, "validateVoucher", {"code": codes.new_code()})
+        assert miss["code"] == "VOUCHER_NOT_FOUND"
+    blocked = await spar.call(VALIDATE, "validateVoucher", {"code": code})
+    assert blocked["__typename"] == "RateLimitedError" and blocked["retryAfterSeconds"] > 0
+    assert (await spar.redeem(code, "S-1"))["__typename"] == "RateLimitedError"
+    # Another key (another till) is not affected.
+    assert (await neptun.redeem(code, "N-1"))["__typename"] == "VoucherRedeemed"
