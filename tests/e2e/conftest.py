@@ -69,6 +69,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         pytest.skip(
             "Debian's Chromium is not installed at /usr/bin/chromium (apt-get install chromium)"
         )
+    for stale in ARTIFACTS.glob("*.png"):
+        stale.unlink()
     tmp = tmp_path_factory.mktemp("live")
     port = _free_port()
     env = {

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.e2e.conftest import LiveServer
@@ -38,6 +39,14 @@ TEXTS = {
         "confirm": "Konfirmo",
         "save": "Ruaj ndryshimet",
         "download": "Shkarko të dhënat e mia",
+        "to_go": "Edhe 4\u00a0920 pikë deri te 6 kupona me vlerë 24,00\u00a0€.",
+        "rewards_tab": "Shpërblimet",
+        "receipts_tab": "Blerjet",
+        "claim": "Merr shpërblimin",
+        "claim_yes": "Po, merre",
+        "claimed": "Urime! Kuponat tuaj janë gati.",
+        "reached": "Keni pikë të mjaftueshme për 6 kupona me vlerë 24,00\u00a0€!",
+        "voucher_value": "4,00\u00a0€",
     },
     "en": {
         "title": "Welcome to Happy",
@@ -62,8 +71,23 @@ TEXTS = {
         "confirm": "Confirm",
         "save": "Save changes",
         "download": "Download my data",
+        "to_go": "4,920 more points to 6 vouchers worth €24.00.",
+        "rewards_tab": "Rewards",
+        "receipts_tab": "Receipts",
+        "claim": "Claim reward",
+        "claim_yes": "Yes, claim it",
+        "claimed": "Congratulations! Your vouchers are ready.",
+        "reached": "You have enough points for 6 vouchers worth €24.00!",
+        "voucher_value": "€4.00",
     },
 }
+
+
+def points_text(lang: str, points: int) -> str:
+    """Points as the page writes them: 5,120 (en), 5 120 with a no-break space (sq)."""
+    return f"{points:,}".replace(",", "\u00a0" if lang == "sq" else ",")
+
+
 PHONES = {"sq": ("069 555 0101", "+355695550101"), "en": ("+383 44 555 010", "+38344555010")}
 
 
@@ -99,7 +123,13 @@ AUDIT_JS = """
     const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
     if (ratio < (large ? 3 : 4.5)) problems.push(`${el.tagName}#${el.id}.${el.className} "${el.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
   }
-  if (document.documentElement.scrollWidth > window.innerWidth) problems.push("horizontal scroll");
+  // Phone emulation widens the layout viewport to fit wide content: compare with the screen.
+  const wide = [...document.querySelectorAll("body *")].filter(
+    (el) => el.checkVisibility() && el.getBoundingClientRect().right > screen.width + 0.5,
+  );
+  if (document.documentElement.scrollWidth > screen.width || wide.length) {
+    problems.push("wider than the phone: " + wide.slice(0, 3).map((el) => el.tagName + "." + el.className).join(", "));
+  }
   return problems;
 }
 """
@@ -245,6 +275,63 @@ def test_member_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
         page.reload()
         expect(page.locator("#balance-available")).to_have_text("80")
 
+        # The card's QR reads back to the card number; the wallet buttons lead to the pass
+        # and to Google's save page; the next reward level is 4,920 points away.
+        qr = page.locator("#card-qr img")
+        expect(qr).to_be_visible()
+        assert decode_qr(qr) == card_number
+        apple = page.locator("#apple-wallet")
+        expect(apple).to_be_visible()
+        pkpass = httpx.get(str(apple.get_attribute("href")), timeout=10)
+        assert pkpass.status_code == 200
+        assert pkpass.headers["content-type"] == "application/vnd.apple.pkpass"
+        google = page.locator("#google-wallet")
+        expect(google).to_be_visible()
+        assert str(google.get_attribute("href")).startswith("https://pay.google.com/gp/v/save/")
+        expect(page.locator("#progress-text")).to_have_text(j.text["to_go"])
+        j.shot("card-qr")
+
+        # Shopping at Neptun (partner door, like the till) to 5,000 points and more.
+        balance = shop_until(live_server, card_number, 5000)
+        page.reload()
+        expect(page.locator("#balance-available")).to_have_text(points_text(lang, balance))
+        expect(page.locator("#progress-reached")).to_contain_text(j.text["reached"])
+
+        # Receipts with line items.
+        page.get_by_role("link", name=j.text["receipts_tab"]).click()
+        receipts = page.locator("#receipts .receipt-item")
+        expect(receipts.first).to_contain_text("Neptun")
+        assert receipts.count() >= 2
+        j.shot("receipts")
+        receipts.first.get_by_role("link").click()
+        detail = page.locator("#receipt")
+        expect(detail).to_contain_text("Televizor 55 inç")
+        expect(detail).to_contain_text("Kabllo HDMI")
+        expect(detail).to_contain_text("Samsung")
+        expect(page.locator("#receipt-title")).to_be_focused()
+        j.shot("receipt")
+
+        # Claim level 1 (5,000 points): six vouchers with codes and scannable QR codes.
+        page.get_by_role("link", name=j.text["rewards_tab"]).click()
+        level = page.locator("#level-1")
+        expect(level).to_contain_text(points_text(lang, 5000))
+        level.get_by_role("button", name=j.text["claim"]).click()
+        dialog = page.get_by_role("dialog")
+        expect(dialog).to_contain_text(points_text(lang, 5000))
+        j.shot("claim-dialog", full_page=False)
+        j.button(j.text["claim_yes"]).click()
+        expect(page.locator("#rewards-status")).to_have_text(j.text["claimed"])
+        vouchers = page.locator("#vouchers .voucher")
+        expect(vouchers).to_have_count(6)
+        expect(vouchers.first).to_contain_text(j.text["voucher_value"])
+        code = vouchers.first.locator(".voucher-code").inner_text()
+        assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{2}", code), code
+        assert decode_qr(vouchers.first.locator("img")) == code.replace("-", "")
+        j.shot("rewards")
+        balance -= 5000
+        page.get_by_role("link", name=j.text["card_tab"]).click()
+        expect(page.locator("#balance-available")).to_have_text(points_text(lang, balance))
+
         # Switch language at any time: texts and <html lang> follow.
         j.button(other.upper()).click()
         expect(page.locator("html")).to_have_attribute("lang", other)
@@ -286,7 +373,7 @@ def test_member_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
         data = json.loads(Path(download.path()).read_text())
         assert data["member"]["phone"] == e164
         assert data["member"]["firstName"] == "Arta"
-        assert data["balance"]["available"] == 80
+        assert data["balance"]["available"] == balance
         expect(page.locator("#privacy-status")).to_have_text(j.text["downloaded"])
 
         page.get_by_role("link", name=j.text["card_tab"]).click()
@@ -306,12 +393,12 @@ def test_member_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
         # Sign in again (not a new member: no second welcome bonus), then delete the account.
         page.wait_for_timeout(2100)  # the resend interval of this test server
         sign_in(j, typed, e164)
-        expect(page.locator("#balance-available")).to_have_text("80")
+        expect(page.locator("#balance-available")).to_have_text(points_text(lang, balance))
         page.get_by_role("link", name=j.text["profile_tab"]).click()
         j.button(j.text["delete"]).click()
         dialog = page.get_by_role("dialog")
         expect(dialog).to_be_visible()
-        expect(dialog).to_contain_text("80")
+        expect(dialog).to_contain_text(points_text(lang, balance))
         j.shot("delete-dialog", full_page=False)
         page.keyboard.press("Escape")  # keyboard: the dialog closes, nothing happens
         expect(dialog).to_be_hidden()
@@ -369,3 +456,92 @@ def test_keyboard_only_sign_in_with_visible_focus(
         page.screenshot(path=str(artifacts / "keyboard-focus.png"))
     finally:
         context.close()
+
+
+def decode_qr(locator: Any) -> str:
+    """Read a QR code on the page back with zxing-cpp, as a till's scanner would."""
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(locator.screenshot()))
+    found = zxingcpp.read_barcodes(image)
+    assert found, "no QR code found"
+    text: str = found[0].text
+    return text
+
+
+def neptun_store(server: LiveServer) -> tuple[str, str, str]:
+    """A Neptun store of the demo coalition: (code, currency, a fresh API key)."""
+    stores = [line.split("\t") for line in server.happy("store", "list").splitlines()]
+    code, *_, currency = next(s for s in stores if s[1] == "Neptun")
+    key = server.happy("partner", "key", "create", "--store", code).strip().splitlines()[-1]
+    return code, currency, key
+
+
+SUBMIT = """
+mutation($input: ReceiptInput!) {
+  submitReceipt(input: $input) {
+    __typename
+    ... on ReceiptAccepted { pointsEarned balance }
+    ... on Error { code message }
+  }
+}"""
+
+
+def shop_until(server: LiveServer, card_number: str, points: int) -> int:
+    """Receipts at a Neptun till (partner door) until the member has ``points``; the balance."""
+    import uuid
+    from datetime import UTC, datetime
+
+    import httpx
+
+    _, currency, key = neptun_store(server)
+    balance = 0
+    for _ in range(20):
+        total = 25_000_000  # minor units: 250,000 lek, a television
+        body = {
+            "query": SUBMIT,
+            "variables": {
+                "input": {
+                    "receiptId": f"e2e-{uuid.uuid4().hex[:12]}",
+                    "issuedAt": datetime.now(UTC).isoformat(),
+                    "currency": currency,
+                    "total": total,
+                    "cardNumber": card_number,
+                    "lines": [
+                        {
+                            "sku": "TV-55",
+                            "name": "Televizor 55 inç",
+                            "brand": "Samsung",
+                            "category": "electronics",
+                            "quantity": "1",
+                            "unitPrice": total - 50_000,
+                            "amount": total - 50_000,
+                        },
+                        {
+                            "sku": "HDMI-2",
+                            "name": "Kabllo HDMI",
+                            "brand": None,
+                            "category": "accessories",
+                            "quantity": "2",
+                            "unitPrice": 25_000,
+                            "amount": 50_000,
+                        },
+                    ],
+                }
+            },
+        }
+        answer = httpx.post(
+            server.base_url + "/partner/graphql",
+            json=body,
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=10,
+        ).json()
+        result = answer["data"]["submitReceipt"]
+        assert result["__typename"] == "ReceiptAccepted", result
+        balance = result["balance"]
+        if balance >= points:
+            return balance
+    raise AssertionError(f"still {balance} points after 20 receipts")

@@ -143,6 +143,11 @@ async function start() {
   });
   onSignedOut((message) => signedOutLocally(message));
   window.addEventListener("hashchange", () => route());
+  // The skip link jumps to the content without touching the address (#card, ... are routes).
+  $(".skip-link").addEventListener("click", (event) => {
+    event.preventDefault();
+    $("#main").focus();
+  });
 
   // Restore the session from the refresh cookie (if any) and adopt the member's language.
   try {

@@ -139,43 +139,32 @@ function paintReceipt() {
     h("p", { class: "list-sub" }, h("time", { datetime: r.issuedAt, text: formatDateTime(r.issuedAt) }), ` · ${r.receiptId}`),
     h("h2", { text: t("receipts.items") }),
     h(
-      "table",
-      {},
-      h(
-        "thead",
-        {},
+      "ul",
+      { class: "lines" },
+      ...r.lines.map((line) =>
         h(
-          "tr",
-          {},
-          h("th", { scope: "col", text: t("receipts.item") }),
-          h("th", { scope: "col", class: "num", text: t("receipts.qty") }),
-          h("th", { scope: "col", class: "num", text: t("receipts.amount") }),
-        ),
-      ),
-      h(
-        "tbody",
-        {},
-        ...r.lines.map((line) =>
+          "li",
+          { class: "line" },
           h(
-            "tr",
-            {},
-            h(
-              "td",
-              {},
-              h("span", { class: "list-title", text: line.name }),
-              h("br"),
-              h("span", { class: "list-sub", text: [line.brand, line.category, line.sku].filter(Boolean).join(" · ") }),
-            ),
-            h("td", { class: "num", text: `${quantity(line.quantity)} × ${money(line.unitPrice)}` }),
-            h("td", { class: "num", text: money(line.amount) }),
+            "div",
+            { class: "line-head" },
+            h("span", { class: "list-title", text: line.name }),
+            h("span", { class: "amount", text: money(line.amount) }),
+          ),
+          h(
+            "div",
+            { class: "line-meta" },
+            h("span", { text: [line.brand, line.category, line.sku].filter(Boolean).join(" · ") }),
+            h("span", { class: "nowrap", text: `${quantity(line.quantity)} × ${money(line.unitPrice)}` }),
           ),
         ),
       ),
-      h(
-        "tfoot",
-        {},
-        h("tr", {}, h("td", { colspan: 2, text: t("receipts.total") }), h("td", { class: "num", text: money(r.total.amount) })),
-      ),
+    ),
+    h(
+      "p",
+      { class: "line-total" },
+      h("span", { text: t("receipts.total") }),
+      h("span", { class: "amount", text: money(r.total.amount) }),
     ),
     h(
       "dl",
