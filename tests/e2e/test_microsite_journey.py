@@ -47,6 +47,9 @@ TEXTS = {
         "claimed": "Urime! Kuponat tuaj janë gati.",
         "reached": "Keni pikë të mjaftueshme për 6 kupona me vlerë 24,00\u00a0€!",
         "voucher_value": "4,00\u00a0€",
+        "used": "Të përdorur",
+        "active": "Aktivë",
+        "no_used": "Nuk keni përdorur ende kupona.",
     },
     "en": {
         "title": "Welcome to Happy",
@@ -79,6 +82,9 @@ TEXTS = {
         "claimed": "Congratulations! Your vouchers are ready.",
         "reached": "You have enough points for 6 vouchers worth €24.00!",
         "voucher_value": "€4.00",
+        "used": "Used",
+        "active": "Active",
+        "no_used": "You have not used any vouchers yet.",
     },
 }
 
@@ -328,6 +334,12 @@ def test_member_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
         assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{2}", code), code
         assert decode_qr(vouchers.first.locator("img")) == code.replace("-", "")
         j.shot("rewards")
+        used = j.button(j.text["used"])
+        used.click()
+        expect(used).to_have_attribute("aria-pressed", "true")
+        expect(page.locator("#vouchers")).to_have_text(j.text["no_used"])
+        j.button(j.text["active"]).click()
+        expect(vouchers).to_have_count(6)
         balance -= 5000
         page.get_by_role("link", name=j.text["card_tab"]).click()
         expect(page.locator("#balance-available")).to_have_text(points_text(lang, balance))

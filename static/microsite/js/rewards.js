@@ -4,14 +4,21 @@ import { gql, unwrap } from "./api.js";
 import { $, busy, h, say, svgImage } from "./dom.js";
 import { formatDate, formatMoney, formatNumber, t } from "./i18n.js";
 
+const VOUCHER_FIELDS = "id code value { amount currency } status expiresAt redeemedAt qrSvg";
+
 const REWARDS_QUERY = `
-query Rewards {
+query Rewards($status: VoucherStatus) {
   me {
     id
     balance { available }
     rewardLevels { level points voucherCount totalValue { amount currency } pointsNeeded progressPercent }
-    vouchers(status: ACTIVE) { id code value { amount currency } status expiresAt qrSvg }
+    vouchers(status: $status) { ${VOUCHER_FIELDS} }
   }
+}`;
+
+const VOUCHERS_QUERY = `
+query Vouchers($status: VoucherStatus) {
+  me { id vouchers(status: $status) { ${VOUCHER_FIELDS} } }
 }`;
 
 const CLAIM = `
@@ -25,8 +32,26 @@ mutation Claim($level: Int!) {
 
 let data = null;
 let claiming = null;
+let status = "ACTIVE";
 
 export function setupRewards() {
+  for (const button of document.querySelectorAll(".filter-button")) {
+    button.addEventListener("click", async () => {
+      status = button.dataset.status;
+      paintFilter();
+      say($("#vouchers-error"), "");
+      const list = $("#vouchers");
+      list.setAttribute("aria-busy", "true");
+      try {
+        data.vouchers = (await gql(VOUCHERS_QUERY, { status })).me.vouchers;
+        paintRewards();
+      } catch (failure) {
+        say($("#vouchers-error"), failure.message);
+      } finally {
+        list.setAttribute("aria-busy", "false");
+      }
+    });
+  }
   const dialog = $("#claim-dialog");
   const confirm = $("#claim-confirm");
   confirm.addEventListener("click", async () => {
@@ -34,6 +59,8 @@ export function setupRewards() {
     try {
       await busy(confirm, async () => unwrap((await gql(CLAIM, { level: claiming.level })).claimReward));
       dialog.close();
+      status = "ACTIVE";
+      paintFilter();
       await loadRewards();
       say($("#rewards-status"), t("rewards.claimed"));
       $("#vouchers-title").scrollIntoView({ block: "start" });
@@ -50,7 +77,7 @@ export async function loadRewards() {
   list.setAttribute("aria-busy", "true");
   if (!data) list.replaceChildren(h("li", { class: "loading", text: t("loading") }));
   try {
-    data = (await gql(REWARDS_QUERY)).me;
+    data = (await gql(REWARDS_QUERY, { status })).me;
     paintRewards();
   } catch (failure) {
     say($("#rewards-error"), failure.message);
@@ -61,6 +88,14 @@ export async function loadRewards() {
 
 export function forgetRewards() {
   data = null;
+  status = "ACTIVE";
+  paintFilter();
+}
+
+function paintFilter() {
+  for (const button of document.querySelectorAll(".filter-button")) {
+    button.setAttribute("aria-pressed", String(button.dataset.status === status));
+  }
 }
 
 function openClaim(level) {
@@ -113,7 +148,7 @@ export function paintRewards() {
     ...data.vouchers.map((voucher) =>
       h(
         "li",
-        { class: "voucher" },
+        { class: voucher.status === "ACTIVE" ? "voucher" : "voucher voucher-used" },
         h(
           "div",
           {},
@@ -121,11 +156,17 @@ export function paintRewards() {
           h("p", {}, h("span", { class: "badge", text: t(`vouchers.${voucher.status}`) })),
           h("p", { class: "voucher-label", text: t("vouchers.code") }),
           h("p", { class: "voucher-code", text: voucher.code }),
-          h("p", { class: "list-sub", text: t("vouchers.expires", { date: formatDate(voucher.expiresAt) }) }),
+          h("p", {
+            class: "list-sub",
+            text: voucher.redeemedAt
+              ? t("vouchers.usedOn", { date: formatDate(voucher.redeemedAt) })
+              : t("vouchers.expires", { date: formatDate(voucher.expiresAt) }),
+          }),
         ),
         svgImage(voucher.qrSvg, t("vouchers.qrAlt", { code: voucher.code })),
       ),
     ),
   );
-  if (!data.vouchers.length) vouchers.append(h("li", { class: "empty", text: t("vouchers.empty") }));
+  const empty = { ACTIVE: "vouchers.empty", USED: "vouchers.emptyUsed", EXPIRED: "vouchers.emptyExpired" };
+  if (!data.vouchers.length) vouchers.append(h("li", { class: "empty", text: t(empty[status]) }));
 }
