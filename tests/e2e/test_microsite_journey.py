@@ -437,6 +437,7 @@ def test_keyboard_only_sign_in_with_visible_focus(
 
     context = browser.new_context(viewport=PHONE_SIZE, reduced_motion="reduce")
     page = context.new_page()
+    page.clock.install()
     e164 = "+38970555010"
     try:
         page.goto(live_server.base_url + "/?lang=en")
@@ -466,6 +467,18 @@ def test_keyboard_only_sign_in_with_visible_focus(
         )
         assert focused == ["A", "solid"], focused
         page.screenshot(path=str(artifacts / "keyboard-focus.png"))
+
+        # 16 minutes later the in-memory access token has expired: the next request first
+        # swaps the refresh cookie for a new one, and the member notices nothing.
+        refreshes: list[str] = []
+        page.on(
+            "request",
+            lambda r: refreshes.append(r.url) if "refreshSession" in (r.post_data or "") else None,
+        )
+        page.clock.fast_forward("16:00")
+        page.keyboard.press("Enter")  # the focused tab link: Profile
+        expect(page.locator("#profile-phone")).to_have_text(e164)
+        assert len(refreshes) == 1, refreshes
     finally:
         context.close()
 
