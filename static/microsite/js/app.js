@@ -2,7 +2,7 @@
 
 import { forgetSession, isSignedIn, logout, onSignedOut, refreshSession } from "./api.js";
 import { forgetCard, loadCard, paintCard, setupCard, setWelcome } from "./card.js";
-import { $, say, show } from "./dom.js";
+import { $, busy, say, show } from "./dom.js";
 import { LANGUAGES, language, setLanguage, t } from "./i18n.js";
 import { forgetProfile, loadProfile, paintProfile, setupProfile } from "./profile.js";
 import { paintSignIn, setupSignIn } from "./signin.js";
@@ -133,9 +133,10 @@ async function start() {
       signedOutLocally(t("delete.done"));
     },
   });
-  $("#logout").addEventListener("click", async () => {
+  const logoutButton = $("#logout");
+  logoutButton.addEventListener("click", async () => {
     try {
-      await logout();
+      await busy(logoutButton, logout);
     } catch {
       // Signing out locally is what matters; the server session expires on its own.
     }

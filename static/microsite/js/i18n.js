@@ -22,7 +22,8 @@ const TEXTS = {
     "phone.lead":
       "Një kartë, pikë në të gjithë partnerët: Neptun, Spar, Jumbo, Smart Point, Fashion Group dhe të tjerë. Regjistrohuni online dhe merrni kartën dixhitale me pikë mirëseardhjeje.",
     "phone.label": "Numri i celularit",
-    "phone.hint": "Do t'ju dërgojmë një kod me 6 shifra me SMS.",
+    "phone.hint":
+      "Numër celulari nga Shqipëria, Kosova, Maqedonia e Veriut ose Mali i Zi. Do t'ju dërgojmë një kod me 6 shifra me SMS.",
     "phone.submit": "Dërgo kodin",
     "phone.terms":
       "Duke vazhduar pranoni rregullat e programit Happy. Të dhënat tuaja i shkarkoni ose i fshini kur të doni.",
@@ -165,7 +166,8 @@ const TEXTS = {
     "phone.lead":
       "One card, points at every partner: Neptun, Spar, Jumbo, Smart Point, Fashion Group and more. Register online to get your digital card and welcome points.",
     "phone.label": "Mobile number",
-    "phone.hint": "We will send you a 6-digit code by SMS.",
+    "phone.hint":
+      "A mobile number from Albania, Kosovo, North Macedonia or Montenegro. We will send you a 6-digit code by SMS.",
     "phone.submit": "Send code",
     "phone.terms":
       "By continuing you accept the Happy programme rules. You can download or delete your data at any time.",
