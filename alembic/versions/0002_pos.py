@@ -70,9 +70,11 @@ def upgrade() -> None:
     sa.Column('member_id', sa.Integer(), nullable=False),
     sa.Column('level', sa.Integer(), nullable=False),
     sa.Column('points', sa.BigInteger(), nullable=False),
+    sa.Column('request_id', sa.String(length=64), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_reward_claims_member_id_members')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_reward_claims'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reward_claims')),
+    sa.UniqueConstraint('member_id', 'request_id', name=op.f('uq_reward_claims_member_id_request_id'))
     )
     with op.batch_alter_table('reward_claims', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_reward_claims_member_id'), ['member_id'], unique=False)

@@ -22,7 +22,12 @@ from app.receipts import service as receipts
 from app.rewards import codes
 from app.rewards import service as rewards
 from app.rewards.models import RewardLevel, Voucher
-from graphql_schema.errors import InsufficientPointsError, NotFoundError
+from graphql_schema.errors import (
+    ConflictError,
+    InputError,
+    InsufficientPointsError,
+    NotFoundError,
+)
 from graphql_schema.pagination import (
     Connection,
     build_connection,
@@ -119,8 +124,13 @@ class RewardClaimed:
     vouchers: list[VoucherNode]
 
 
+RequestIdArgument = Annotated[
+    str | None,
+    strawberry.argument(description="The app's id of this claim: a retry returns the first."),
+]
+
 ClaimRewardResult = Annotated[
-    RewardClaimed | InsufficientPointsError | NotFoundError,
+    RewardClaimed | InsufficientPointsError | NotFoundError | ConflictError | InputError,
     strawberry.union("ClaimRewardResult"),
 ]
 
@@ -217,11 +227,13 @@ async def resolve_vouchers(
     return [VoucherNode.from_model(v, now, names) for v in vouchers]
 
 
-async def claim_reward(context: Any, level: int) -> RewardClaimed:
+async def claim_reward(context: Any, level: int, request_id: str | None) -> RewardClaimed:
     caller = await context.caller()
     now = clock.now()
     async with context.db.unit_of_work() as session:
-        claim = await rewards.claim_reward(session, member_id=caller.id, level=level, now=now)
+        claim = await rewards.claim_reward(
+            session, member_id=caller.id, level=level, now=now, request_id=request_id
+        )
     return RewardClaimed(
         level=claim.level.level,
         points_spent=claim.claim.points,

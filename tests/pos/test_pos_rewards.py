@@ -16,8 +16,8 @@ from tests.pos.conftest import VALIDATE, VOID, Member, Pos, give_points
 LEVELS = "query { me { balance { available } rewardLevels { level points voucherCount voucherValue { amount currency } totalValue { amount currency } pointsNeeded progressPercent } } }"
 
 CLAIM = """
-mutation($level: Int!) {
-  claimReward(level: $level) {
+mutation($level: Int!, $requestId: String) {
+  claimReward(level: $level, requestId: $requestId) {
     __typename
     ... on RewardClaimed { level pointsSpent balance vouchers { code status value { amount currency } expiresAt qrSvg } }
     ... on InsufficientPointsError { pointsNeeded }
@@ -28,8 +28,10 @@ mutation($level: Int!) {
 VOUCHERS = "query($s: VoucherStatus) { me { vouchers(status: $s) { code status value { amount currency } } } }"
 
 
-async def claim(api: Api, member: Member, level: int) -> dict[str, Any]:
-    body = await api.gql(CLAIM, {"level": level}, token=member.token)
+async def claim(
+    api: Api, member: Member, level: int, request_id: str | None = None
+) -> dict[str, Any]:
+    body = await api.gql(CLAIM, {"level": level, "requestId": request_id}, token=member.token)
     assert "errors" not in body, body
     result: dict[str, Any] = body["data"]["claimReward"]
     return result
@@ -195,3 +197,18 @@ async def test_guessing_codes_is_rate_limited_per_key(
     assert (await spar.redeem(code, "S-1"))["__typename"] == "RateLimitedError"
     # Another key (another till) is not affected.
     assert (await neptun.redeem(code, "N-1"))["__typename"] == "VoucherRedeemed"
+
+
+async def test_a_retried_claim_returns_the_first(
+    coalition: None, member: Member, api: Api, db: Database
+) -> None:
+    await give_points(db, member.id, 4920 + 5000, clock.now())  # enough for two claims
+    first = await claim(api, member, 1, "tap-1")
+    again = await claim(api, member, 1, "tap-1")
+    assert first["__typename"] == "RewardClaimed" and first["balance"] == 5000
+    assert again == first
+    other_level = await claim(api, member, 2, "tap-1")
+    assert other_level["__typename"] == "ConflictError"
+    second = await claim(api, member, 1, "tap-2")
+    assert second["balance"] == 0
+    assert {v["code"] for v in second["vouchers"]}.isdisjoint(v["code"] for v in first["vouchers"])
