@@ -124,6 +124,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('receipts', schema=None) as batch_op:
         batch_op.create_index('ix_receipts_member_id_issued_at_id', ['member_id', 'issued_at', 'id'], unique=False)
+        batch_op.create_index('ix_receipts_partner_id_issued_at_id', ['partner_id', 'issued_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_receipts_store_id'), ['store_id'], unique=False)
 
     op.create_table('vouchers',
@@ -250,6 +251,7 @@ def downgrade() -> None:
     with op.batch_alter_table('receipts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_receipts_store_id'))
         batch_op.drop_index('ix_receipts_member_id_issued_at_id')
+        batch_op.drop_index('ix_receipts_partner_id_issued_at_id')
 
     op.drop_table('receipts')
     with op.batch_alter_table('partner_api_keys', schema=None) as batch_op:

@@ -17,7 +17,7 @@ from fractions import Fraction
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import insert_ignoring_conflicts
@@ -34,6 +34,7 @@ from app.ledger.models import EntryKind, PointsAccount
 from app.members.models import Card, CardStatus, Member, MemberStatus
 from app.members.phone import normalise_phone
 from app.partners.earn_rules import BASE_PCT, PartnerRules, rules_for
+from app.partners.models import Store
 from app.programme.service import get_programme
 from app.receipts.input import ReceiptInput, parse_receipt
 from app.receipts.models import Receipt, ReceiptLine, ReceiptRefund
@@ -505,6 +506,34 @@ async def list_member_receipts(
     stmt = select(Receipt).where(Receipt.member_id == member_id)
     if partner_id is not None:
         stmt = stmt.where(Receipt.partner_id == partner_id)
+    return await _page(session, stmt, issued_from, issued_to, after, limit)
+
+
+async def list_partner_receipts(
+    session: AsyncSession,
+    caller: PartnerCaller,
+    *,
+    store_code: str | None,
+    issued_from: datetime | None,
+    issued_to: datetime | None,
+    after: tuple[datetime, int] | None,
+    limit: int,
+) -> list[Receipt]:
+    """The partner's receipts (all its stores, or one), newest first: reconciliation."""
+    stmt = select(Receipt).where(Receipt.partner_id == caller.partner_id)
+    if store_code is not None:
+        stmt = stmt.join(Store, Store.id == Receipt.store_id).where(Store.code == store_code)
+    return await _page(session, stmt, issued_from, issued_to, after, limit)
+
+
+async def _page(
+    session: AsyncSession,
+    stmt: Select[Receipt],
+    issued_from: datetime | None,
+    issued_to: datetime | None,
+    after: tuple[datetime, int] | None,
+    limit: int,
+) -> list[Receipt]:
     if issued_from is not None:
         stmt = stmt.where(Receipt.issued_at >= issued_from)
     if issued_to is not None:

@@ -30,14 +30,16 @@ from graphql_schema.errors import (
 )
 from graphql_schema.pagination import (
     Connection,
-    build_connection,
-    decode_cursor,
-    encode_cursor,
     from_global_id,
-    page_size,
     to_global_id,
 )
-from graphql_schema.receipt_types import Money, ReceiptNode
+from graphql_schema.receipt_types import (
+    Money,
+    ReceiptNode,
+    invalid_query_input,
+    receipt_connection,
+    receipt_page_args,
+)
 from wallet_passes.qr import qr_svg
 
 
@@ -154,18 +156,15 @@ async def resolve_receipts(
     issued_from: datetime | None,
     issued_to: datetime | None,
 ) -> Connection[ReceiptNode]:
-    size = page_size(first)
-    keys = decode_cursor(after)
-    cursor = None
-    if keys is not None:
-        try:
-            cursor = (datetime.fromisoformat(str(keys[0])), int(keys[1]))
-        except (ValueError, IndexError, TypeError) as exc:
-            raise InvalidInput(field="after") from exc
+    try:
+        size, cursor = receipt_page_args(first, after)
+        partner_code = None if partner_id is None else from_global_id(partner_id, "Partner")
+    except InvalidInput as exc:
+        raise invalid_query_input(exc, context.language) from exc
     async with context.db.read_session() as session:
         partner_pk = None
-        if partner_id is not None:
-            code = from_global_id(partner_id, "Partner")
+        if partner_code is not None:
+            code = partner_code
             partner_pk = (
                 await session.execute(select(Partner.id).where(Partner.code == code))
             ).scalar_one_or_none()
@@ -180,12 +179,7 @@ async def resolve_receipts(
             after=cursor,
             limit=size + 1,
         )
-    return build_connection(
-        rows,
-        size,
-        lambda r: encode_cursor(r.issued_at.isoformat(), r.id),
-        ReceiptNode.from_model,
-    )
+    return receipt_connection(rows, size)
 
 
 async def resolve_receipt(context: Any, member_id: int, id: strawberry.ID) -> ReceiptNode | None:
