@@ -95,3 +95,26 @@ async def test_20_concurrent_retries_of_one_claim_make_one_claim(
     me = await api.me(member.token)
     assert me["balance"]["available"] == 5000
     await ledger_holds()
+
+
+@requires_postgres
+async def test_20_concurrent_identical_refunds_reverse_once(
+    spar: Pos, member: Member, api: Api, db: Database, cli_env: None
+) -> None:
+    await spar.submit(receipt("RACE-RF", member.card))
+    results = await asyncio.gather(
+        *(spar.refund(receiptId="RACE-RF", refundId="RET-1") for _ in range(20))
+    )
+    assert all(r == results[0] for r in results)
+    assert results[0]["pointsReversed"] == 11
+    assert (await api.me(member.token))["balance"]["available"] == 80
+    async with db.read_session() as session:
+        reversals = (
+            await session.execute(
+                select(func.count())
+                .select_from(PointsEntry)
+                .where(PointsEntry.kind == EntryKind.REVERSAL)
+            )
+        ).scalar_one()
+    assert reversals == 1
+    await ledger_holds()
