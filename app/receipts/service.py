@@ -165,9 +165,10 @@ async def submit_receipt(
 ) -> dict[str, Any]:
     """Score and credit one receipt; a retry of the same receipt returns the first answer.
 
-    Raises ``Conflict``-coded :class:`InvalidInput` (RECEIPT_CONFLICT) when the receipt
-    id was used for a different body, and typed errors for unknown cards, the wrong
-    currency or inconsistent amounts (nothing written).
+    Raises :class:`Conflict` (RECEIPT_CONFLICT) when the receipt id was used for a
+    different body, :class:`MemberNotIdentified` for unknown cards, expired card tokens
+    or phones, and :class:`InvalidInput` with a specific code for the wrong currency or
+    inconsistent amounts; nothing is written then.
     """
     data = parse_receipt(raw, now)
     fingerprint = data.fingerprint(caller.store_id)
