@@ -14,10 +14,10 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import Select, select
+from sqlalchemy import Select, Table, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import insert_ignoring_conflicts
@@ -408,6 +408,14 @@ async def refund_receipt(
             idempotency_key=f"refund:{receipt.id}:{refund_id}",
         )
         balance = entry.balance_after
+    if due > 0:
+        # Returned purchases do not count as points earned, ever (tiers read lifetime).
+        accounts = cast(Table, PointsAccount.__table__)
+        await session.execute(
+            update(accounts)
+            .where(accounts.c.member_id == receipt.member_id)
+            .values(lifetime=case((accounts.c.lifetime >= due, accounts.c.lifetime - due), else_=0))
+        )
     refunded = sum(wanted.values())
     receipt.points_reversed += collect
     receipt.points_uncollected += due - collect
