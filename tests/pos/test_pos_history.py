@@ -261,3 +261,43 @@ async def test_bad_page_arguments_are_readable_errors(spar: Pos, member: Member,
         assert error["extensions"]["field"] in {"first", "after"}
     body = await api.gql(RECEIPTS, {"first": 5, "partnerId": "bm9wZQ"}, token=member.token)
     assert body["errors"][0]["extensions"] == {"code": "INVALID_INPUT", "field": "id"}
+
+
+async def test_spending_and_expiry_take_the_oldest_points_first(
+    spar: Pos,
+    member: Member,
+    api: Api,
+    db: Database,
+    frozen_now: Any,
+    cli_env: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tests.pos.conftest import give_points
+
+    start = frozen_now[0]
+    await spar.submit(receipt("O-1", member.card))  # 80 welcome + 11, both from `start`
+    frozen_now[0] = start + timedelta(days=60)
+    await spar.submit(receipt("O-2", member.card))  # 11 more, expire 60 days later
+    await give_points(db, member.id, -50, frozen_now[0])  # spends the welcome lot first
+    frozen_now[0] = start + timedelta(days=367)
+    assert await happy(["points", "expire"]) == 0
+    # Left of the old lots: 30 of the welcome bonus + 11 of O-1; O-2 is still valid.
+    assert "points expired: 41 from 1 member(s)" in capsys.readouterr().out
+    token = (await api.sign_up(member.phone))["accessToken"]
+    body = await api.gql(
+        "query { me { balance { available expiringSoon { points date } } } }", token=token
+    )
+    balance = body["data"]["me"]["balance"]
+    assert balance["available"] == 11
+    assert balance["expiringSoon"]["points"] == 0  # O-2 expires in ~58 days
+    frozen_now[0] = start + timedelta(days=400)
+    token = (await api.sign_up(member.phone))["accessToken"]
+    body = await api.gql("query { me { balance { expiringSoon { points date } } } }", token=token)
+    soon = body["data"]["me"]["balance"]["expiringSoon"]
+    assert soon["points"] == 11
+    from zoneinfo import ZoneInfo
+
+    from dateutil.relativedelta import relativedelta
+
+    expires = start + timedelta(days=60) + relativedelta(months=12)
+    assert soon["date"] == expires.astimezone(ZoneInfo("Europe/Tirane")).date().isoformat()
