@@ -66,7 +66,9 @@ async def test_points_expire_twelve_months_after_the_receipt(
             await session.execute(select(PointsEntry).where(PointsEntry.kind == EntryKind.EARN))
         ).scalar_one()
     assert entry.expires_at is not None
-    assert entry.expires_at.date() == issued.date().replace(year=issued.year + 1)
+    from dateutil.relativedelta import relativedelta
+
+    assert entry.expires_at == issued + relativedelta(months=12)
 
 
 async def test_retry_returns_first_answer_and_other_body_conflicts(

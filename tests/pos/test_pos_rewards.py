@@ -189,7 +189,7 @@ async def test_expired_and_restricted_vouchers(
 
 
 async def test_guessing_codes_is_rate_limited_per_key(
-    spar: Pos, neptun: Pos, member: Member, api: Api, db: Database
+    spar: Pos, neptun: Pos, member: Member, api: Api, db: Database, frozen_now: Any
 ) -> None:
     from app.rewards.service import CODE_MISSES_PER_WINDOW
 
@@ -202,6 +202,11 @@ async def test_guessing_codes_is_rate_limited_per_key(
     assert (await spar.redeem(code, "S-1"))["__typename"] == "RateLimitedError"
     # Another key (another till) is not affected.
     assert (await neptun.redeem(code, "N-1"))["__typename"] == "VoucherRedeemed"
+    # The next window lets the till try again.
+    frozen_now[0] += timedelta(minutes=15)
+    assert (await spar.call(VALIDATE, "validateVoucher", {"code": code}))["code"] == (
+        "VOUCHER_ALREADY_REDEEMED"
+    )
 
 
 async def test_a_retried_claim_returns_the_first(
