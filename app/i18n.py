@@ -48,8 +48,6 @@ _CATALOGUE: dict[str, dict[str, str]] = {
         "REWARD_LEVEL_NOT_FOUND": "There is no such reward level.",
         "partner.unauthenticated": "Missing, unknown or revoked API key "
         "(send Authorization: Bearer <key>).",
-        "CARD_QR_EXPIRED": "This card code has expired. Ask the member to show the app again.",
-        "CARD_QR_INVALID": "This is not a valid Happy card.",
     },
     "sq": {
         "INVALID_INPUT": "Disa nga të dhënat nuk janë të vlefshme.",
@@ -86,9 +84,6 @@ _CATALOGUE: dict[str, dict[str, str]] = {
         "REWARD_LEVEL_NOT_FOUND": "Nuk ka një nivel të tillë shpërblimi.",
         "partner.unauthenticated": "Çelësi API mungon, është i panjohur ose i revokuar "
         "(dërgoni Authorization: Bearer <çelësi>).",
-        "CARD_QR_EXPIRED": "Ky kod karte ka skaduar. "
-        "Kërkojini anëtarit ta hapë sërish aplikacionin.",
-        "CARD_QR_INVALID": "Kjo nuk është kartë e vlefshme Happy.",
     },
 }
 

@@ -2,15 +2,24 @@
 
 from app.ledger import models as ledger_models
 from app.members import models as members_models
+from app.partners import earn_rule_models as earn_rule_models
 from app.partners import models as partners_models
 from app.programme import models as programme_models
-from auth import models as auth_models
-
-__all__ = ["auth_models", "ledger_models", "members_models", "partners_models", "programme_models"]
-
-# Issue 3 (partner POS door): API keys, earn rules, receipts, rewards and vouchers.
-from app.partners import earn_rule_models as earn_rule_models
+from app.receipts import models as receipts_models
+from app.rewards import models as rewards_models
 from app.wallet import models as wallet_models
 from auth import api_key_models as api_key_models
+from auth import models as auth_models
 
-__all__ += ["wallet_models"]
+__all__ = [
+    "api_key_models",
+    "auth_models",
+    "earn_rule_models",
+    "ledger_models",
+    "members_models",
+    "partners_models",
+    "programme_models",
+    "receipts_models",
+    "rewards_models",
+    "wallet_models",
+]

@@ -8,10 +8,20 @@ from enum import StrEnum
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.types import Info
 
+from app import i18n
+from app.errors import InvalidInput
 from app.receipts.models import Receipt, ReceiptLine
-from graphql_schema.pagination import to_global_id
+from graphql_schema.pagination import (
+    Connection,
+    build_connection,
+    decode_cursor,
+    encode_cursor,
+    page_size,
+    to_global_id,
+)
 from graphql_schema.receipt_loaders import receipt_loaders
 
 
@@ -146,3 +156,32 @@ class ReceiptNode:
     async def lines(self, info: Info[Any, None]) -> list[ReceiptLineNode]:
         lines = await receipt_loaders(info.context).lines.load(self.db_id)
         return [ReceiptLineNode.from_model(line) for line in lines]
+
+
+def receipt_page_args(first: int, after: str | None) -> tuple[int, tuple[datetime, int] | None]:
+    """Page size and keyset cursor ``(issued_at, id)``; :class:`InvalidInput` if bad."""
+    size = page_size(first)
+    keys = decode_cursor(after)
+    if keys is None:
+        return size, None
+    try:
+        return size, (datetime.fromisoformat(str(keys[0])), int(keys[1]))
+    except (ValueError, IndexError, TypeError) as exc:
+        raise InvalidInput(field="after") from exc
+
+
+def receipt_connection(rows: list[Receipt], size: int) -> Connection[ReceiptNode]:
+    return build_connection(
+        rows,
+        size,
+        lambda r: encode_cursor(r.issued_at.isoformat(), r.id),
+        ReceiptNode.from_model,
+    )
+
+
+def invalid_query_input(exc: InvalidInput, language: str | None) -> GraphQLError:
+    """A bad query argument as a top-level error the client can read (not masked)."""
+    return GraphQLError(
+        i18n.translate(exc.code.value, language, **exc.params),
+        extensions={"code": exc.code.value, "field": exc.field},
+    )

@@ -70,9 +70,11 @@ def upgrade() -> None:
     sa.Column('member_id', sa.Integer(), nullable=False),
     sa.Column('level', sa.Integer(), nullable=False),
     sa.Column('points', sa.BigInteger(), nullable=False),
+    sa.Column('request_id', sa.String(length=64), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_reward_claims_member_id_members')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_reward_claims'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reward_claims')),
+    sa.UniqueConstraint('member_id', 'request_id', name=op.f('uq_reward_claims_member_id_request_id'))
     )
     with op.batch_alter_table('reward_claims', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_reward_claims_member_id'), ['member_id'], unique=False)
@@ -122,6 +124,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('receipts', schema=None) as batch_op:
         batch_op.create_index('ix_receipts_member_id_issued_at_id', ['member_id', 'issued_at', 'id'], unique=False)
+        batch_op.create_index('ix_receipts_partner_id_issued_at_id', ['partner_id', 'issued_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_receipts_store_id'), ['store_id'], unique=False)
 
     op.create_table('vouchers',
@@ -248,6 +251,7 @@ def downgrade() -> None:
     with op.batch_alter_table('receipts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_receipts_store_id'))
         batch_op.drop_index('ix_receipts_member_id_issued_at_id')
+        batch_op.drop_index('ix_receipts_partner_id_issued_at_id')
 
     op.drop_table('receipts')
     with op.batch_alter_table('partner_api_keys', schema=None) as batch_op:

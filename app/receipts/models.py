@@ -20,6 +20,7 @@ class Receipt(Base):
     __table_args__ = (
         UniqueConstraint("partner_id", "external_id"),
         Index("ix_receipts_member_id_issued_at_id", "member_id", "issued_at", "id"),
+        Index("ix_receipts_partner_id_issued_at_id", "partner_id", "issued_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

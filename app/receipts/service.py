@@ -14,10 +14,10 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import select
+from sqlalchemy import Select, Table, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import insert_ignoring_conflicts
@@ -31,15 +31,16 @@ from app.errors import (
 )
 from app.ledger import service as ledger
 from app.ledger.models import EntryKind, PointsAccount
-from app.members.models import Card, CardStatus, Member, MemberStatus
+from app.members.models import Member, MemberStatus
 from app.members.phone import normalise_phone
 from app.partners.earn_rules import BASE_PCT, PartnerRules, rules_for
+from app.partners.models import Store
 from app.programme.service import get_programme
 from app.receipts.input import ReceiptInput, parse_receipt
 from app.receipts.models import Receipt, ReceiptLine, ReceiptRefund
 from app.runtime import Runtime
+from app.wallet.scan import resolve_member
 from auth.api_keys import PartnerCaller
-from wallet_passes.dynamic_qr import CardTokenExpired, CardTokenInvalid, resolve_scanned_card
 
 MAX_BATCH_LINES = 1000
 
@@ -49,25 +50,7 @@ async def identify_member(
 ) -> Member:
     """The active member behind a scanned card (number or rotating token) or a phone."""
     if data.card_number is not None:
-        try:
-            number = resolve_scanned_card(runtime.keys.card_token_secret, data.card_number, now)
-        except CardTokenExpired as exc:
-            raise MemberNotIdentified(ErrorCode.CARD_TOKEN_EXPIRED, field="cardNumber") from exc
-        except CardTokenInvalid as exc:
-            raise MemberNotIdentified(field="cardNumber") from exc
-        stmt = (
-            select(Member)
-            .join(Card, Card.member_id == Member.id)
-            .where(
-                Card.number == number,
-                Card.status == CardStatus.ACTIVE,
-                Member.status == MemberStatus.ACTIVE,
-            )
-        )
-        member = (await session.execute(stmt)).scalar_one_or_none()
-        if member is None:
-            raise MemberNotIdentified(field="cardNumber")
-        return member
+        return await resolve_member(session, runtime.keys, data.card_number, now)
     assert data.phone is not None
     e164 = normalise_phone(
         data.phone,
@@ -164,9 +147,10 @@ async def submit_receipt(
 ) -> dict[str, Any]:
     """Score and credit one receipt; a retry of the same receipt returns the first answer.
 
-    Raises ``Conflict``-coded :class:`InvalidInput` (RECEIPT_CONFLICT) when the receipt
-    id was used for a different body, and typed errors for unknown cards, the wrong
-    currency or inconsistent amounts (nothing written).
+    Raises :class:`Conflict` (RECEIPT_CONFLICT) when the receipt id was used for a
+    different body, :class:`MemberNotIdentified` for unknown cards, expired card tokens
+    or phones, and :class:`InvalidInput` with a specific code for the wrong currency or
+    inconsistent amounts; nothing is written then.
     """
     data = parse_receipt(raw, now)
     fingerprint = data.fingerprint(caller.store_id)
@@ -406,6 +390,14 @@ async def refund_receipt(
             idempotency_key=f"refund:{receipt.id}:{refund_id}",
         )
         balance = entry.balance_after
+    if due > 0:
+        # Returned purchases do not count as points earned, ever (tiers read lifetime).
+        accounts = cast(Table, PointsAccount.__table__)
+        await session.execute(
+            update(accounts)
+            .where(accounts.c.member_id == receipt.member_id)
+            .values(lifetime=case((accounts.c.lifetime >= due, accounts.c.lifetime - due), else_=0))
+        )
     refunded = sum(wanted.values())
     receipt.points_reversed += collect
     receipt.points_uncollected += due - collect
@@ -505,6 +497,34 @@ async def list_member_receipts(
     stmt = select(Receipt).where(Receipt.member_id == member_id)
     if partner_id is not None:
         stmt = stmt.where(Receipt.partner_id == partner_id)
+    return await _page(session, stmt, issued_from, issued_to, after, limit)
+
+
+async def list_partner_receipts(
+    session: AsyncSession,
+    caller: PartnerCaller,
+    *,
+    store_code: str | None,
+    issued_from: datetime | None,
+    issued_to: datetime | None,
+    after: tuple[datetime, int] | None,
+    limit: int,
+) -> list[Receipt]:
+    """The partner's receipts (all its stores, or one), newest first: reconciliation."""
+    stmt = select(Receipt).where(Receipt.partner_id == caller.partner_id)
+    if store_code is not None:
+        stmt = stmt.join(Store, Store.id == Receipt.store_id).where(Store.code == store_code)
+    return await _page(session, stmt, issued_from, issued_to, after, limit)
+
+
+async def _page(
+    session: AsyncSession,
+    stmt: Select[Receipt],
+    issued_from: datetime | None,
+    issued_to: datetime | None,
+    after: tuple[datetime, int] | None,
+    limit: int,
+) -> list[Receipt]:
     if issued_from is not None:
         stmt = stmt.where(Receipt.issued_at >= issued_from)
     if issued_to is not None:

@@ -5,7 +5,16 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
@@ -32,12 +41,17 @@ class RewardLevel(Base):
 
 
 class RewardClaim(Base):
+    """A claimed level. ``(member_id, request_id)`` is unique: an app retrying a claim with
+    its request id gets the first claim back instead of a second one."""
+
     __tablename__ = "reward_claims"
+    __table_args__ = (UniqueConstraint("member_id", "request_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     level: Mapped[int] = mapped_column(Integer)
     points: Mapped[int] = mapped_column(BigInteger)
+    request_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
 
 

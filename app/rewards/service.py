@@ -15,7 +15,15 @@ from typing import cast
 from sqlalchemy import Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import ErrorCode, InvalidInput, NotFound, RateLimited, VoucherRejected
+from app.db import insert_ignoring_conflicts
+from app.errors import (
+    Conflict,
+    ErrorCode,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    VoucherRejected,
+)
 from app.ledger import service as ledger
 from app.ledger.models import EntryKind
 from app.partners.models import Partner
@@ -125,16 +133,76 @@ class Claim:
     balance: int
 
 
+async def _claim_by_request(
+    session: AsyncSession, member_id: int, request_id: str, level: int
+) -> Claim | None:
+    claim = (
+        await session.execute(
+            select(RewardClaim).where(
+                RewardClaim.member_id == member_id, RewardClaim.request_id == request_id
+            )
+        )
+    ).scalar_one_or_none()
+    if claim is None:
+        return None
+    if claim.level != level:
+        raise Conflict(field="requestId")
+    row = await session.get(RewardLevel, claim.level)
+    assert row is not None
+    vouchers = (
+        await session.execute(
+            select(Voucher).where(Voucher.claim_id == claim.id).order_by(Voucher.id)
+        )
+    ).scalars()
+    balance = (await ledger.get_balance(session, member_id)).available
+    return Claim(claim=claim, level=row, vouchers=list(vouchers), balance=balance)
+
+
 async def claim_reward(
-    session: AsyncSession, *, member_id: int, level: int, now: datetime
+    session: AsyncSession,
+    *,
+    member_id: int,
+    level: int,
+    now: datetime,
+    request_id: str | None = None,
 ) -> Claim:
-    """Deduct the level's points and issue its vouchers, in the caller's one transaction."""
+    """Deduct the level's points and issue its vouchers, in the caller's one transaction.
+
+    With ``request_id`` (the app's id of this tap) a retry returns the first claim, also
+    when the retries race: the claim row is inserted with ``ON CONFLICT DO NOTHING``.
+    """
+    if request_id is not None:
+        if not request_id or len(request_id) > 64:
+            raise InvalidInput(field="requestId")
+        previous = await _claim_by_request(session, member_id, request_id, level)
+        if previous is not None:
+            return previous
     row = await session.get(RewardLevel, level)
     if row is None or not row.active:
         raise NotFound(ErrorCode.REWARD_LEVEL_NOT_FOUND, field="level")
-    claim = RewardClaim(member_id=member_id, level=row.level, points=row.points, created_at=now)
-    session.add(claim)
-    await session.flush()
+    claims = cast(Table, RewardClaim.__table__)
+    inserted = await session.execute(
+        insert_ignoring_conflicts(
+            session,
+            claims,
+            {
+                "member_id": member_id,
+                "level": row.level,
+                "points": row.points,
+                "request_id": request_id,
+                "created_at": now,
+            },
+            ("member_id", "request_id"),
+        ).returning(claims.c.id)
+    )
+    claim_id = inserted.scalar_one_or_none()
+    if claim_id is None:
+        assert request_id is not None  # NULL request ids never conflict
+        previous = await _claim_by_request(session, member_id, request_id, level)
+        assert previous is not None
+        return previous
+    claim = await session.get(RewardClaim, claim_id)
+    assert claim is not None
     entry = await ledger.post(
         session,
         member_id=member_id,

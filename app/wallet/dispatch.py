@@ -21,6 +21,7 @@ Other failures stay pending with ``attempts`` and a growing back-off, up to
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections import defaultdict
@@ -77,6 +78,27 @@ class Dispatcher:
         self.db = db
         self.settings = settings
         self.wallet = wallet
+        # Real network backends deliver in the background: a till's submitReceipt must not
+        # wait for Apple's or Google's servers. The recording backends (development, tests)
+        # deliver inline, so what a request queued is in the outbox file when it returns.
+        self.in_background = settings.apns_backend == "http2" or (
+            settings.google_wallet_backend == "rest"
+        )
+        self._tasks: set[asyncio.Task[DispatchReport]] = set()
+
+    async def kick(self) -> None:
+        """Deliver what is due after a commit: inline, or as a background task."""
+        if not self.in_background:
+            await self.drain()
+            return
+        task = asyncio.create_task(self.drain())
+        self._tasks.add(task)  # keep a reference until it is done
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[DispatchReport]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("wallet delivery failed", exc_info=task.exception())
 
     async def drain(self) -> DispatchReport:
         """Dispatch until nothing is due (or ``MAX_ROUNDS``); the after-commit delivery."""
@@ -238,7 +260,7 @@ def kick_after_commit(session: AsyncSession) -> None:
 
     async def deliver() -> None:
         session.info.pop(_KICKED, None)
-        await dispatcher.drain()
+        await dispatcher.kick()
 
     session.info[_KICKED] = True
     on_commit(session, deliver)

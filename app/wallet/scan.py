@@ -1,7 +1,9 @@
 """What a till or kiosk scanned: a printed card number or a rotating app token -> the card.
 
-Both the partner (POS) and kiosk doors call ``resolve_scanned_card``; a replayed, expired
-token gets ``CARD_QR_EXPIRED`` so the cashier asks the member to reopen the app.
+The partner (POS) door calls it through ``app.receipts.service.identify_member``, and the
+kiosk door will too. A replayed, expired token gets ``CARD_TOKEN_EXPIRED`` so the cashier
+asks the member to reopen the app; anything else that leads to no active card gets
+``CARD_NOT_FOUND``.
 """
 
 from __future__ import annotations
@@ -11,23 +13,32 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import ErrorCode, InvalidInput, NotFound
-from app.members.models import Card, CardStatus
+from app.errors import ErrorCode, MemberNotIdentified
+from app.members.models import Card, CardStatus, Member, MemberStatus
 from auth.keys import Keys
 from wallet_passes.dynamic_qr import CardTokenExpired, CardTokenInvalid, resolve_scanned_card
 
 
-async def resolve_card(session: AsyncSession, keys: Keys, scanned: str, now: datetime) -> Card:
-    """The active card behind ``scanned`` (static number or dynamic token)."""
+async def resolve_member(
+    session: AsyncSession, keys: Keys, scanned: str, now: datetime, *, field: str = "cardNumber"
+) -> Member:
+    """The active member whose active card is behind ``scanned`` (number or token)."""
     try:
         number = resolve_scanned_card(keys.card_token_secret, scanned, now)
     except CardTokenExpired as exc:
-        raise InvalidInput(ErrorCode.CARD_QR_EXPIRED, field="card") from exc
+        raise MemberNotIdentified(ErrorCode.CARD_TOKEN_EXPIRED, field=field) from exc
     except CardTokenInvalid as exc:
-        raise InvalidInput(ErrorCode.CARD_QR_INVALID, field="card") from exc
-    card = await session.scalar(
-        select(Card).where(Card.number == number, Card.status == CardStatus.ACTIVE)
+        raise MemberNotIdentified(field=field) from exc
+    stmt = (
+        select(Member)
+        .join(Card, Card.member_id == Member.id)
+        .where(
+            Card.number == number,
+            Card.status == CardStatus.ACTIVE,
+            Member.status == MemberStatus.ACTIVE,
+        )
     )
-    if card is None or card.member_id is None:
-        raise NotFound(field="card")
-    return card
+    member = (await session.execute(stmt)).scalar_one_or_none()
+    if member is None:
+        raise MemberNotIdentified(field=field)
+    return member

@@ -22,17 +22,24 @@ from app.receipts import service as receipts
 from app.rewards import codes
 from app.rewards import service as rewards
 from app.rewards.models import RewardLevel, Voucher
-from graphql_schema.errors import InsufficientPointsError, NotFoundError
+from graphql_schema.errors import (
+    ConflictError,
+    InputError,
+    InsufficientPointsError,
+    NotFoundError,
+)
 from graphql_schema.pagination import (
     Connection,
-    build_connection,
-    decode_cursor,
-    encode_cursor,
     from_global_id,
-    page_size,
     to_global_id,
 )
-from graphql_schema.receipt_types import Money, ReceiptNode
+from graphql_schema.receipt_types import (
+    Money,
+    ReceiptNode,
+    invalid_query_input,
+    receipt_connection,
+    receipt_page_args,
+)
 from wallet_passes.qr import qr_svg
 
 
@@ -119,8 +126,13 @@ class RewardClaimed:
     vouchers: list[VoucherNode]
 
 
+RequestIdArgument = Annotated[
+    str | None,
+    strawberry.argument(description="The app's id of this claim: a retry returns the first."),
+]
+
 ClaimRewardResult = Annotated[
-    RewardClaimed | InsufficientPointsError | NotFoundError,
+    RewardClaimed | InsufficientPointsError | NotFoundError | ConflictError | InputError,
     strawberry.union("ClaimRewardResult"),
 ]
 
@@ -144,18 +156,15 @@ async def resolve_receipts(
     issued_from: datetime | None,
     issued_to: datetime | None,
 ) -> Connection[ReceiptNode]:
-    size = page_size(first)
-    keys = decode_cursor(after)
-    cursor = None
-    if keys is not None:
-        try:
-            cursor = (datetime.fromisoformat(str(keys[0])), int(keys[1]))
-        except (ValueError, IndexError, TypeError) as exc:
-            raise InvalidInput(field="after") from exc
+    try:
+        size, cursor = receipt_page_args(first, after)
+        partner_code = None if partner_id is None else from_global_id(partner_id, "Partner")
+    except InvalidInput as exc:
+        raise invalid_query_input(exc, context.language) from exc
     async with context.db.read_session() as session:
         partner_pk = None
-        if partner_id is not None:
-            code = from_global_id(partner_id, "Partner")
+        if partner_code is not None:
+            code = partner_code
             partner_pk = (
                 await session.execute(select(Partner.id).where(Partner.code == code))
             ).scalar_one_or_none()
@@ -170,12 +179,7 @@ async def resolve_receipts(
             after=cursor,
             limit=size + 1,
         )
-    return build_connection(
-        rows,
-        size,
-        lambda r: encode_cursor(r.issued_at.isoformat(), r.id),
-        ReceiptNode.from_model,
-    )
+    return receipt_connection(rows, size)
 
 
 async def resolve_receipt(context: Any, member_id: int, id: strawberry.ID) -> ReceiptNode | None:
@@ -217,11 +221,13 @@ async def resolve_vouchers(
     return [VoucherNode.from_model(v, now, names) for v in vouchers]
 
 
-async def claim_reward(context: Any, level: int) -> RewardClaimed:
+async def claim_reward(context: Any, level: int, request_id: str | None) -> RewardClaimed:
     caller = await context.caller()
     now = clock.now()
     async with context.db.unit_of_work() as session:
-        claim = await rewards.claim_reward(session, member_id=caller.id, level=level, now=now)
+        claim = await rewards.claim_reward(
+            session, member_id=caller.id, level=level, now=now, request_id=request_id
+        )
     return RewardClaimed(
         level=claim.level.level,
         points_spent=claim.claim.points,

@@ -193,8 +193,13 @@ class Mutation:
         return AccountDeleted(deleted_at=now)
 
     @strawberry.mutation(description="Spend points on a reward level: its vouchers are issued.")
-    async def claim_reward(self, info: MemberInfo, level: int) -> pos_fields.ClaimRewardResult:
-        return await pos_fields.claim_reward(info.context, level)
+    async def claim_reward(
+        self,
+        info: MemberInfo,
+        level: int,
+        request_id: pos_fields.RequestIdArgument = None,
+    ) -> pos_fields.ClaimRewardResult:
+        return await pos_fields.claim_reward(info.context, level, request_id)
 
 
 def _deliver_to_web_client(ctx: MemberContext, payload: SessionPayload) -> SessionPayload:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
 from app import clock
-from app.errors import NotFound
+from app.errors import InvalidInput, NotFound
 from app.partners.models import Store
 from app.receipts import service as receipts
 from app.rewards import service as rewards
 from app.settings import Settings
 from graphql_schema.errors import EXCEPTION_HANDLERS
 from graphql_schema.extensions import HappySchema, standard_extensions
+from graphql_schema.pagination import Connection
 from graphql_schema.partner.context import PartnerContext
 from graphql_schema.partner.types import (
     BatchLine,
@@ -33,7 +37,12 @@ from graphql_schema.partner.types import (
     VoucherRedemptionVoided,
     VoucherValid,
 )
-from graphql_schema.receipt_types import ReceiptNode
+from graphql_schema.receipt_types import (
+    ReceiptNode,
+    invalid_query_input,
+    receipt_connection,
+    receipt_page_args,
+)
 
 PartnerInfo = Info[PartnerContext, None]
 
@@ -53,6 +62,36 @@ class Query:
             partner_code=caller.partner_code,
             partner_name=caller.partner_name,
         )
+
+    @strawberry.field(
+        description="This partner's receipts (all stores, or `store`), newest first: "
+        "for reconciliation. `from` inclusive, `to` exclusive."
+    )
+    async def receipts(
+        self,
+        info: PartnerInfo,
+        first: int = 50,
+        after: str | None = None,
+        store: str | None = None,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+    ) -> Connection[ReceiptNode]:
+        caller = await info.context.caller()
+        try:
+            size, cursor = receipt_page_args(first, after)
+        except InvalidInput as exc:
+            raise invalid_query_input(exc, info.context.language) from exc
+        async with info.context.db.read_session() as session:
+            rows = await receipts.list_partner_receipts(
+                session,
+                caller,
+                store_code=store,
+                issued_from=from_,
+                issued_to=to,
+                after=cursor,
+                limit=size + 1,
+            )
+        return receipt_connection(rows, size)
 
     @strawberry.field(description="One of this partner's receipts by its receipt id.")
     async def receipt(self, info: PartnerInfo, receipt_id: str) -> ReceiptNode | None:

@@ -76,3 +76,45 @@ async def test_20_concurrent_claims_on_a_balance_for_one(
     me = await api.me(member.token)
     assert me["balance"]["available"] == 4999
     await ledger_holds()
+
+
+@requires_postgres
+async def test_20_concurrent_retries_of_one_claim_make_one_claim(
+    coalition: None, member: Member, api: Api, db: Database, cli_env: None
+) -> None:
+    await give_points(db, member.id, 4920 + 5000, clock.now())  # enough for two
+
+    async def one() -> dict[str, Any]:
+        body = await api.gql(CLAIM, {"level": 1, "requestId": "tap-1"}, token=member.token)
+        result: dict[str, Any] = body["data"]["claimReward"]
+        return result
+
+    results = await asyncio.gather(*(one() for _ in range(20)))
+    assert {r["__typename"] for r in results} == {"RewardClaimed"}
+    assert len({tuple(v["code"] for v in r["vouchers"]) for r in results}) == 1
+    me = await api.me(member.token)
+    assert me["balance"]["available"] == 5000
+    await ledger_holds()
+
+
+@requires_postgres
+async def test_20_concurrent_identical_refunds_reverse_once(
+    spar: Pos, member: Member, api: Api, db: Database, cli_env: None
+) -> None:
+    await spar.submit(receipt("RACE-RF", member.card))
+    results = await asyncio.gather(
+        *(spar.refund(receiptId="RACE-RF", refundId="RET-1") for _ in range(20))
+    )
+    assert all(r == results[0] for r in results)
+    assert results[0]["pointsReversed"] == 11
+    assert (await api.me(member.token))["balance"]["available"] == 80
+    async with db.read_session() as session:
+        reversals = (
+            await session.execute(
+                select(func.count())
+                .select_from(PointsEntry)
+                .where(PointsEntry.kind == EntryKind.REVERSAL)
+            )
+        ).scalar_one()
+    assert reversals == 1
+    await ledger_holds()

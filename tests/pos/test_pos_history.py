@@ -213,3 +213,91 @@ async def test_operator_commands(
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert await happy(["partner", "key", "list"]) == 0
     assert "revoked" in capsys.readouterr().out
+
+
+PARTNER_RECEIPTS = """
+query($first: Int!, $after: String, $store: String, $from: DateTime) {
+  receipts(first: $first, after: $after, store: $store, from: $from) {
+    edges { node { receiptId store { code } lines { sku } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+
+async def test_partner_lists_its_receipts_for_reconciliation(
+    spar: Pos, neptun: Pos, member: Member, db: Database, settings: Any, client: Any
+) -> None:
+    from tests.pos.conftest import make_key
+
+    other_store = Pos(client, await make_key(db, settings, "SPAR-TIR-02"))
+    await _submit_many(spar, member, 3)
+    await other_store.submit(receipt("T2-1", member.card))
+    await neptun.submit(
+        receipt(
+            "N-1",
+            member.card,
+            currency="EUR",
+            lines=[{"sku": "TV", "name": "TV", "quantity": "1", "unitPrice": 1000, "amount": 1000}],
+        )
+    )
+    body = await spar.gql(PARTNER_RECEIPTS, {"first": 3})
+    page = body["data"]["receipts"]
+    assert [e["node"]["receiptId"] for e in page["edges"]] == ["T2-1", "H-2", "H-1"]
+    rest = await spar.gql(PARTNER_RECEIPTS, {"first": 3, "after": page["pageInfo"]["endCursor"]})
+    assert [e["node"]["receiptId"] for e in rest["data"]["receipts"]["edges"]] == ["H-0"]
+    one_store = await spar.gql(PARTNER_RECEIPTS, {"first": 10, "store": "SPAR-TIR-02"})
+    assert [e["node"]["store"]["code"] for e in one_store["data"]["receipts"]["edges"]] == [
+        "SPAR-TIR-02"
+    ]
+    theirs = await neptun.gql(PARTNER_RECEIPTS, {"first": 10})
+    assert [e["node"]["receiptId"] for e in theirs["data"]["receipts"]["edges"]] == ["N-1"]
+
+
+async def test_bad_page_arguments_are_readable_errors(spar: Pos, member: Member, api: Api) -> None:
+    for variables in ({"first": 0}, {"first": 101}, {"first": 5, "after": "garbage!"}):
+        body = await spar.gql(PARTNER_RECEIPTS, variables)
+        error = body["errors"][0]
+        assert error["extensions"]["code"] == "INVALID_INPUT", body
+        assert error["extensions"]["field"] in {"first", "after"}
+    body = await api.gql(RECEIPTS, {"first": 5, "partnerId": "bm9wZQ"}, token=member.token)
+    assert body["errors"][0]["extensions"] == {"code": "INVALID_INPUT", "field": "id"}
+
+
+async def test_spending_and_expiry_take_the_oldest_points_first(
+    spar: Pos,
+    member: Member,
+    api: Api,
+    db: Database,
+    frozen_now: Any,
+    cli_env: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tests.pos.conftest import give_points
+
+    start = frozen_now[0]
+    await spar.submit(receipt("O-1", member.card))  # 80 welcome + 11, both from `start`
+    frozen_now[0] = start + timedelta(days=60)
+    await spar.submit(receipt("O-2", member.card))  # 11 more, expire 60 days later
+    await give_points(db, member.id, -50, frozen_now[0])  # spends the welcome lot first
+    frozen_now[0] = start + timedelta(days=367)
+    assert await happy(["points", "expire"]) == 0
+    # Left of the old lots: 30 of the welcome bonus + 11 of O-1; O-2 is still valid.
+    assert "points expired: 41 from 1 member(s)" in capsys.readouterr().out
+    token = (await api.sign_up(member.phone))["accessToken"]
+    body = await api.gql(
+        "query { me { balance { available expiringSoon { points date } } } }", token=token
+    )
+    balance = body["data"]["me"]["balance"]
+    assert balance["available"] == 11
+    assert balance["expiringSoon"]["points"] == 0  # O-2 expires in ~58 days
+    frozen_now[0] = start + timedelta(days=400)
+    token = (await api.sign_up(member.phone))["accessToken"]
+    body = await api.gql("query { me { balance { expiringSoon { points date } } } }", token=token)
+    soon = body["data"]["me"]["balance"]["expiringSoon"]
+    assert soon["points"] == 11
+    from zoneinfo import ZoneInfo
+
+    from dateutil.relativedelta import relativedelta
+
+    expires = start + timedelta(days=60) + relativedelta(months=12)
+    assert soon["date"] == expires.astimezone(ZoneInfo("Europe/Tirane")).date().isoformat()

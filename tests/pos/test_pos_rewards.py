@@ -16,8 +16,8 @@ from tests.pos.conftest import VALIDATE, VOID, Member, Pos, give_points
 LEVELS = "query { me { balance { available } rewardLevels { level points voucherCount voucherValue { amount currency } totalValue { amount currency } pointsNeeded progressPercent } } }"
 
 CLAIM = """
-mutation($level: Int!) {
-  claimReward(level: $level) {
+mutation($level: Int!, $requestId: String) {
+  claimReward(level: $level, requestId: $requestId) {
     __typename
     ... on RewardClaimed { level pointsSpent balance vouchers { code status value { amount currency } expiresAt qrSvg } }
     ... on InsufficientPointsError { pointsNeeded }
@@ -28,8 +28,10 @@ mutation($level: Int!) {
 VOUCHERS = "query($s: VoucherStatus) { me { vouchers(status: $s) { code status value { amount currency } } } }"
 
 
-async def claim(api: Api, member: Member, level: int) -> dict[str, Any]:
-    body = await api.gql(CLAIM, {"level": level}, token=member.token)
+async def claim(
+    api: Api, member: Member, level: int, request_id: str | None = None
+) -> dict[str, Any]:
+    body = await api.gql(CLAIM, {"level": level, "requestId": request_id}, token=member.token)
     assert "errors" not in body, body
     result: dict[str, Any] = body["data"]["claimReward"]
     return result
@@ -93,6 +95,11 @@ async def test_levels_progress_claim_and_vouchers(
     assert one["__typename"] == "RewardClaimed" and one["balance"] == 10000
     assert len(one["vouchers"]) == 6
     assert sum(v["value"]["amount"] for v in one["vouchers"]) == 2400
+    # The QR a till scans reads back (zxing-cpp) to the code, which the till may redeem as is.
+    from tests.wallet_passes.test_wallet_qr import decode, rasterise_segno_svg
+
+    _, image = rasterise_segno_svg(one["vouchers"][0]["qrSvg"])
+    assert [r.text for r in decode(image)] == [one["vouchers"][0]["code"].replace("-", "")]
     for voucher in one["vouchers"]:
         assert re.fullmatch(
             r"[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{2}",
@@ -182,7 +189,7 @@ async def test_expired_and_restricted_vouchers(
 
 
 async def test_guessing_codes_is_rate_limited_per_key(
-    spar: Pos, neptun: Pos, member: Member, api: Api, db: Database
+    spar: Pos, neptun: Pos, member: Member, api: Api, db: Database, frozen_now: Any
 ) -> None:
     from app.rewards.service import CODE_MISSES_PER_WINDOW
 
@@ -195,3 +202,23 @@ async def test_guessing_codes_is_rate_limited_per_key(
     assert (await spar.redeem(code, "S-1"))["__typename"] == "RateLimitedError"
     # Another key (another till) is not affected.
     assert (await neptun.redeem(code, "N-1"))["__typename"] == "VoucherRedeemed"
+    # The next window lets the till try again.
+    frozen_now[0] += timedelta(minutes=15)
+    assert (await spar.call(VALIDATE, "validateVoucher", {"code": code}))["code"] == (
+        "VOUCHER_ALREADY_REDEEMED"
+    )
+
+
+async def test_a_retried_claim_returns_the_first(
+    coalition: None, member: Member, api: Api, db: Database
+) -> None:
+    await give_points(db, member.id, 4920 + 5000, clock.now())  # enough for two claims
+    first = await claim(api, member, 1, "tap-1")
+    again = await claim(api, member, 1, "tap-1")
+    assert first["__typename"] == "RewardClaimed" and first["balance"] == 5000
+    assert again == first
+    other_level = await claim(api, member, 2, "tap-1")
+    assert other_level["__typename"] == "ConflictError"
+    second = await claim(api, member, 1, "tap-2")
+    assert second["balance"] == 0
+    assert {v["code"] for v in second["vouchers"]}.isdisjoint(v["code"] for v in first["vouchers"])

@@ -116,3 +116,29 @@ async def test_key_use_is_recorded(spar: Pos, db: Database) -> None:
     assert key.last_used_at is not None
     assert key.secret_hash not in (spar.key or "")
     assert key.prefix in (spar.key or "")
+
+
+def test_app_models_registers_the_pos_tables_for_alembic() -> None:
+    """Alembic sees only what ``app.models`` imports (a fresh interpreter, nothing else)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import app.models; from app.db import Base; print(' '.join(sorted(Base.metadata.tables)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    for table in (
+        "partner_api_keys",
+        "earn_rates",
+        "earn_modifiers",
+        "receipts",
+        "receipt_lines",
+        "receipt_refunds",
+        "reward_levels",
+        "reward_claims",
+        "vouchers",
+        "voucher_redemptions",
+    ):
+        assert table in out

@@ -8,10 +8,12 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 from PIL import Image
+from sqlalchemy import select
 
 from app.db import Database
 from app.errors import DomainError, ErrorCode
-from app.wallet.scan import resolve_card
+from app.members.models import Card
+from app.wallet.scan import resolve_member
 from tests.helpers import Api
 from tests.wallet.conftest import PHONE_A, PHONE_B, local_path, member_card
 from tests.wallet_passes.test_wallet_qr import decode, rasterise_segno_svg
@@ -122,15 +124,17 @@ async def test_dynamic_qr_token(api: Api, app, db: Database, frozen_now):
     assert [r.text for r in decode(image)] == [dynamic["token"]]
 
     async with db.read_session() as session:
-        assert (await resolve_card(session, keys, dynamic["token"], now)).number == number
-        assert (await resolve_card(session, keys, number, now)).number == number
+        owner = await session.scalar(select(Card.member_id).where(Card.number == number))
+        assert owner is not None
+        assert (await resolve_member(session, keys, dynamic["token"], now)).id == owner
+        assert (await resolve_member(session, keys, number, now)).id == owner
         with pytest.raises(DomainError) as expired:
-            await resolve_card(session, keys, dynamic["token"], expires_at)
-        assert expired.value.code == ErrorCode.CARD_QR_EXPIRED
+            await resolve_member(session, keys, dynamic["token"], expires_at)
+        assert expired.value.code == ErrorCode.CARD_TOKEN_EXPIRED
         forged = dynamic["token"][:-1] + ("A" if dynamic["token"][-1] != "A" else "B")
         with pytest.raises(DomainError) as invalid:
-            await resolve_card(session, keys, forged, now)
-        assert invalid.value.code == ErrorCode.CARD_QR_INVALID
+            await resolve_member(session, keys, forged, now)
+        assert invalid.value.code == ErrorCode.CARD_NOT_FOUND
         with pytest.raises(DomainError) as unknown:
-            await resolve_card(session, keys, "7001000000000000", now)
-        assert unknown.value.code == ErrorCode.NOT_FOUND
+            await resolve_member(session, keys, "7001000000000000", now)
+        assert unknown.value.code == ErrorCode.CARD_NOT_FOUND
