@@ -479,6 +479,14 @@ def test_keyboard_only_sign_in_with_visible_focus(
         page.keyboard.press("Enter")  # the focused tab link: Profile
         expect(page.locator("#profile-phone")).to_have_text(e164)
         assert len(refreshes) == 1, refreshes
+
+        # The same page on a desktop screen: centred, still readable (and audited).
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.get_by_role("link", name="Card").click()
+        expect(page.locator("#balance-available")).to_have_text("80")
+        expect(page.locator("#card-content")).not_to_have_attribute("aria-busy", "true")
+        assert page.evaluate(AUDIT_JS.replace("screen.width", "window.innerWidth")) == []
+        page.screenshot(path=str(artifacts / "desktop-card.png"))
     finally:
         context.close()
 
