@@ -362,10 +362,19 @@ def test_member_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
         expect(page.locator("#profile-error")).to_have_text(j.text["invalid_input"])
         expect(page.locator("#email")).to_be_focused()
         page.locator("#email").fill("arta@example.com")
-        page.locator("#profile-language").select_option(lang.upper())
         j.button(j.text["save"]).click()
         expect(page.locator("#profile-status")).to_have_text(j.text["saved"])
         expect(page.locator("#profile-error")).to_be_hidden()
+        expect(page.locator("html")).to_have_attribute("lang", lang)  # a name never flips it
+
+        # Choosing the other language for messages switches the page too, and back.
+        page.locator("#profile-language").select_option(other.upper())
+        j.button(j.text["save"]).click()
+        expect(page.locator("html")).to_have_attribute("lang", other)
+        expect(page.locator("#profile-status")).to_have_text(TEXTS[other]["saved"])
+        page.locator("#profile-language").select_option(lang.upper())
+        j.button(TEXTS[other]["save"]).click()
+        expect(page.locator("html")).to_have_attribute("lang", lang)
 
         # Marketing consent, kept after a reload.
         sms = page.locator("#consent-SMS")

@@ -53,10 +53,12 @@ export function setupProfile({ onLanguageChosen, onDeleted }) {
       const member = await busy(form.querySelector("button[type=submit]"), async () =>
         unwrap((await gql(UPDATE_PROFILE, { input })).updateProfile),
       );
+      const languageChanged = member.language !== profile.language;
       profile = { ...profile, ...member };
       paintProfile();
+      // The page follows a newly chosen language; saving a name never flips it.
+      if (languageChanged) onLanguageChosen(member.language.toLowerCase());
       say($("#profile-status"), t("profile.saved"));
-      onLanguageChosen(member.language.toLowerCase());
     } catch (failure) {
       say($("#profile-error"), failure.message);
       const culprit = failure.field && form.elements[failure.field];
