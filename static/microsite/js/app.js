@@ -144,6 +144,12 @@ async function start() {
   });
   onSignedOut((message) => signedOutLocally(message));
   window.addEventListener("hashchange", () => route());
+  // Back on the tab after a while: fresh balance, and fresh short-lived wallet links.
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible" && isSignedIn() && currentScreen === "card") {
+      loadCard();
+    }
+  });
   // The skip link jumps to the content without touching the address (#card, ... are routes).
   $(".skip-link").addEventListener("click", (event) => {
     event.preventDefault();
