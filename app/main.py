@@ -16,8 +16,10 @@ from app.db import Database, create_database
 from app.log import configure_logging
 from app.middleware import RequestIdMiddleware
 from app.runtime import Runtime, build_runtime
+from app.security_headers import SecurityHeadersMiddleware
 from app.settings import Settings, get_settings
 from app.wallet.routes import wallet_routes
+from app.web import microsite_routes
 from graphql_schema.member.schema import build_member_schema
 from graphql_schema.partner.schema import build_partner_schema
 from graphql_schema.partner.view import PartnerGraphQL
@@ -61,10 +63,16 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             Route("/graphql", member_view, methods=["GET", "POST"]),
             Route("/partner/graphql", partner_view, methods=["POST"]),
             *wallet_routes(database, runtime),
+            *microsite_routes(),
         ],
         lifespan=lifespan,
     )
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        graphiql=settings.graphiql,
+        https_only=settings.is_production,
+    )
     app.state.db = database
     app.state.runtime = runtime
     app.state.settings = settings

@@ -8,10 +8,12 @@ import strawberry
 from strawberry.types import Info
 
 from app import clock
+from app.errors import SessionRejected
 from app.members import service as members
 from app.members.models import RegistrationChannel
 from app.settings import Settings
 from auth import sessions
+from graphql_schema import web_session
 from graphql_schema.context import MemberContext
 from graphql_schema.errors import EXCEPTION_HANDLERS
 from graphql_schema.extensions import HappySchema, standard_extensions
@@ -95,25 +97,42 @@ class Mutation:
                 language=ctx.language,
                 now=clock.now(),
             )
-        return _session_payload(signed.session, signed.member, signed.is_new_member)
+        payload = _session_payload(signed.session, signed.member, signed.is_new_member)
+        return _deliver_to_web_client(ctx, payload)
 
-    @strawberry.mutation(description="Exchange a refresh token for new tokens (rotation).")
-    async def refresh_session(self, info: MemberInfo, refresh_token: str) -> RefreshSessionResult:
+    @strawberry.mutation(
+        description="Exchange a refresh token for new tokens (rotation). Web clients "
+        "(header X-Happy-Client: web) omit it: their HttpOnly cookie is used."
+    )
+    async def refresh_session(
+        self, info: MemberInfo, refresh_token: str | None = None
+    ) -> RefreshSessionResult:
         ctx = info.context
-        async with ctx.db.unit_of_work() as session:
-            signed = await sessions.rotate(
-                session,
-                ctx.runtime.keys,
-                ctx.runtime.settings,
-                refresh_token=refresh_token,
-                now=clock.now(),
-            )
-            member = await members.get_member(session, signed.member_id)
-        return _session_payload(signed, member, False)
+        # Web clients (X-Happy-Client: web) may leave the token to their HttpOnly cookie.
+        refresh_token = refresh_token or web_session.refresh_token_from_cookie(ctx.request)
+        try:
+            if refresh_token is None:
+                raise SessionRejected()
+            async with ctx.db.unit_of_work() as session:
+                signed = await sessions.rotate(
+                    session,
+                    ctx.runtime.keys,
+                    ctx.runtime.settings,
+                    refresh_token=refresh_token,
+                    now=clock.now(),
+                )
+                member = await members.get_member(session, signed.member_id)
+        except SessionRejected:
+            if ctx.response is not None and web_session.is_web_client(ctx.request):
+                web_session.clear_refresh_cookie(ctx.response, ctx.runtime.settings)
+            raise
+        return _deliver_to_web_client(ctx, _session_payload(signed, member, False))
 
     @strawberry.mutation(description="End this session, or every session with everywhere.")
     async def logout(self, info: MemberInfo, everywhere: bool = False) -> LoggedOut:
         ctx = info.context
+        if ctx.response is not None and web_session.is_web_client(ctx.request):
+            web_session.clear_refresh_cookie(ctx.response, ctx.runtime.settings)
         member = await ctx.caller()
         session_id = None if everywhere else await ctx.caller_session_id()
         async with ctx.db.unit_of_work() as session:
@@ -169,6 +188,8 @@ class Mutation:
         now = clock.now()
         async with ctx.db.unit_of_work() as session:
             await members.delete_account(session, member_id=caller.id, now=now)
+        if ctx.response is not None and web_session.is_web_client(ctx.request):
+            web_session.clear_refresh_cookie(ctx.response, ctx.runtime.settings)
         return AccountDeleted(deleted_at=now)
 
     @strawberry.mutation(description="Spend points on a reward level: its vouchers are issued.")
@@ -179,6 +200,22 @@ class Mutation:
         request_id: pos_fields.RequestIdArgument = None,
     ) -> pos_fields.ClaimRewardResult:
         return await pos_fields.claim_reward(info.context, level, request_id)
+
+
+def _deliver_to_web_client(ctx: MemberContext, payload: SessionPayload) -> SessionPayload:
+    """For the microsite, move the refresh token from the body into its HttpOnly cookie."""
+    if ctx.response is None or not web_session.is_web_client(ctx.request):
+        return payload
+    assert payload.refresh_token is not None
+    web_session.set_refresh_cookie(
+        ctx.response,
+        ctx.runtime.settings,
+        payload.refresh_token,
+        payload.refresh_token_expires_at,
+        clock.now(),
+    )
+    payload.refresh_token = None
+    return payload
 
 
 def build_member_schema(settings: Settings) -> strawberry.Schema:

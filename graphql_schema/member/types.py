@@ -241,7 +241,7 @@ class OtpRequested:
 class SessionPayload:
     access_token: str
     access_token_expires_at: datetime
-    refresh_token: str
+    refresh_token: str | None  # null for web clients: it is in their HttpOnly cookie
     refresh_token_expires_at: datetime
     is_new_member: bool
     member: Member

@@ -1,0 +1,179 @@
+// The digital card: card number (and QR, wallet buttons), balance, progress, activity.
+
+import { gql } from "./api.js";
+import { $, busy, h, safeUrl, say, show, svgImage } from "./dom.js";
+import { formatDate, formatDateTime, formatMoney, formatNumber, t } from "./i18n.js";
+import { FEATURES } from "./features.js";
+
+// The card's QR and wallet links (issue 4) and the reward levels (issue 3).
+const WALLET_FIELDS = FEATURES.wallet ? "qrSvg appleWalletUrl googleWalletSaveUrl" : "";
+const REWARD_FIELDS = FEATURES.rewards
+  ? `rewardLevels { level points voucherCount totalValue { amount currency } pointsNeeded progressPercent }`
+  : "";
+const EXPIRING_FIELDS = FEATURES.rewards ? "expiringSoon { points date }" : "";
+
+const CARD_QUERY = `
+query Card {
+  me {
+    id firstName lastName phone language
+    card { number ${WALLET_FIELDS} }
+    balance { available pending lifetime ${EXPIRING_FIELDS} }
+    ${REWARD_FIELDS}
+    activity(first: 10) {
+      edges { node { id kind points balanceAfter description occurredAt } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}`;
+
+const MORE_ACTIVITY = `
+query More($after: String) {
+  me { activity(first: 10, after: $after) {
+    edges { node { id kind points balanceAfter description occurredAt } }
+    pageInfo { hasNextPage endCursor }
+  } }
+}`;
+
+let me = null;
+let activity = [];
+let pageInfo = null;
+export let welcome = false;
+
+export function setWelcome(value) {
+  welcome = value;
+}
+
+export function currentMember() {
+  return me;
+}
+
+export function setupCard() {
+  const more = $("#activity-more");
+  more.addEventListener("click", async () => {
+    try {
+      await busy(more, async () => {
+        const data = await gql(MORE_ACTIVITY, { after: pageInfo.endCursor });
+        activity = activity.concat(data.me.activity.edges.map((e) => e.node));
+        pageInfo = data.me.activity.pageInfo;
+      });
+      paintCard();
+    } catch (failure) {
+      say($("#card-error"), failure.message);
+    }
+  });
+}
+
+export async function loadCard() {
+  const error = $("#card-error");
+  say(error, "");
+  const content = $("#card-content");
+  content.setAttribute("aria-busy", "true");
+  try {
+    const data = await gql(CARD_QUERY);
+    me = data.me;
+    activity = me.activity.edges.map((e) => e.node);
+    pageInfo = me.activity.pageInfo;
+    paintCard();
+  } catch (failure) {
+    say(error, failure.message);
+  } finally {
+    content.removeAttribute("aria-busy");
+  }
+}
+
+export function forgetCard() {
+  me = null;
+  activity = [];
+  pageInfo = null;
+  welcome = false;
+}
+
+function groups(number) {
+  return number.replace(/(\d{4})(?=\d)/g, "$1 ");
+}
+
+export function paintCard() {
+  if (!me) return;
+  const name = [me.firstName, me.lastName].filter(Boolean).join(" ");
+  $("#card-title").textContent = me.firstName
+    ? t("card.hello", { name: me.firstName })
+    : t("card.helloAnon");
+  show($("#card-welcome"), welcome);
+  $("#card-number").textContent = me.card ? groups(me.card.number) : "—";
+  $("#card-holder").textContent = name || me.phone;
+  paintWallet();
+  const expiring = me.balance.expiringSoon;
+  const warning = $("#balance-expiring");
+  warning.textContent = expiring?.points
+    ? t("balance.expiring", { points: formatNumber(expiring.points), date: formatDate(expiring.date) })
+    : "";
+  show(warning, Boolean(expiring?.points));
+  $("#balance-available").textContent = formatNumber(me.balance.available);
+  $("#balance-pending").textContent = formatNumber(me.balance.pending);
+  $("#balance-lifetime").textContent = formatNumber(me.balance.lifetime);
+  paintProgress();
+
+  const list = $("#activity");
+  list.replaceChildren(
+    ...activity.map((entry) =>
+      h(
+        "li",
+        { class: "list-item" },
+        h(
+          "div",
+          { class: "list-main" },
+          h("span", { class: "list-title", text: t(`kind.${entry.kind}`) }),
+          h("time", { datetime: entry.occurredAt, class: "list-sub", text: formatDateTime(entry.occurredAt) }),
+        ),
+        h("span", {
+          class: entry.points >= 0 ? "points plus" : "points minus",
+          text: `${entry.points >= 0 ? "+" : "−"}${formatNumber(Math.abs(entry.points))}`,
+        }),
+      ),
+    ),
+  );
+  if (!activity.length) list.append(h("li", { class: "empty", text: t("activity.empty") }));
+  show($("#activity-more"), Boolean(pageInfo?.hasNextPage));
+}
+
+function paintWallet() {
+  const card = me.card;
+  const qr = $("#card-qr");
+  if (card?.qrSvg) {
+    qr.replaceChildren(svgImage(card.qrSvg, t("card.qrAlt", { number: card.number })));
+  }
+  show(qr, Boolean(card?.qrSvg));
+  show($("#card-qr-hint"), Boolean(card?.qrSvg));
+  const apple = safeUrl(card?.appleWalletUrl);
+  const google = safeUrl(card?.googleWalletSaveUrl);
+  const appleLink = $("#apple-wallet");
+  const googleLink = $("#google-wallet");
+  if (apple) appleLink.href = apple;
+  if (google) googleLink.href = google;
+  show(appleLink, Boolean(apple));
+  show(googleLink, Boolean(google));
+  show($("#wallet-buttons"), Boolean(apple || google));
+}
+
+function paintProgress() {
+  const levels = me.rewardLevels ?? [];
+  const bar = $("#progress-bar");
+  const next = levels.find((level) => level.pointsNeeded > 0);
+  const reached = levels.filter((level) => level.pointsNeeded === 0).at(-1);
+  const value = (level) => formatMoney(level.totalValue.amount, level.totalValue.currency);
+  show(bar, Boolean(next));
+  if (next) bar.value = next.progressPercent;
+  $("#progress-text").textContent = next
+    ? t("progress.toGo", {
+        points: formatNumber(next.pointsNeeded),
+        vouchers: next.voucherCount,
+        value: value(next),
+      })
+    : reached
+      ? ""
+      : t("progress.none");
+  show($("#progress-reached"), Boolean(reached));
+  $("#progress-reached-text").textContent = reached
+    ? t("progress.reached", { vouchers: reached.voucherCount, value: value(reached) })
+    : "";
+}
