@@ -22,8 +22,7 @@ from app.wallet.routes import wallet_routes
 from app.web import microsite_routes
 from graphql_schema.member.schema import build_member_schema
 from graphql_schema.partner.schema import build_partner_schema
-from graphql_schema.partner.view import PartnerGraphQL
-from graphql_schema.views import MemberGraphQL
+from graphql_schema.views import member_door, partner_door
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +33,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     settings.validate()
     database = db or create_database(settings)
     runtime: Runtime = build_runtime(settings)
-    member_view = MemberGraphQL(build_member_schema(settings), database, runtime)
-    partner_view = PartnerGraphQL(build_partner_schema(settings), database, runtime)
+    member_view = member_door(build_member_schema(settings), database, runtime)
+    partner_view = partner_door(build_partner_schema(settings), database, runtime)
 
     async def healthz(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
