@@ -51,6 +51,10 @@ class Storage(Protocol):
         """Remove ``key`` (no error if it is absent)."""
         ...
 
+    def delete_folder(self, folder: str) -> int:
+        """Remove every key under ``folder/``; returns how many were removed."""
+        ...
+
 
 class LocalStorage:
     """Files under ``root``; writes go to a temporary file then ``os.replace``."""
@@ -90,6 +94,20 @@ class LocalStorage:
 
     def delete(self, key: str) -> None:
         self.path_for(key).unlink(missing_ok=True)
+
+    def delete_folder(self, folder: str) -> int:
+        directory = self.path_for(folder.rstrip("/"))
+        if not directory.is_dir():
+            return 0
+        removed = 0
+        for path in sorted(directory.rglob("*"), reverse=True):
+            if path.is_dir():
+                path.rmdir()
+            else:
+                path.unlink(missing_ok=True)
+                removed += 1
+        directory.rmdir()
+        return removed
 
 
 class S3Storage:
@@ -142,6 +160,17 @@ class S3Storage:
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self.object_key(key))
+
+    def delete_folder(self, folder: str) -> int:
+        prefix = self.object_key(folder.rstrip("/")) + "/"
+        removed = 0
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            if keys:
+                self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys})
+                removed += len(keys)
+        return removed
 
     def presigned_url(self, key: str, expires_in: int = 300) -> str:
         """A time-limited GET URL for ``key``, to hand large files to clients directly."""

@@ -25,6 +25,7 @@ import asyncio
 import json
 import logging
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -248,6 +249,21 @@ def install(db: Database, settings: Settings, wallet: WalletRuntime) -> Dispatch
 
 def dispatcher_for(db: Database) -> Dispatcher | None:
     return _dispatchers.get(db.engine.sync_engine.pool)
+
+
+def after_commit_with_wallet(
+    session: AsyncSession, action: Callable[[WalletRuntime], Awaitable[None]]
+) -> None:
+    """Run ``action`` with this process's wallet runtime once the transaction commits
+    (nothing happens in a process without the app: CLI, scripts)."""
+    dispatcher = _dispatchers.get(_pool_of(session))
+    if dispatcher is not None:
+        wallet = dispatcher.wallet
+
+        async def run() -> None:
+            await action(wallet)
+
+        on_commit(session, run)
 
 
 def kick_after_commit(session: AsyncSession) -> None:

@@ -23,6 +23,7 @@ from app.wallet.service import PassSubject, authentication_token
 from auth.keys import Keys
 from wallet_passes.apple import PassContent, PassLabels, build_pkpass
 from wallet_passes.qr import qr_png
+from wallet_passes.storage import Storage
 
 LABELS = {
     "en": PassLabels(),
@@ -84,6 +85,10 @@ class _RecentPasses:
         while len(self.items) > self.size:
             self.items.popitem(last=False)
 
+    def forget(self, folder: str) -> None:
+        for key in [k for k in self.items if k.startswith(folder)]:
+            del self.items[key]
+
 
 _recent = _RecentPasses()
 
@@ -103,7 +108,10 @@ async def card_pkpass(
         settings.apple_team_id,
         settings.apple_organization_name,
     )
-    key = f"passes/{version}.pkpass"
+    # One folder per pass holding only its latest version: older versions (with an older
+    # balance) are removed when a new one is stored, and the folder when the account goes.
+    folder = pass_folder(subject.wallet_pass.serial_number)
+    key = f"{folder}/{version}.pkpass"
     storage = wallet.storage
     cached = _recent.get(key)
     if cached is None:
@@ -119,9 +127,24 @@ async def card_pkpass(
         organization_name=settings.apple_organization_name,
     )
     _recent.put(key, data)
-    return data, BackgroundTask(
-        anyio.to_thread.run_sync, storage.put, key, data, "application/vnd.apple.pkpass"
-    )
+    return data, BackgroundTask(anyio.to_thread.run_sync, _store_latest, storage, folder, key, data)
+
+
+def pass_folder(serial_number: str) -> str:
+    return f"passes/{serial_number}"
+
+
+def _store_latest(storage: Storage, folder: str, key: str, data: bytes) -> None:
+    storage.delete_folder(folder)
+    storage.put(key, data, "application/vnd.apple.pkpass")
+
+
+async def forget_passes(wallet: WalletRuntime, serial_numbers: list[str]) -> None:
+    """Remove the stored passes (name, card number, balance) of a deleted account."""
+    for serial in serial_numbers:
+        folder = pass_folder(serial)
+        _recent.forget(folder + "/")
+        await anyio.to_thread.run_sync(wallet.storage.delete_folder, folder)
 
 
 async def card_qr_png(keys: Keys, wallet: WalletRuntime, card_number: str) -> bytes:

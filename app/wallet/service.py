@@ -244,7 +244,19 @@ def _outbox_row(
 
 
 async def pass_by_serial(session: AsyncSession, serial_number: str) -> WalletPass | None:
-    return await session.scalar(select(WalletPass).where(WalletPass.serial_number == serial_number))
+    """The pass with this serial while its card and member are active (else None: a device
+    must not register for, or keep, the pass of a closed card or a deleted account)."""
+    stmt = (
+        select(WalletPass)
+        .join(Card, Card.id == WalletPass.card_id)
+        .join(Member, Member.id == WalletPass.member_id)
+        .where(
+            WalletPass.serial_number == serial_number,
+            Card.status == CardStatus.ACTIVE,
+            Member.status == MemberStatus.ACTIVE,
+        )
+    )
+    return await session.scalar(stmt)
 
 
 async def register_device(
@@ -310,11 +322,24 @@ async def remove_push_token(session: AsyncSession, push_token: str) -> int:
 
 async def forget_member(session: AsyncSession, member_id: int) -> None:
     """Account deleted: forget the devices that held the member's passes (push tokens are
-    personal data). Pushes already queued still go out; the device then gets 401."""
+    personal data) and, after commit, the stored pass files (name, card number, balance).
+    Pushes already queued still go out; the device then gets 401."""
     pass_ids = select(WalletPass.id).where(WalletPass.member_id == member_id)
     await session.execute(
         delete(WalletDeviceRegistration).where(WalletDeviceRegistration.pass_id.in_(pass_ids))
     )
+    serials = list(
+        (
+            await session.execute(
+                select(WalletPass.serial_number).where(WalletPass.member_id == member_id)
+            )
+        ).scalars()
+    )
+    if serials:
+        from app.wallet import files
+        from app.wallet.dispatch import after_commit_with_wallet
+
+        after_commit_with_wallet(session, lambda wallet: files.forget_passes(wallet, serials))
 
 
 async def serials_updated_since(

@@ -60,10 +60,12 @@ class Card:
     @strawberry.field(description="The 'Save to Google Wallet' link.")
     async def google_wallet_save_url(self, info: Info[MemberContext, None]) -> str | None:
         ctx = info.context
-        if await ctx.loaders.wallet_pass.load(self.number) is None:
+        wallet_pass = await ctx.loaders.wallet_pass.load(self.number)
+        if wallet_pass is None:
             return None
-        member = await ctx.caller()
-        return await wallet_view.google_wallet_save_url(ctx.runtime, ctx.db, member, self.number)
+        return await wallet_view.google_wallet_save_url(
+            ctx.runtime, ctx.db, wallet_pass.member_id, self.number
+        )
 
     @strawberry.field(description="A rotating signed token for the in-app QR (kiosks, tills).")
     def dynamic_qr(self, info: Info[MemberContext, None]) -> wallet_view.DynamicQr:

@@ -74,13 +74,22 @@ def dynamic_qr(runtime: Runtime, number: str) -> DynamicQr:
 
 
 async def google_wallet_save_url(
-    runtime: Runtime, db: Database, member: Member, number: str
-) -> str:
+    runtime: Runtime, db: Database, member_id: int, number: str
+) -> str | None:
+    """The save link for the card's own member (not the caller's: the card may be shown in a
+    sign-in answer, before any bearer token)."""
     settings = runtime.settings
     async with db.read_session() as session:
-        balance = await session.scalar(
-            select(PointsAccount.available).where(PointsAccount.member_id == member.id)
-        )
+        row = (
+            await session.execute(
+                select(Member, PointsAccount.available)
+                .outerjoin(PointsAccount, PointsAccount.member_id == Member.id)
+                .where(Member.id == member_id)
+            )
+        ).first()
+    if row is None:
+        return None
+    member, balance = row
     return google_save_url(
         runtime.wallet.google_service_account,
         issuer_id=settings.google_issuer_id,

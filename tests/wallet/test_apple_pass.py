@@ -83,10 +83,11 @@ async def test_served_pass_verifies_with_openssl(
 
 async def test_pass_is_cached_by_content_version(api: Api, client: httpx.AsyncClient, settings):
     me, first = await download_pass(api, client)
-    [stored] = list((settings.storage_dir / "passes").glob("*.pkpass"))
+    [stored] = list((settings.storage_dir / "passes").glob("*/*.pkpass"))
     assert stored.read_bytes() == first
     stored.write_bytes(b"PK-cached")
-    assert files._recent.get(f"passes/{stored.name}") == first  # also kept in memory
+    key = f"passes/{stored.parent.name}/{stored.name}"
+    assert files._recent.get(key) == first  # also kept in memory
     files._recent.items.clear()
     again = await client.get(local_path(me["card"]["appleWalletUrl"]))
     assert again.content == b"PK-cached"  # served from storage, not signed again
@@ -356,3 +357,41 @@ async def test_name_change_updates_the_pass(
     # A change that the pass does not show (city) does not touch it.
     await api.gql('mutation { updateProfile(input: {city: "Tirana"}) { __typename } }', token=token)
     assert len(app.state.runtime.wallet.apns.pushes) == 1
+
+
+async def test_only_the_latest_pass_is_kept_and_deletion_removes_it(
+    api: Api, client: httpx.AsyncClient, db: Database, settings
+):
+    token, me = await member_card(api)
+    first = await client.get(local_path(me["card"]["appleWalletUrl"]))
+    serial = pass_json(first.content)["serialNumber"]
+    folder = settings.storage_dir / "passes" / serial
+    assert len(list(folder.glob("*.pkpass"))) == 1
+    member_id = await member_id_of(db)
+    await post_points(db, member_id, 25)
+    second = await client.get(local_path(me["card"]["appleWalletUrl"]))
+    assert pass_json(second.content) != pass_json(first.content)
+    # The older version (with the older balance) is gone: one file per pass.
+    [stored] = list(folder.glob("*.pkpass"))
+    assert stored.read_bytes() == second.content
+
+    # A device registers, then the member deletes the account.
+    registration = f"/wallet/v1/devices/{DEVICE}/registrations/{PASS_TYPE}/{serial}"
+    pass_token = pass_json(second.content)["authenticationToken"]
+    body = {"pushToken": PUSH_TOKEN}
+    assert (
+        await client.post(registration, json=body, headers=apple(serial, pass_token))
+    ).status_code == 201
+    deleted = await api.gql("mutation { deleteAccount { deletedAt } }", token=token)
+    assert deleted["data"]["deleteAccount"]["deletedAt"]
+    # The stored pass (name, card number, balance) is erased with the account ...
+    assert not folder.exists()
+    assert not [k for k in files._recent.items if k.startswith(f"passes/{serial}/")]
+    # ... and the device can neither fetch it nor register for it again.
+    latest = f"/wallet/v1/passes/{PASS_TYPE}/{serial}"
+    assert (await client.get(latest, headers=apple(serial, pass_token))).status_code == 401
+    again = await client.post(registration, json=body, headers=apple(serial, pass_token))
+    assert again.status_code == 401
+    async with db.read_session() as session:
+        count = select(func.count()).select_from(WalletDeviceRegistration)
+        assert (await session.execute(count)).scalar_one() == 0

@@ -138,3 +138,16 @@ async def test_dynamic_qr_token(api: Api, app, db: Database, frozen_now):
         with pytest.raises(DomainError) as unknown:
             await resolve_member(session, keys, "7001000000000000", now)
         assert unknown.value.code == ErrorCode.CARD_NOT_FOUND
+
+
+async def test_sign_in_answer_carries_the_cards_own_google_link(api: Api, outbox, frozen_now):
+    query = """
+    mutation($p: String!, $c: String!) { verifyOtp(phone: $p, code: $c) {
+      __typename ... on Session { member { card { number googleWalletSaveUrl } } } } }"""
+    await api.sign_up(PHONE_A)
+    frozen_now[0] += timedelta(seconds=31)
+    sent = await api.request_otp(PHONE_A)
+    body = await api.gql(query, {"p": sent["phone"], "c": outbox.last_code(sent["phone"])})
+    assert "errors" not in body, body  # no bearer token needed: the card knows its member
+    card = body["data"]["verifyOtp"]["member"]["card"]
+    assert card["googleWalletSaveUrl"].startswith("https://pay.google.com/gp/v/save/")

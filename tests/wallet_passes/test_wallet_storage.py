@@ -18,6 +18,7 @@ from wallet_passes.storage import (
     InvalidStorageKey,
     LocalStorage,
     S3Storage,
+    Storage,
     StorageError,
     content_type_for,
     make_storage,
@@ -201,3 +202,29 @@ def test_pass_signer_loads_certificates_from_s3(s3_storage: S3Storage, tmp_path:
         s3_client=s3_storage.client,
     )
     assert signer.pass_type_id == "pass.al.happy.card"
+
+
+def _fill_folders(storage: Storage) -> None:
+    for key in ("passes/S1/a.pkpass", "passes/S1/b.pkpass", "passes/S10/c.pkpass", "qr/x.png"):
+        storage.put(key, key.encode(), "application/octet-stream")
+
+
+def _check_only_folder_removed(storage: Storage, removed: int) -> None:
+    assert removed == 2
+    assert storage.get("passes/S1/a.pkpass") is None
+    assert storage.get("passes/S1/b.pkpass") is None
+    # A sibling whose name starts the same, and other folders, stay.
+    assert storage.get("passes/S10/c.pkpass") == b"passes/S10/c.pkpass"
+    assert storage.get("qr/x.png") == b"qr/x.png"
+    assert storage.delete_folder("passes/S1") == 0
+
+
+def test_local_delete_folder(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path)
+    _fill_folders(storage)
+    _check_only_folder_removed(storage, storage.delete_folder("passes/S1"))
+
+
+def test_s3_delete_folder(s3_storage: S3Storage) -> None:
+    _fill_folders(s3_storage)
+    _check_only_folder_removed(s3_storage, s3_storage.delete_folder("passes/S1"))

@@ -22,8 +22,8 @@ query Vouchers($status: VoucherStatus) {
 }`;
 
 const CLAIM = `
-mutation Claim($level: Int!) {
-  claimReward(level: $level) {
+mutation Claim($level: Int!, $requestId: String) {
+  claimReward(level: $level, requestId: $requestId) {
     __typename
     ... on RewardClaimed { level pointsSpent balance vouchers { id code } }
     ... on Error { code message field }
@@ -32,6 +32,8 @@ mutation Claim($level: Int!) {
 
 let data = null;
 let claiming = null;
+// One id per opened confirmation: a retry after a lost response claims once, not twice.
+let claimRequestId = null;
 let status = "ACTIVE";
 
 export function setupRewards() {
@@ -57,7 +59,8 @@ export function setupRewards() {
   confirm.addEventListener("click", async () => {
     say($("#claim-error"), "");
     try {
-      await busy(confirm, async () => unwrap((await gql(CLAIM, { level: claiming.level })).claimReward));
+      const variables = { level: claiming.level, requestId: claimRequestId };
+      await busy(confirm, async () => unwrap((await gql(CLAIM, variables)).claimReward));
       dialog.close();
       status = "ACTIVE";
       paintFilter();
@@ -100,6 +103,7 @@ function paintFilter() {
 
 function openClaim(level) {
   claiming = level;
+  claimRequestId = crypto.randomUUID();
   say($("#claim-error"), "");
   $("#claim-text").textContent = t("rewards.confirm", {
     points: formatNumber(level.points),
