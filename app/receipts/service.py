@@ -375,7 +375,15 @@ async def refund_receipt(
             .with_for_update()
         )
     ).scalar_one()
-    collect = min(due, account.available)
+    # The receipt's own lot is taken back first; what of it already expired counts as
+    # taken back (uncollected), never a second time from the member's other lots.
+    earn = await ledger.find_entry(session, f"receipt:{receipt.partner_id}:{receipt.external_id}")
+    expired_unclaimed = 0
+    if earn is not None:
+        expired = await ledger.expired_of_lot(session, earn.id)
+        expired_unclaimed = max(0, expired - receipt.points_uncollected)
+    already_gone = min(due, expired_unclaimed)
+    collect = min(due - already_gone, account.available)
     balance = account.available
     if collect > 0:
         entry = await ledger.post(
@@ -388,6 +396,7 @@ async def refund_receipt(
             reference_id=str(receipt.id),
             description=caller.partner_name,
             idempotency_key=f"refund:{receipt.id}:{refund_id}",
+            consume_first_lot_of=earn.id if earn is not None else None,
         )
         balance = entry.balance_after
     if due > 0:
