@@ -157,7 +157,7 @@ async def resolve_receipts(
     issued_to: datetime | None,
 ) -> Connection[ReceiptNode]:
     try:
-        size, cursor = receipt_page_args(first, after)
+        size, cursor = receipt_page_args(first, after, issued_from, issued_to)
         partner_code = None if partner_id is None else from_global_id(partner_id, "Partner")
     except InvalidInput as exc:
         raise invalid_query_input(exc, context.language) from exc

@@ -78,7 +78,7 @@ class Query:
     ) -> Connection[ReceiptNode]:
         caller = await info.context.caller()
         try:
-            size, cursor = receipt_page_args(first, after)
+            size, cursor = receipt_page_args(first, after, from_, to)
         except InvalidInput as exc:
             raise invalid_query_input(exc, info.context.language) from exc
         async with info.context.db.read_session() as session:
