@@ -467,7 +467,7 @@ async def import_batch(
                 raise InvalidInput(field="line")
             candidate = raw.get("receiptId")
             receipt_id = candidate if isinstance(candidate, str) else None
-        except (ValueError, InvalidInput):
+        except (ValueError, DomainError):
             reports.append(BatchLineReport(number, None, "rejected", "INVALID_JSON", None))
             continue
         existed = (

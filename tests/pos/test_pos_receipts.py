@@ -408,3 +408,27 @@ async def test_refund_counts_the_receipts_expired_points_as_taken_back(
     rest = await spar.refund(receiptId="R-OLD", refundId="RF-2")
     assert rest["pointsReversed"] == 0 and rest["pointsUncollected"] == 5
     assert rest["balance"] == 80  # the welcome bonus is untouched
+
+
+async def test_a_receipt_from_year_one_is_one_rejected_line_of_a_batch(
+    spar: Pos, member: Member, api: Api
+) -> None:
+    import json
+
+    lines = [
+        json.dumps(receipt("Y-1", member.card)),
+        json.dumps(receipt("Y-2", member.card, issued_at="0001-01-01T00:30:00+01:00")),
+        json.dumps(receipt("Y-3", member.card, issued_at="1999-12-31T23:59:59+00:00")),
+        json.dumps(receipt("Y-4", member.card)),
+    ]
+    report = await spar.call(IMPORT, "importReceipts", {"lines": "\n".join(lines)})
+    assert (report["accepted"], report["rejected"]) == (2, 2), report
+    assert [(r["receiptId"], r["reason"]) for r in report["lines"]] == [
+        ("Y-1", None),
+        ("Y-2", "INVALID_INPUT"),
+        ("Y-3", "INVALID_INPUT"),
+        ("Y-4", None),
+    ]
+    assert (await api.me(member.token))["balance"]["available"] == 80 + 22
+    live = await spar.submit(receipt("Y-5", member.card, issued_at="0001-01-01T00:30:00+01:00"))
+    assert live["code"] == "INVALID_INPUT" and live["field"] == "issuedAt"
