@@ -310,6 +310,8 @@ async def refund_receipt(
     receipt = (await session.execute(stmt)).scalar_one_or_none()
     if receipt is None:
         raise NotFound(field="receiptId")
+    if lines is not None and len({line_no for line_no, _ in lines}) != len(lines):
+        raise InvalidInput(field="lines")  # one line twice: say it once, with its amount
     fingerprint = _refund_fingerprint(lines)
     previous = (
         await session.execute(

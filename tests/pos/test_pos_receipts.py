@@ -432,3 +432,13 @@ async def test_a_receipt_from_year_one_is_one_rejected_line_of_a_batch(
     assert (await api.me(member.token))["balance"]["available"] == 80 + 22
     live = await spar.submit(receipt("Y-5", member.card, issued_at="0001-01-01T00:30:00+01:00"))
     assert live["code"] == "INVALID_INPUT" and live["field"] == "issuedAt"
+
+
+async def test_a_refund_naming_one_line_twice_is_invalid_input(spar: Pos, member: Member) -> None:
+    await spar.submit(receipt("R-DUP", member.card))
+    twice = await spar.refund(
+        receiptId="R-DUP",
+        refundId="RF-DUP",
+        lines=[{"lineNumber": 1}, {"lineNumber": 1, "amount": 5}],
+    )
+    assert twice["__typename"] == "InputError" and twice["field"] == "lines", twice
