@@ -45,12 +45,14 @@ from auth.api_keys import PartnerCaller
 MAX_BATCH_LINES = 1000
 
 
-async def identify_member(
-    session: AsyncSession, runtime: Runtime, data: ReceiptInput, now: datetime
-) -> Member:
-    """The active member behind a scanned card (number or rotating token) or a phone."""
+async def identify_member(session: AsyncSession, runtime: Runtime, data: ReceiptInput) -> Member:
+    """The active member behind a scanned card (number or rotating token) or a phone.
+
+    A rotating token is checked at the receipt's ``issuedAt`` (when it was scanned at the
+    till; never more than 10 minutes ahead of our clock), so offline batches can use it.
+    """
     if data.card_number is not None:
-        return await resolve_member(session, runtime.keys, data.card_number, now)
+        return await resolve_member(session, runtime.keys, data.card_number, data.issued_at)
     assert data.phone is not None
     e164 = normalise_phone(
         data.phone,
@@ -161,7 +163,7 @@ async def submit_receipt(
         raise InvalidInput(
             ErrorCode.WRONG_CURRENCY, field="currency", expected=caller.store_currency
         )
-    member = await identify_member(session, runtime, data, now)
+    member = await identify_member(session, runtime, data)
     rules = await rules_for(session, caller.partner_id, data.currency)
     scored: list[ScoredLine] = []
     for line in data.lines:

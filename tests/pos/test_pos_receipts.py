@@ -442,3 +442,27 @@ async def test_a_refund_naming_one_line_twice_is_invalid_input(spar: Pos, member
         lines=[{"lineNumber": 1}, {"lineNumber": 1, "amount": 5}],
     )
     assert twice["__typename"] == "InputError" and twice["field"] == "lines", twice
+
+
+async def test_a_batch_accepts_the_app_token_scanned_at_the_till_hours_ago(
+    spar: Pos, member: Member, settings: Settings, api: Api
+) -> None:
+    import json
+
+    from app.runtime import build_runtime
+
+    secret = build_runtime(settings).keys.card_token_secret
+    sold = clock.now() - timedelta(hours=5)
+    token = issue_card_token(secret, member.card, sold, ttl=60)
+    lines = [
+        json.dumps(receipt("Q-1", token, issued_at=(sold + timedelta(seconds=20)).isoformat())),
+        json.dumps(receipt("Q-2", token, issued_at=(sold + timedelta(seconds=61)).isoformat())),
+        json.dumps(receipt("Q-3", token, issued_at=(sold - timedelta(minutes=5)).isoformat())),
+    ]
+    report = await spar.call(IMPORT, "importReceipts", {"lines": "\n".join(lines)})
+    assert [(r["receiptId"], r["status"], r["reason"]) for r in report["lines"]] == [
+        ("Q-1", "accepted", None),
+        ("Q-2", "rejected", "CARD_TOKEN_EXPIRED"),
+        ("Q-3", "rejected", "CARD_TOKEN_EXPIRED"),
+    ]
+    assert (await api.me(member.token))["balance"]["available"] == 80 + 11
