@@ -566,3 +566,28 @@ async def get_partner_receipt(
     if receipt is None:
         raise NotFound(field="receiptId")
     return receipt
+
+
+async def receipts_for_export(
+    session: AsyncSession, member_id: int
+) -> list[tuple[Receipt, list[ReceiptLine]]]:
+    """All the member's receipts with their lines, oldest first (data export)."""
+    found = list(
+        (
+            await session.execute(
+                select(Receipt)
+                .where(Receipt.member_id == member_id)
+                .order_by(Receipt.issued_at, Receipt.id)
+            )
+        ).scalars()
+    )
+    lines: dict[int, list[ReceiptLine]] = {r.id: [] for r in found}
+    if found:
+        rows = await session.execute(
+            select(ReceiptLine)
+            .where(ReceiptLine.receipt_id.in_(list(lines)))
+            .order_by(ReceiptLine.receipt_id, ReceiptLine.line_no)
+        )
+        for line in rows.scalars():
+            lines[line.receipt_id].append(line)
+    return [(r, lines[r.id]) for r in found]

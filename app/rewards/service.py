@@ -447,3 +447,20 @@ async def _voided_redemption(
         .limit(1)
     )
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def forfeit_member_vouchers(session: AsyncSession, member_id: int, now: datetime) -> int:
+    """End the member's unredeemed, unexpired vouchers now (account deletion forfeits them
+    like the points); they then answer VOUCHER_EXPIRED. The number of vouchers ended."""
+    table = cast(Table, Voucher.__table__)
+    result = await session.execute(
+        update(table)
+        .where(
+            table.c.member_id == member_id,
+            table.c.status == VoucherStatus.ISSUED.value,
+            table.c.expires_at > now,
+        )
+        .values(expires_at=now)
+        .returning(table.c.id)
+    )
+    return len(result.scalars().all())

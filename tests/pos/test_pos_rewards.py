@@ -243,3 +243,33 @@ async def test_a_retried_claim_returns_the_first(
     second = await claim(api, member, 1, "tap-2")
     assert second["balance"] == 0
     assert {v["code"] for v in second["vouchers"]}.isdisjoint(v["code"] for v in first["vouchers"])
+
+
+async def test_deleting_the_account_forfeits_its_vouchers(
+    spar: Pos, member: Member, api: Api, db: Database
+) -> None:
+    code = await _voucher(api, member, db)
+    assert (await spar.call(VALIDATE, "validateVoucher", {"code": code}))[
+        "__typename"
+    ] == "VoucherValid"
+    deleted = await api.gql("mutation { deleteAccount { deletedAt } }", token=member.token)
+    assert deleted["data"]["deleteAccount"]["deletedAt"], deleted
+    after = await spar.call(VALIDATE, "validateVoucher", {"code": code})
+    assert after["code"] == "VOUCHER_EXPIRED"
+    assert (await spar.redeem(code, "D-1"))["code"] == "VOUCHER_EXPIRED"
+
+
+async def test_data_export_holds_receipts_with_lines_and_vouchers(
+    spar: Pos, member: Member, api: Api, db: Database
+) -> None:
+    from tests.pos.conftest import receipt
+
+    await spar.submit(receipt("EX-1", member.card))
+    code = await _voucher(api, member, db)
+    body = await api.gql("mutation { exportMyData { data } }", token=member.token)
+    data = body["data"]["exportMyData"]["data"]
+    [exported] = data["receipts"]
+    assert exported["receiptId"] == "EX-1" and exported["pointsEarned"] == 11
+    assert [line["sku"] for line in exported["lines"]] == ["SP-MILK-1L", "TOB-20", "BREAD-500"]
+    assert len(data["vouchers"]) == 6 and code in {v["code"] for v in data["vouchers"]}
+    assert {v["status"] for v in data["vouchers"]} == {"active"}
