@@ -193,7 +193,13 @@ async def test_expired_and_restricted_vouchers(
             partner_code="SPAR",
         )
     await give_points(db, member.id, 1000, clock.now())
-    code = (await claim(api, member, 3))["vouchers"][0]["code"]
+    claimed = await api.gql(
+        "mutation { claimReward(level: 3) { ... on RewardClaimed { vouchers { code validOnlyAt } } } }",
+        token=member.token,
+    )
+    vouchers = claimed["data"]["claimReward"]["vouchers"]
+    assert [v["validOnlyAt"] for v in vouchers] == ["Spar", "Spar"], claimed
+    code = vouchers[0]["code"]
     here = await neptun.call(VALIDATE, "validateVoucher", {"code": code})
     assert here["code"] == "VOUCHER_NOT_VALID_HERE"
     assert (await spar.call(VALIDATE, "validateVoucher", {"code": code}))[
