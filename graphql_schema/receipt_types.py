@@ -158,16 +158,29 @@ class ReceiptNode:
         return [ReceiptLineNode.from_model(line) for line in lines]
 
 
-def receipt_page_args(first: int, after: str | None) -> tuple[int, tuple[datetime, int] | None]:
-    """Page size and keyset cursor ``(issued_at, id)``; :class:`InvalidInput` if bad."""
+def receipt_page_args(
+    first: int,
+    after: str | None,
+    issued_from: datetime | None = None,
+    issued_to: datetime | None = None,
+) -> tuple[int, tuple[datetime, int] | None]:
+    """Page size and keyset cursor ``(issued_at, id)``; :class:`InvalidInput` if bad,
+    including a ``from``/``to``/cursor date without a time zone (it would be ambiguous)."""
+    for field, value in (("from", issued_from), ("to", issued_to)):
+        if value is not None and value.utcoffset() is None:
+            raise InvalidInput(field=field)
     size = page_size(first)
     keys = decode_cursor(after)
     if keys is None:
         return size, None
     try:
-        return size, (datetime.fromisoformat(str(keys[0])), int(keys[1]))
+        issued = datetime.fromisoformat(str(keys[0]))
+        cursor = (issued, int(keys[1]))
     except (ValueError, IndexError, TypeError) as exc:
         raise InvalidInput(field="after") from exc
+    if issued.utcoffset() is None:
+        raise InvalidInput(field="after")
+    return size, cursor
 
 
 def receipt_connection(rows: list[Receipt], size: int) -> Connection[ReceiptNode]:

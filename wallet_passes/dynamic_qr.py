@@ -45,6 +45,10 @@ class CardTokenExpired(CardTokenError):
     """A genuine token shown after its lifetime (for example a screenshot)."""
 
 
+class CardTokenNotYetValid(CardTokenInvalid):
+    """A genuine token checked at a moment before it was issued (beyond the clock leeway)."""
+
+
 def _base36(value: int) -> str:
     digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     if value == 0:
@@ -114,7 +118,7 @@ def read_card_token(secret: bytes, token: str, now: datetime) -> str:
         raise CardTokenInvalid("lifetime out of range")
     current = unix_seconds(now)
     if issued > current + CLOCK_LEEWAY_SECONDS:
-        raise CardTokenInvalid("token issued in the future")
+        raise CardTokenNotYetValid("token issued in the future")
     if current >= issued + ttl:
         raise CardTokenExpired("card token expired")
     return card_number

@@ -59,11 +59,14 @@ async def post(
     reference_id: str | None = None,
     description: str | None = None,
     idempotency_key: str | None = None,
+    consume_first_lot_of: int | None = None,
 ) -> PointsEntry:
     """Post ``delta`` points (positive credit, negative debit) and return the entry.
 
     A credit with ``expires_at`` opens a lot. A debit needs enough available points
-    (:class:`InsufficientPoints` otherwise) and consumes lots oldest first.
+    (:class:`InsufficientPoints` otherwise) and consumes lots oldest first; with
+    ``consume_first_lot_of`` (an entry id) it first takes from the lot that entry opened
+    (a refund takes back the receipt's own points, not the member's oldest).
     """
     if delta == 0:
         raise InvalidInput(field="points")
@@ -107,13 +110,27 @@ async def post(
         )
         await session.flush()
     else:
-        await _consume_lots(session, member_id, -delta)
+        await _consume_lots(session, member_id, -delta, first_lot_of=consume_first_lot_of)
     # Wallet passes show the balance: bump their update tag and queue pushes (same transaction).
     await wallet.balance_changed(session, member_id=member_id, balance=balance_after, now=now)
     return entry
 
 
-async def _consume_lots(session: AsyncSession, member_id: int, points: int) -> None:
+async def _consume_lots(
+    session: AsyncSession, member_id: int, points: int, *, first_lot_of: int | None = None
+) -> None:
+    if first_lot_of is not None:
+        own = (
+            await session.execute(
+                select(PointsLot)
+                .where(PointsLot.member_id == member_id, PointsLot.entry_id == first_lot_of)
+                .with_for_update()
+            )
+        ).scalar_one_or_none()
+        if own is not None and own.remaining > 0:
+            taken = min(own.remaining, points)
+            own.remaining -= taken
+            points -= taken
     stmt = (
         select(PointsLot)
         .where(PointsLot.member_id == member_id, PointsLot.remaining > 0)
@@ -127,6 +144,25 @@ async def _consume_lots(session: AsyncSession, member_id: int, points: int) -> N
         lot.remaining -= taken
         points -= taken
     await session.flush()
+
+
+async def expired_of_lot(session: AsyncSession, entry_id: int) -> int:
+    """Points of the lot opened by entry ``entry_id`` that expired (EXPIRY entries)."""
+    lot_id = (
+        await session.execute(select(PointsLot.id).where(PointsLot.entry_id == entry_id))
+    ).scalar_one_or_none()
+    if lot_id is None:
+        return 0
+    total = (
+        await session.execute(
+            select(func.coalesce(func.sum(PointsEntry.delta), 0)).where(
+                PointsEntry.kind == EntryKind.EXPIRY,
+                PointsEntry.reference_type == "points_lot",
+                PointsEntry.reference_id == str(lot_id),
+            )
+        )
+    ).scalar_one()
+    return -int(total)
 
 
 @dataclass(frozen=True)

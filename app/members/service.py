@@ -39,6 +39,9 @@ from app.members.models import (
 )
 from app.members.phone import normalise_phone
 from app.programme.service import get_programme
+from app.receipts import service as receipts
+from app.rewards import codes
+from app.rewards import service as rewards
 from app.runtime import Runtime
 from app.wallet import service as wallet
 from auth import otp, rate_limit
@@ -360,6 +363,46 @@ async def export_data(session: AsyncSession, *, member_id: int, now: datetime) -
         "cards": [
             {"number": c.number, "kind": c.kind.value, "status": c.status.value} for c in cards
         ],
+        "receipts": [
+            {
+                "partnerId": r.partner_id,
+                "receiptId": r.external_id,
+                "issuedAt": r.issued_at.isoformat(),
+                "currency": r.currency,
+                "total": r.total,
+                "pointsEarned": r.points_earned,
+                "pointsReversed": r.points_reversed,
+                "refundedAmount": r.refunded_amount,
+                "lines": [
+                    {
+                        "lineNumber": ln.line_no,
+                        "sku": ln.sku,
+                        "name": ln.name,
+                        "brand": ln.brand,
+                        "category": ln.category,
+                        "quantityMilli": ln.quantity_milli,
+                        "unitPrice": ln.unit_price,
+                        "amount": ln.amount,
+                        "refundedAmount": ln.refunded_amount,
+                        "points": ln.points,
+                    }
+                    for ln in lines
+                ],
+            }
+            for r, lines in await receipts.receipts_for_export(session, member_id)
+        ],
+        "vouchers": [
+            {
+                "code": codes.display(v.code),
+                "value": v.value_amount,
+                "currency": v.currency,
+                "status": rewards.member_status(v, now),
+                "issuedAt": v.issued_at.isoformat(),
+                "expiresAt": v.expires_at.isoformat(),
+                "redeemedAt": v.redeemed_at.isoformat() if v.redeemed_at else None,
+            }
+            for v in await rewards.list_member_vouchers(session, member_id, status=None, now=now)
+        ],
         "marketingConsents": [
             {
                 "channel": c.channel.value,
@@ -407,6 +450,8 @@ async def delete_account(session: AsyncSession, *, member_id: int, now: datetime
             reference_id=member.public_id,
             description="account deleted: points forfeited",
         )
+    # Vouchers are points already spent: forfeited with the points.
+    await rewards.forfeit_member_vouchers(session, member_id, now)
     for name in ("phone_e164", "first_name", "last_name", "birth_date", "gender", "city", "email"):
         setattr(member, name, None)
     member.status = MemberStatus.DELETED

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -21,6 +21,9 @@ MAX_LINES = 500
 MAX_AMOUNT = 10**12
 WEIGHED_TOLERANCE = 1  # minor units
 FUTURE_LEEWAY = timedelta(minutes=10)  # till clocks drift
+# No till receipt is older than this: anything before is a broken clock or a typo (and
+# dates near year 1 cannot even be converted to UTC).
+EARLIEST_ISSUED_AT = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -119,8 +122,11 @@ def _issued_at(value: Any, now: datetime) -> datetime:
             raise InvalidInput(field="issuedAt") from exc
     if not isinstance(value, datetime) or value.tzinfo is None:
         raise InvalidInput(field="issuedAt")
-    issued = as_utc(value)
-    if issued > now + FUTURE_LEEWAY:
+    try:
+        issued = as_utc(value)
+    except OverflowError as exc:
+        raise InvalidInput(field="issuedAt") from exc
+    if issued > now + FUTURE_LEEWAY or issued < EARLIEST_ISSUED_AT:
         raise InvalidInput(field="issuedAt")
     return issued
 

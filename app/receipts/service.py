@@ -45,12 +45,14 @@ from auth.api_keys import PartnerCaller
 MAX_BATCH_LINES = 1000
 
 
-async def identify_member(
-    session: AsyncSession, runtime: Runtime, data: ReceiptInput, now: datetime
-) -> Member:
-    """The active member behind a scanned card (number or rotating token) or a phone."""
+async def identify_member(session: AsyncSession, runtime: Runtime, data: ReceiptInput) -> Member:
+    """The active member behind a scanned card (number or rotating token) or a phone.
+
+    A rotating token is checked at the receipt's ``issuedAt`` (when it was scanned at the
+    till; never more than 10 minutes ahead of our clock), so offline batches can use it.
+    """
     if data.card_number is not None:
-        return await resolve_member(session, runtime.keys, data.card_number, now)
+        return await resolve_member(session, runtime.keys, data.card_number, data.issued_at)
     assert data.phone is not None
     e164 = normalise_phone(
         data.phone,
@@ -161,7 +163,7 @@ async def submit_receipt(
         raise InvalidInput(
             ErrorCode.WRONG_CURRENCY, field="currency", expected=caller.store_currency
         )
-    member = await identify_member(session, runtime, data, now)
+    member = await identify_member(session, runtime, data)
     rules = await rules_for(session, caller.partner_id, data.currency)
     scored: list[ScoredLine] = []
     for line in data.lines:
@@ -310,6 +312,8 @@ async def refund_receipt(
     receipt = (await session.execute(stmt)).scalar_one_or_none()
     if receipt is None:
         raise NotFound(field="receiptId")
+    if lines is not None and len({line_no for line_no, _ in lines}) != len(lines):
+        raise InvalidInput(field="lines")  # one line twice: say it once, with its amount
     fingerprint = _refund_fingerprint(lines)
     previous = (
         await session.execute(
@@ -375,7 +379,15 @@ async def refund_receipt(
             .with_for_update()
         )
     ).scalar_one()
-    collect = min(due, account.available)
+    # The receipt's own lot is taken back first; what of it already expired counts as
+    # taken back (uncollected), never a second time from the member's other lots.
+    earn = await ledger.find_entry(session, f"receipt:{receipt.partner_id}:{receipt.external_id}")
+    expired_unclaimed = 0
+    if earn is not None:
+        expired = await ledger.expired_of_lot(session, earn.id)
+        expired_unclaimed = max(0, expired - receipt.points_uncollected)
+    already_gone = min(due, expired_unclaimed)
+    collect = min(due - already_gone, account.available)
     balance = account.available
     if collect > 0:
         entry = await ledger.post(
@@ -388,6 +400,7 @@ async def refund_receipt(
             reference_id=str(receipt.id),
             description=caller.partner_name,
             idempotency_key=f"refund:{receipt.id}:{refund_id}",
+            consume_first_lot_of=earn.id if earn is not None else None,
         )
         balance = entry.balance_after
     if due > 0:
@@ -458,7 +471,7 @@ async def import_batch(
                 raise InvalidInput(field="line")
             candidate = raw.get("receiptId")
             receipt_id = candidate if isinstance(candidate, str) else None
-        except (ValueError, InvalidInput):
+        except (ValueError, DomainError):
             reports.append(BatchLineReport(number, None, "rejected", "INVALID_JSON", None))
             continue
         existed = (
@@ -553,3 +566,28 @@ async def get_partner_receipt(
     if receipt is None:
         raise NotFound(field="receiptId")
     return receipt
+
+
+async def receipts_for_export(
+    session: AsyncSession, member_id: int
+) -> list[tuple[Receipt, list[ReceiptLine]]]:
+    """All the member's receipts with their lines, oldest first (data export)."""
+    found = list(
+        (
+            await session.execute(
+                select(Receipt)
+                .where(Receipt.member_id == member_id)
+                .order_by(Receipt.issued_at, Receipt.id)
+            )
+        ).scalars()
+    )
+    lines: dict[int, list[ReceiptLine]] = {r.id: [] for r in found}
+    if found:
+        rows = await session.execute(
+            select(ReceiptLine)
+            .where(ReceiptLine.receipt_id.in_(list(lines)))
+            .order_by(ReceiptLine.receipt_id, ReceiptLine.line_no)
+        )
+        for line in rows.scalars():
+            lines[line.receipt_id].append(line)
+    return [(r, lines[r.id]) for r in found]

@@ -364,13 +364,31 @@ async def redeem_voucher(
     return voucher
 
 
+@dataclass(frozen=True)
+class Void:
+    voucher: Voucher
+    voided_at: datetime
+
+
 async def void_redemption(
-    session: AsyncSession, caller: PartnerCaller, code: str, now: datetime
-) -> Voucher:
-    """Undo a redemption made by this partner less than 24 hours ago (voided receipt)."""
+    session: AsyncSession, caller: PartnerCaller, code: str, receipt_id: str, now: datetime
+) -> Void:
+    """Undo this partner's redemption of the voucher against ``receipt_id``, less than 24
+    hours old (voided receipt). A retried void of that same redemption returns the first
+    void's answer; a void never touches a later redemption (another receipt)."""
+    if not receipt_id or len(receipt_id) > 64:
+        raise InvalidInput(field="receiptId")
     voucher = await _find_voucher(session, caller, code, now)
-    if voucher.status != VoucherStatus.REDEEMED or voucher.redeemed_partner_id != caller.partner_id:
-        # Another partner's redemption is not this POS's business: same answer as unknown.
+    if (
+        voucher.status != VoucherStatus.REDEEMED
+        or voucher.redeemed_partner_id != caller.partner_id
+        or voucher.redeemed_receipt_id != receipt_id
+    ):
+        previous = await _voided_redemption(session, voucher.id, caller.partner_id, receipt_id)
+        if previous is not None:
+            assert previous.voided_at is not None
+            return Void(voucher=voucher, voided_at=previous.voided_at)  # the same void, retried
+        # Another partner's or receipt's redemption is not this call's business: as unknown.
         raise VoucherRejected(ErrorCode.VOUCHER_NOT_FOUND, field="code")
     assert voucher.redeemed_at is not None
     if now - voucher.redeemed_at > VOID_WINDOW:
@@ -382,6 +400,7 @@ async def void_redemption(
             table.c.id == voucher.id,
             table.c.status == VoucherStatus.REDEEMED.value,
             table.c.redeemed_partner_id == caller.partner_id,
+            table.c.redeemed_receipt_id == receipt_id,
         )
         .values(
             status=VoucherStatus.ISSUED.value,
@@ -398,7 +417,9 @@ async def void_redemption(
         await session.execute(
             select(VoucherRedemption)
             .where(
-                VoucherRedemption.voucher_id == voucher.id, VoucherRedemption.voided_at.is_(None)
+                VoucherRedemption.voucher_id == voucher.id,
+                VoucherRedemption.receipt_id == receipt_id,
+                VoucherRedemption.voided_at.is_(None),
             )
             .order_by(VoucherRedemption.id.desc())
             .limit(1)
@@ -408,4 +429,38 @@ async def void_redemption(
         redemption.voided_at = now
     await session.flush()
     await session.refresh(voucher)
-    return voucher
+    return Void(voucher=voucher, voided_at=now)
+
+
+async def _voided_redemption(
+    session: AsyncSession, voucher_id: int, partner_id: int, receipt_id: str
+) -> VoucherRedemption | None:
+    stmt = (
+        select(VoucherRedemption)
+        .where(
+            VoucherRedemption.voucher_id == voucher_id,
+            VoucherRedemption.partner_id == partner_id,
+            VoucherRedemption.receipt_id == receipt_id,
+            VoucherRedemption.voided_at.is_not(None),
+        )
+        .order_by(VoucherRedemption.id.desc())
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def forfeit_member_vouchers(session: AsyncSession, member_id: int, now: datetime) -> int:
+    """End the member's unredeemed, unexpired vouchers now (account deletion forfeits them
+    like the points); they then answer VOUCHER_EXPIRED. The number of vouchers ended."""
+    table = cast(Table, Voucher.__table__)
+    result = await session.execute(
+        update(table)
+        .where(
+            table.c.member_id == member_id,
+            table.c.status == VoucherStatus.ISSUED.value,
+            table.c.expires_at > now,
+        )
+        .values(expires_at=now)
+        .returning(table.c.id)
+    )
+    return len(result.scalars().all())

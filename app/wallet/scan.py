@@ -16,16 +16,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import ErrorCode, MemberNotIdentified
 from app.members.models import Card, CardStatus, Member, MemberStatus
 from auth.keys import Keys
-from wallet_passes.dynamic_qr import CardTokenExpired, CardTokenInvalid, resolve_scanned_card
+from wallet_passes.dynamic_qr import (
+    CardTokenExpired,
+    CardTokenInvalid,
+    CardTokenNotYetValid,
+    resolve_scanned_card,
+)
 
 
 async def resolve_member(
-    session: AsyncSession, keys: Keys, scanned: str, now: datetime, *, field: str = "cardNumber"
+    session: AsyncSession, keys: Keys, scanned: str, at: datetime, *, field: str = "cardNumber"
 ) -> Member:
-    """The active member whose active card is behind ``scanned`` (number or token)."""
+    """The active member whose active card is behind ``scanned`` (number or token).
+
+    A rotating token must have been alive ``at`` the moment of the sale (a receipt's
+    ``issuedAt``), so a token scanned at the till and uploaded later in a batch counts;
+    a token outside its life at that moment is ``CARD_TOKEN_EXPIRED``.
+    """
     try:
-        number = resolve_scanned_card(keys.card_token_secret, scanned, now)
-    except CardTokenExpired as exc:
+        number = resolve_scanned_card(keys.card_token_secret, scanned, at)
+    except (CardTokenExpired, CardTokenNotYetValid) as exc:
         raise MemberNotIdentified(ErrorCode.CARD_TOKEN_EXPIRED, field=field) from exc
     except CardTokenInvalid as exc:
         raise MemberNotIdentified(field=field) from exc

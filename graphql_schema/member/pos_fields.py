@@ -157,7 +157,7 @@ async def resolve_receipts(
     issued_to: datetime | None,
 ) -> Connection[ReceiptNode]:
     try:
-        size, cursor = receipt_page_args(first, after)
+        size, cursor = receipt_page_args(first, after, issued_from, issued_to)
         partner_code = None if partner_id is None else from_global_id(partner_id, "Partner")
     except InvalidInput as exc:
         raise invalid_query_input(exc, context.language) from exc
@@ -228,9 +228,17 @@ async def claim_reward(context: Any, level: int, request_id: str | None) -> Rewa
         claim = await rewards.claim_reward(
             session, member_id=caller.id, level=level, now=now, request_id=request_id
         )
+        # Restricted vouchers say where they are valid (validOnlyAt), as in me.vouchers.
+        restricted = {v.partner_id for v in claim.vouchers if v.partner_id is not None}
+        names: dict[int, str] = {}
+        if restricted:
+            rows = await session.execute(
+                select(Partner.id, Partner.name).where(Partner.id.in_(restricted))
+            )
+            names = {pid: name for pid, name in rows.all()}
     return RewardClaimed(
         level=claim.level.level,
         points_spent=claim.claim.points,
         balance=claim.balance,
-        vouchers=[VoucherNode.from_model(v, now) for v in claim.vouchers],
+        vouchers=[VoucherNode.from_model(v, now, names) for v in claim.vouchers],
     )

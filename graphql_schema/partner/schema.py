@@ -78,7 +78,7 @@ class Query:
     ) -> Connection[ReceiptNode]:
         caller = await info.context.caller()
         try:
-            size, cursor = receipt_page_args(first, after)
+            size, cursor = receipt_page_args(first, after, from_, to)
         except InvalidInput as exc:
             raise invalid_query_input(exc, info.context.language) from exc
         async with info.context.db.read_session() as session:
@@ -193,17 +193,20 @@ class Mutation:
             redeemed_at=voucher.redeemed_at,
         )
 
-    @strawberry.mutation(description="Undo your redemption of a voucher within 24 hours.")
+    @strawberry.mutation(
+        description="Undo your redemption of a voucher against receiptId within 24 hours. "
+        "Retrying the same void returns the first answer."
+    )
     async def void_voucher_redemption(
-        self, info: PartnerInfo, code: str
+        self, info: PartnerInfo, code: str, receipt_id: str
     ) -> VoidVoucherRedemptionResult:
         ctx = info.context
         caller = await ctx.caller()
         now = clock.now()
         async with ctx.db.unit_of_work() as session:
-            voucher = await rewards.void_redemption(session, caller, code, now)
+            void = await rewards.void_redemption(session, caller, code, receipt_id, now)
         return VoucherRedemptionVoided(
-            voucher=PartnerVoucher.from_model(voucher, now), voided_at=now
+            voucher=PartnerVoucher.from_model(void.voucher, now), voided_at=void.voided_at
         )
 
 

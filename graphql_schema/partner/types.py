@@ -207,6 +207,6 @@ RedeemVoucherResult = Annotated[
     strawberry.union("RedeemVoucherResult"),
 ]
 VoidVoucherRedemptionResult = Annotated[
-    VoucherRedemptionVoided | VoucherError | RateLimitedError,
+    VoucherRedemptionVoided | VoucherError | RateLimitedError | InputError,
     strawberry.union("VoidVoucherRedemptionResult"),
 ]

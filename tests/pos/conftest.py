@@ -77,8 +77,8 @@ mutation($code: String!, $receiptId: String!) {{
 }}"""
 
 VOID = f"""
-mutation($code: String!) {{
-  voidVoucherRedemption(code: $code) {{
+mutation($code: String!, $receiptId: String!) {{
+  voidVoucherRedemption(code: $code, receiptId: $receiptId) {{
     __typename
     ... on VoucherRedemptionVoided {{ voidedAt voucher {{ {VOUCHER_FIELDS} }} }}
     ... on Error {{ code message field }}
@@ -120,6 +120,11 @@ class Pos:
 
     async def redeem(self, code: str, receipt_id: str) -> dict[str, Any]:
         return await self.call(REDEEM, "redeemVoucher", {"code": code, "receiptId": receipt_id})
+
+    async def void(self, code: str, receipt_id: str) -> dict[str, Any]:
+        return await self.call(
+            VOID, "voidVoucherRedemption", {"code": code, "receiptId": receipt_id}
+        )
 
 
 @dataclass

@@ -263,6 +263,28 @@ async def test_bad_page_arguments_are_readable_errors(spar: Pos, member: Member,
     assert body["errors"][0]["extensions"] == {"code": "INVALID_INPUT", "field": "id"}
 
 
+async def test_dates_without_a_time_zone_are_readable_errors(
+    spar: Pos, member: Member, api: Api
+) -> None:
+    from graphql_schema.pagination import encode_cursor
+
+    await spar.submit(receipt("Z-1", member.card))
+    naive = "2026-01-01T00:00:00"
+    naive_cursor = encode_cursor(naive, 1)
+    partner_query = PARTNER_RECEIPTS.replace("$from: DateTime)", "$from: DateTime, $to: DateTime)")
+    partner_query = partner_query.replace("from: $from)", "from: $from, to: $to)")
+    for name, variables in (
+        ("from", {"first": 5, "from": naive}),
+        ("to", {"first": 5, "to": naive}),
+        ("after", {"first": 5, "after": naive_cursor}),
+    ):
+        for body in (
+            await spar.gql(partner_query, variables),
+            await api.gql(RECEIPTS, variables, token=member.token),
+        ):
+            assert body["errors"][0]["extensions"] == {"code": "INVALID_INPUT", "field": name}, body
+
+
 async def test_spending_and_expiry_take_the_oldest_points_first(
     spar: Pos,
     member: Member,

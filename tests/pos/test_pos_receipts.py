@@ -337,3 +337,132 @@ async def test_batch_size_is_bounded(spar: Pos, member: Member) -> None:
     lines = "\n".join("{}" for _ in range(MAX_BATCH_LINES + 1))
     result = await spar.call(IMPORT, "importReceipts", {"lines": lines})
     assert result["__typename"] == "InputError" and result["code"] == "BATCH_TOO_LARGE"
+
+
+async def _lots(db: Database, member_id: int) -> dict[int, tuple[int, int]]:
+    """entry id -> (remaining, points) of the member's lots."""
+    from app.ledger.models import PointsLot
+
+    async with db.read_session() as session:
+        rows = (
+            await session.execute(
+                select(PointsLot.entry_id, PointsLot.remaining, PointsLot.points).where(
+                    PointsLot.member_id == member_id
+                )
+            )
+        ).all()
+    return {entry_id: (remaining, points) for entry_id, remaining, points in rows}
+
+
+async def _earn_entry_id(db: Database, reference_id_of: str) -> int:
+    async with db.read_session() as session:
+        receipt_pk = (
+            await session.execute(select(Receipt.id).where(Receipt.external_id == reference_id_of))
+        ).scalar_one()
+        return (
+            await session.execute(
+                select(PointsEntry.id).where(
+                    PointsEntry.kind == EntryKind.EARN, PointsEntry.reference_id == str(receipt_pk)
+                )
+            )
+        ).scalar_one()
+
+
+async def test_refund_takes_back_the_receipts_own_lot_not_expiring_points(
+    spar: Pos, member: Member, db: Database
+) -> None:
+    from app.ledger import service as ledger
+
+    now = clock.now()
+    async with db.unit_of_work() as session:
+        soon = await ledger.post(
+            session,
+            member_id=member.id,
+            kind=EntryKind.ADJUSTMENT,
+            delta=100,
+            now=now - timedelta(days=360),
+            expires_at=now + timedelta(days=5),
+        )
+    soon_id = soon.id
+    assert (await spar.submit(receipt("R-1", member.card)))["pointsEarned"] == 11
+    refund = await spar.refund(receiptId="R-1", refundId="RF-1")
+    assert refund["pointsReversed"] == 11 and refund["balance"] == 180
+    lots = await _lots(db, member.id)
+    assert lots[soon_id] == (100, 100)  # the expiring points were not renewed
+    assert lots[await _earn_entry_id(db, "R-1")] == (0, 11)
+
+
+async def test_refund_counts_the_receipts_expired_points_as_taken_back(
+    spar: Pos, member: Member, db: Database
+) -> None:
+    from app.ledger.expiry import expire_member_points
+
+    issued = clock.now() - timedelta(days=400)
+    await spar.submit(receipt("R-OLD", member.card, issued_at=issued.isoformat()))
+    async with db.unit_of_work() as session:
+        assert await expire_member_points(session, member.id, clock.now()) == 11
+    part = await spar.refund(
+        receiptId="R-OLD", refundId="RF-1", lines=[{"lineNumber": 1, "amount": 30000}]
+    )
+    assert part["pointsReversed"] == 0 and part["pointsUncollected"] == 6
+    rest = await spar.refund(receiptId="R-OLD", refundId="RF-2")
+    assert rest["pointsReversed"] == 0 and rest["pointsUncollected"] == 5
+    assert rest["balance"] == 80  # the welcome bonus is untouched
+
+
+async def test_a_receipt_from_year_one_is_one_rejected_line_of_a_batch(
+    spar: Pos, member: Member, api: Api
+) -> None:
+    import json
+
+    lines = [
+        json.dumps(receipt("Y-1", member.card)),
+        json.dumps(receipt("Y-2", member.card, issued_at="0001-01-01T00:30:00+01:00")),
+        json.dumps(receipt("Y-3", member.card, issued_at="1999-12-31T23:59:59+00:00")),
+        json.dumps(receipt("Y-4", member.card)),
+    ]
+    report = await spar.call(IMPORT, "importReceipts", {"lines": "\n".join(lines)})
+    assert (report["accepted"], report["rejected"]) == (2, 2), report
+    assert [(r["receiptId"], r["reason"]) for r in report["lines"]] == [
+        ("Y-1", None),
+        ("Y-2", "INVALID_INPUT"),
+        ("Y-3", "INVALID_INPUT"),
+        ("Y-4", None),
+    ]
+    assert (await api.me(member.token))["balance"]["available"] == 80 + 22
+    live = await spar.submit(receipt("Y-5", member.card, issued_at="0001-01-01T00:30:00+01:00"))
+    assert live["code"] == "INVALID_INPUT" and live["field"] == "issuedAt"
+
+
+async def test_a_refund_naming_one_line_twice_is_invalid_input(spar: Pos, member: Member) -> None:
+    await spar.submit(receipt("R-DUP", member.card))
+    twice = await spar.refund(
+        receiptId="R-DUP",
+        refundId="RF-DUP",
+        lines=[{"lineNumber": 1}, {"lineNumber": 1, "amount": 5}],
+    )
+    assert twice["__typename"] == "InputError" and twice["field"] == "lines", twice
+
+
+async def test_a_batch_accepts_the_app_token_scanned_at_the_till_hours_ago(
+    spar: Pos, member: Member, settings: Settings, api: Api
+) -> None:
+    import json
+
+    from app.runtime import build_runtime
+
+    secret = build_runtime(settings).keys.card_token_secret
+    sold = clock.now() - timedelta(hours=5)
+    token = issue_card_token(secret, member.card, sold, ttl=60)
+    lines = [
+        json.dumps(receipt("Q-1", token, issued_at=(sold + timedelta(seconds=20)).isoformat())),
+        json.dumps(receipt("Q-2", token, issued_at=(sold + timedelta(seconds=61)).isoformat())),
+        json.dumps(receipt("Q-3", token, issued_at=(sold - timedelta(minutes=5)).isoformat())),
+    ]
+    report = await spar.call(IMPORT, "importReceipts", {"lines": "\n".join(lines)})
+    assert [(r["receiptId"], r["status"], r["reason"]) for r in report["lines"]] == [
+        ("Q-1", "accepted", None),
+        ("Q-2", "rejected", "CARD_TOKEN_EXPIRED"),
+        ("Q-3", "rejected", "CARD_TOKEN_EXPIRED"),
+    ]
+    assert (await api.me(member.token))["balance"]["available"] == 80 + 11

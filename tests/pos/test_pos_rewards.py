@@ -11,7 +11,7 @@ from app import clock
 from app.db import Database
 from app.rewards import codes
 from tests.helpers import Api
-from tests.pos.conftest import VALIDATE, VOID, Member, Pos, give_points
+from tests.pos.conftest import VALIDATE, Member, Pos, give_points
 
 LEVELS = "query { me { balance { available } rewardLevels { level points voucherCount voucherValue { amount currency } totalValue { amount currency } pointsNeeded progressPercent } } }"
 
@@ -140,18 +140,39 @@ async def test_redeem_once_void_within_a_day(
     used = (await api.gql(VOUCHERS, {"s": "USED"}, token=member.token))["data"]["me"]["vouchers"]
     assert [v["code"] for v in used] == [code]
 
-    other = await neptun.call(VOID, "voidVoucherRedemption", {"code": code})
+    other = await neptun.void(code, "S-100")
     assert other["code"] == "VOUCHER_NOT_FOUND"
+    wrong_receipt = await spar.void(code, "S-101")
+    assert wrong_receipt["code"] == "VOUCHER_NOT_FOUND"
     frozen_now[0] += timedelta(hours=23)
-    voided = await spar.call(VOID, "voidVoucherRedemption", {"code": code})
+    voided = await spar.void(code, "S-100")
     assert (
         voided["__typename"] == "VoucherRedemptionVoided"
         and voided["voucher"]["status"] == "ACTIVE"
     )
     assert (await neptun.redeem(code, "N-2"))["__typename"] == "VoucherRedeemed"
     frozen_now[0] += timedelta(hours=25)
-    late = await neptun.call(VOID, "voidVoucherRedemption", {"code": code})
+    late = await neptun.void(code, "N-2")
     assert late["code"] == "VOID_WINDOW_PASSED"
+
+
+async def test_a_retried_void_never_cancels_a_later_redemption(
+    spar: Pos, member: Member, api: Api, db: Database, frozen_now: Any
+) -> None:
+    code = await _voucher(api, member, db)
+    assert (await spar.redeem(code, "T-1"))["__typename"] == "VoucherRedeemed"
+    first = await spar.void(code, "T-1")
+    assert first["__typename"] == "VoucherRedemptionVoided"
+    frozen_now[0] += timedelta(minutes=5)
+    later = await spar.redeem(code, "T-2")
+    assert later["__typename"] == "VoucherRedeemed"
+    frozen_now[0] += timedelta(minutes=5)
+    retried = await spar.void(code, "T-1")  # the first void, delivered again late
+    assert retried["__typename"] == "VoucherRedemptionVoided"
+    assert retried["voidedAt"] == first["voidedAt"]
+    checked = await spar.call(VALIDATE, "validateVoucher", {"code": code})
+    assert checked["code"] == "VOUCHER_ALREADY_REDEEMED"  # T-2 still holds it
+    assert (await spar.void(code, ""))["code"] == "INVALID_INPUT"
 
 
 async def test_expired_and_restricted_vouchers(
@@ -172,7 +193,13 @@ async def test_expired_and_restricted_vouchers(
             partner_code="SPAR",
         )
     await give_points(db, member.id, 1000, clock.now())
-    code = (await claim(api, member, 3))["vouchers"][0]["code"]
+    claimed = await api.gql(
+        "mutation { claimReward(level: 3) { ... on RewardClaimed { vouchers { code validOnlyAt } } } }",
+        token=member.token,
+    )
+    vouchers = claimed["data"]["claimReward"]["vouchers"]
+    assert [v["validOnlyAt"] for v in vouchers] == ["Spar", "Spar"], claimed
+    code = vouchers[0]["code"]
     here = await neptun.call(VALIDATE, "validateVoucher", {"code": code})
     assert here["code"] == "VOUCHER_NOT_VALID_HERE"
     assert (await spar.call(VALIDATE, "validateVoucher", {"code": code}))[
@@ -222,3 +249,33 @@ async def test_a_retried_claim_returns_the_first(
     second = await claim(api, member, 1, "tap-2")
     assert second["balance"] == 0
     assert {v["code"] for v in second["vouchers"]}.isdisjoint(v["code"] for v in first["vouchers"])
+
+
+async def test_deleting_the_account_forfeits_its_vouchers(
+    spar: Pos, member: Member, api: Api, db: Database
+) -> None:
+    code = await _voucher(api, member, db)
+    assert (await spar.call(VALIDATE, "validateVoucher", {"code": code}))[
+        "__typename"
+    ] == "VoucherValid"
+    deleted = await api.gql("mutation { deleteAccount { deletedAt } }", token=member.token)
+    assert deleted["data"]["deleteAccount"]["deletedAt"], deleted
+    after = await spar.call(VALIDATE, "validateVoucher", {"code": code})
+    assert after["code"] == "VOUCHER_EXPIRED"
+    assert (await spar.redeem(code, "D-1"))["code"] == "VOUCHER_EXPIRED"
+
+
+async def test_data_export_holds_receipts_with_lines_and_vouchers(
+    spar: Pos, member: Member, api: Api, db: Database
+) -> None:
+    from tests.pos.conftest import receipt
+
+    await spar.submit(receipt("EX-1", member.card))
+    code = await _voucher(api, member, db)
+    body = await api.gql("mutation { exportMyData { data } }", token=member.token)
+    data = body["data"]["exportMyData"]["data"]
+    [exported] = data["receipts"]
+    assert exported["receiptId"] == "EX-1" and exported["pointsEarned"] == 11
+    assert [line["sku"] for line in exported["lines"]] == ["SP-MILK-1L", "TOB-20", "BREAD-500"]
+    assert len(data["vouchers"]) == 6 and code in {v["code"] for v in data["vouchers"]}
+    assert {v["status"] for v in data["vouchers"]} == {"active"}
