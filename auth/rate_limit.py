@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import upsert_increment
@@ -37,3 +38,30 @@ async def hit(
     count = (await session.execute(stmt)).scalar_one()
     if count > limit:
         raise RateLimited(retry_after=max(1, window_start + window_seconds - epoch))
+
+
+async def check(
+    session: AsyncSession,
+    *,
+    scope: str,
+    key: str,
+    limit: int,
+    window_seconds: int,
+    now: datetime,
+    field: str | None = None,
+) -> None:
+    """Raise :class:`RateLimited` when ``key`` already used up ``limit`` in this window,
+    without counting: for limits on failures (count them with :func:`hit` on a miss)."""
+    epoch = int(now.timestamp())
+    window_start = epoch - epoch % window_seconds
+    used = (
+        await session.execute(
+            select(func.coalesce(func.sum(RateLimitCounter.count), 0)).where(
+                RateLimitCounter.scope == scope,
+                RateLimitCounter.key == key,
+                RateLimitCounter.window_start == window_start,
+            )
+        )
+    ).scalar_one()
+    if used >= limit:
+        raise RateLimited(retry_after=max(1, window_start + window_seconds - epoch), field=field)

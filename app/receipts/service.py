@@ -40,16 +40,30 @@ from app.receipts.input import ReceiptInput, parse_receipt
 from app.receipts.models import Receipt, ReceiptLine, ReceiptRefund
 from app.runtime import Runtime
 from app.wallet.scan import resolve_member
+from auth import rate_limit
 from auth.api_keys import PartnerCaller
 
 MAX_BATCH_LINES = 1000
 
 
-async def identify_member(session: AsyncSession, runtime: Runtime, data: ReceiptInput) -> Member:
+PHONE_MISSES_PER_WINDOW = 30
+PHONE_MISS_WINDOW_SECONDS = 60 * 60
+_PHONE_MISS_SCOPE = "partner_phone_miss"
+
+
+async def identify_member(
+    session: AsyncSession,
+    runtime: Runtime,
+    caller: PartnerCaller,
+    data: ReceiptInput,
+    now: datetime,
+) -> Member:
     """The active member behind a scanned card (number or rotating token) or a phone.
 
     A rotating token is checked at the receipt's ``issuedAt`` (when it was scanned at the
     till; never more than 10 minutes ahead of our clock), so offline batches can use it.
+    Unknown phone numbers count against the key (30 an hour), so a key cannot be used to
+    find out which numbers belong to members.
     """
     if data.card_number is not None:
         return await resolve_member(session, runtime.keys, data.card_number, data.issued_at)
@@ -59,10 +73,29 @@ async def identify_member(session: AsyncSession, runtime: Runtime, data: Receipt
         default_region=runtime.settings.default_region,
         allowed_regions=runtime.settings.allowed_regions,
     )
+    key = str(caller.key_id)
+    await rate_limit.check(
+        session,
+        scope=_PHONE_MISS_SCOPE,
+        key=key,
+        limit=PHONE_MISSES_PER_WINDOW,
+        window_seconds=PHONE_MISS_WINDOW_SECONDS,
+        now=now,
+        field="phone",
+    )
     stmt = select(Member).where(Member.phone_e164 == e164, Member.status == MemberStatus.ACTIVE)
     member = (await session.execute(stmt)).scalar_one_or_none()
     if member is None:
-        raise MemberNotIdentified(ErrorCode.MEMBER_NOT_FOUND, field="phone")
+        await rate_limit.hit(
+            session,
+            scope=_PHONE_MISS_SCOPE,
+            key=key,
+            limit=PHONE_MISSES_PER_WINDOW,
+            window_seconds=PHONE_MISS_WINDOW_SECONDS,
+            now=now,
+        )
+        # keep_changes: the miss is counted although the receipt is refused.
+        raise MemberNotIdentified(ErrorCode.MEMBER_NOT_FOUND, field="phone", keep_changes=True)
     return member
 
 
@@ -163,7 +196,7 @@ async def submit_receipt(
         raise InvalidInput(
             ErrorCode.WRONG_CURRENCY, field="currency", expected=caller.store_currency
         )
-    member = await identify_member(session, runtime, data)
+    member = await identify_member(session, runtime, caller, data, now)
     rules = await rules_for(session, caller.partner_id, data.currency)
     scored: list[ScoredLine] = []
     for line in data.lines:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import insert_ignoring_conflicts
@@ -21,7 +21,6 @@ from app.errors import (
     ErrorCode,
     InvalidInput,
     NotFound,
-    RateLimited,
     VoucherRejected,
 )
 from app.ledger import service as ledger
@@ -37,7 +36,6 @@ from app.rewards.models import (
 )
 from auth import rate_limit
 from auth.api_keys import PartnerCaller
-from auth.models import RateLimitCounter
 
 VOUCHER_VALIDITY = timedelta(days=90)
 VOID_WINDOW = timedelta(hours=24)
@@ -252,21 +250,15 @@ async def list_member_vouchers(
 
 
 async def _guard_code_guessing(session: AsyncSession, caller: PartnerCaller, now: datetime) -> None:
-    epoch = int(now.timestamp())
-    window_start = epoch - epoch % CODE_MISS_WINDOW_SECONDS
-    misses = (
-        await session.execute(
-            select(func.coalesce(func.sum(RateLimitCounter.count), 0)).where(
-                RateLimitCounter.scope == _MISS_SCOPE,
-                RateLimitCounter.key == str(caller.key_id),
-                RateLimitCounter.window_start == window_start,
-            )
-        )
-    ).scalar_one()
-    if misses >= CODE_MISSES_PER_WINDOW:
-        raise RateLimited(
-            retry_after=max(1, window_start + CODE_MISS_WINDOW_SECONDS - epoch), field="code"
-        )
+    await rate_limit.check(
+        session,
+        scope=_MISS_SCOPE,
+        key=str(caller.key_id),
+        limit=CODE_MISSES_PER_WINDOW,
+        window_seconds=CODE_MISS_WINDOW_SECONDS,
+        now=now,
+        field="code",
+    )
 
 
 async def _find_voucher(

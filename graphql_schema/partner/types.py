@@ -191,7 +191,7 @@ class CallerStore:
 
 
 SubmitReceiptResult = Annotated[
-    ReceiptAccepted | InputError | MemberNotIdentifiedError | ConflictError,
+    ReceiptAccepted | InputError | MemberNotIdentifiedError | ConflictError | RateLimitedError,
     strawberry.union("SubmitReceiptResult"),
 ]
 RefundReceiptResult = Annotated[
