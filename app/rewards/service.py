@@ -68,6 +68,20 @@ async def list_levels(session: AsyncSession) -> list[RewardLevel]:
     return list((await session.execute(stmt)).scalars())
 
 
+@dataclass(frozen=True)
+class LevelProgress:
+    points_needed: int  # 0: claimable now
+    percent: int  # 0-100
+
+
+def progress_towards(level: RewardLevel, available: int) -> LevelProgress:
+    """How far ``available`` points are from claiming ``level``."""
+    return LevelProgress(
+        points_needed=max(0, level.points - available),
+        percent=min(100, max(0, available) * 100 // level.points),
+    )
+
+
 async def set_level(
     session: AsyncSession,
     *,

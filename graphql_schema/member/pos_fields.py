@@ -105,6 +105,7 @@ class RewardLevelNode:
 
     @classmethod
     def from_model(cls, level: RewardLevel, available: int) -> RewardLevelNode:
+        progress = rewards.progress_towards(level, available)
         return cls(
             level=level.level,
             points=level.points,
@@ -113,8 +114,8 @@ class RewardLevelNode:
             total_value=Money(
                 amount=level.voucher_value * level.voucher_count, currency=level.currency
             ),
-            points_needed=max(0, level.points - available),
-            progress_percent=min(100, available * 100 // level.points),
+            points_needed=progress.points_needed,
+            progress_percent=progress.percent,
         )
 
 
