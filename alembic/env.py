@@ -8,7 +8,8 @@ from sqlalchemy.engine import Connection
 
 import app.models  # noqa: F401  (registers every table on Base.metadata)
 from alembic import context
-from app.db import Base, create_database
+from app.base import Base
+from app.db import create_database
 from app.settings import get_settings
 
 config = context.config

@@ -9,16 +9,19 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from app import clock
-from app.db import Database, create_database
+from app.db import Database
 from app.settings import Settings, SettingsError, get_settings
 
 
 def _run(settings: Settings, work: Callable[[Database], Awaitable[int]]) -> int:
     async def main() -> int:
-        db = create_database(settings)
+        from app.main import open_database
+
+        db, _runtime, delivery = open_database(settings)
         try:
             return await work(db)
         finally:
+            await delivery.aclose()
             await db.dispose()
 
     return asyncio.run(main())

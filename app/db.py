@@ -12,11 +12,10 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
@@ -25,46 +24,13 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.dml import Insert
-from sqlalchemy.types import TypeDecorator
 
-from app.clock import as_utc
 from app.errors import DomainError
+from app.events import BUS_KEY, OUTBOX_WRITTEN, EventBus
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Timezone-aware UTC timestamps on every backend (SQLite stores them naive)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return as_utc(value)
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        return None if value is None else as_utc(value)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime()}
-
 
 _AFTER_COMMIT = "happy_after_commit"
 
@@ -114,6 +80,9 @@ class Database:
     engine: AsyncEngine
     write_sessions: async_sessionmaker[AsyncSession]
     read_sessions: async_sessionmaker[AsyncSession]
+    # Subscribers to domain events published in this database's transactions (filled by
+    # the assembly, app/main.py); every session carries it in ``session.info``.
+    events: EventBus = field(default_factory=EventBus)
 
     @property
     def dialect(self) -> str:
@@ -133,7 +102,7 @@ class Database:
             except DomainError as exc:
                 if exc.keep_changes:
                     await session.commit()
-                    await _run_after_commit(session)
+                    await self._after_commit(session)
                 else:
                     await session.rollback()
                 raise
@@ -142,9 +111,17 @@ class Database:
                 raise
             else:
                 await session.commit()
-                await _run_after_commit(session)
+                await self._after_commit(session)
         finally:
             await session.close()
+
+    async def _after_commit(self, session: AsyncSession) -> None:
+        await _run_after_commit(session)
+        if session.info.pop(OUTBOX_WRITTEN, False) and self.events.deliver is not None:
+            try:
+                await self.events.deliver()
+            except Exception:
+                log.exception("outbox delivery after commit failed")
 
     @asynccontextmanager
     async def read_session(self) -> AsyncIterator[AsyncSession]:
@@ -180,10 +157,13 @@ def create_database(settings: Settings) -> Database:
     if settings.is_sqlite:
         _install_sqlite_behaviour(engine)
     write_engine = engine.execution_options(happy_write=True)
+    events = EventBus()
+    info = {BUS_KEY: events}
     return Database(
         engine=engine,
-        write_sessions=async_sessionmaker(write_engine, expire_on_commit=False),
-        read_sessions=async_sessionmaker(engine, expire_on_commit=False),
+        write_sessions=async_sessionmaker(write_engine, expire_on_commit=False, info=info),
+        read_sessions=async_sessionmaker(engine, expire_on_commit=False, info=info),
+        events=events,
     )
 
 

@@ -1,7 +1,14 @@
-"""The Starlette application: mounts every door, static pages and health checks."""
+"""The assembly: the one place that knows everything.
+
+It wires the event subscribers onto the database (:func:`assemble`: every process that
+writes, the server and the CLI, goes through it) and mounts every door, the static pages
+and the health checks (:func:`create_app`).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,18 +20,48 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from app.db import Database, create_database
+from app.events import MemberDeleted
+from app.events.delivery import Delivery
 from app.log import configure_logging
 from app.middleware import RequestIdMiddleware
 from app.runtime import Runtime, build_runtime
 from app.security_headers import SecurityHeadersMiddleware
 from app.settings import Settings, get_settings
+from app.wallet import delivery as wallet_delivery
+from app.wallet.delivery import WalletDelivery
 from app.wallet.routes import wallet_routes
 from app.web import microsite_routes
+from auth import sessions
 from graphql_schema.member.schema import build_member_schema
 from graphql_schema.partner.schema import build_partner_schema
 from graphql_schema.views import member_door, partner_door
 
 log = logging.getLogger(__name__)
+
+
+def assemble(db: Database, settings: Settings, runtime: Runtime) -> Delivery:
+    """Register every event subscriber on ``db``'s bus and return the outbox delivery.
+
+    A subscriber is a handler plus one line here: ``in_transaction`` for what must
+    commit with the change, ``after_commit`` for delivery through the outbox.
+    """
+    bus = db.events
+    bus.clear()
+    wallet_delivery.subscribe(bus, WalletDelivery(db, settings, runtime.wallet))
+    bus.in_transaction(MemberDeleted, sessions.end_sessions_of_deleted_member)
+    # Handlers that talk to real servers run in the background, recording ones inline.
+    in_background = settings.apns_backend == "http2" or settings.google_wallet_backend == "rest"
+    delivery = Delivery(db, bus, in_background=in_background)
+    bus.deliver = delivery.kick
+    return delivery
+
+
+def open_database(settings: Settings) -> tuple[Database, Runtime, Delivery]:
+    """A database with every subscriber registered, for processes without the web app
+    (the CLI): postings there update wallet passes and queue deliveries like requests."""
+    database = create_database(settings)
+    runtime = build_runtime(settings)
+    return database, runtime, assemble(database, settings, runtime)
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Starlette:
@@ -33,6 +70,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     settings.validate()
     database = db or create_database(settings)
     runtime: Runtime = build_runtime(settings)
+    delivery = assemble(database, settings, runtime)
     member_view = member_door(build_member_schema(settings), database, runtime)
     partner_view = partner_door(build_partner_schema(settings), database, runtime)
 
@@ -50,7 +88,15 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        poller = None
+        if settings.outbox_poll_seconds > 0:
+            poller = asyncio.create_task(delivery.poll(settings.outbox_poll_seconds))
         yield
+        if poller is not None:
+            poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poller
+        await delivery.aclose()
         await runtime.wallet.aclose()
         if db is None:
             await database.dispose()
@@ -74,6 +120,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.db = database
     app.state.runtime = runtime
+    app.state.delivery = delivery
     app.state.settings = settings
     return app
 

@@ -1,6 +1,8 @@
 """Imports every capability's models so ``Base.metadata`` knows all tables (Alembic)."""
 
+from app.events import outbox as outbox_models
 from app.ledger import models as ledger_models
+from app.limits import models as limits_models
 from app.members import models as members_models
 from app.partners import earn_rule_models as earn_rule_models
 from app.partners import models as partners_models
@@ -16,7 +18,9 @@ __all__ = [
     "auth_models",
     "earn_rule_models",
     "ledger_models",
+    "limits_models",
     "members_models",
+    "outbox_models",
     "partners_models",
     "programme_models",
     "receipts_models",

@@ -9,8 +9,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from app import clock
 from app.db import Database
 from app.errors import DomainError
@@ -142,38 +140,25 @@ def cmd_earn_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_receipts_import(args: argparse.Namespace, settings: Settings) -> int:
-    from app.partners.models import Partner, Store
+    from app.callers import Channel
+    from app.partners import service as partners
     from app.receipts.service import import_batch
     from app.runtime import build_runtime
-    from auth.api_keys import PartnerCaller
 
     runtime = build_runtime(settings)
     content = Path(args.file).read_text(encoding="utf-8")
 
     async def work(db: Database) -> int:
         async with db.unit_of_work() as session:
-            row = (
-                await session.execute(
-                    select(Store, Partner)
-                    .join(Partner, Partner.id == Store.partner_id)
-                    .where(Store.code == args.store)
+            store = await partners.store_by_code(session, args.store)
+            caller = None
+            if store is not None:
+                caller = await partners.store_caller(
+                    session, store.id, channel=Channel.OPERATOR, limit_key="operator"
                 )
-            ).one_or_none()
-            if row is None:
-                print(f"no store {args.store}", file=sys.stderr)
+            if caller is None:
+                print(f"no active store {args.store}", file=sys.stderr)
                 return 1
-            store, partner = row
-            caller = PartnerCaller(
-                key_id=0,
-                key_prefix="cli",
-                store_id=store.id,
-                store_code=store.code,
-                store_currency=store.currency,
-                partner_id=partner.id,
-                partner_code=partner.code,
-                partner_name=partner.name,
-                last_used_at=None,
-            )
             reports = await import_batch(session, runtime, caller, content, now=clock.now())
         for report in reports:
             print(

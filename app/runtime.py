@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.keys import Keys, load_keys
 from app.notifications.sms import SmsSender, make_sms_sender
 from app.settings import Settings
 from app.wallet.runtime import WalletRuntime
-from auth.keys import Keys, load_keys
-from auth.otp import OtpPolicy
 
 
 @dataclass(frozen=True)
@@ -16,7 +15,6 @@ class Runtime:
     settings: Settings
     keys: Keys
     sms: SmsSender
-    otp_policy: OtpPolicy
     wallet: WalletRuntime
 
 
@@ -25,6 +23,5 @@ def build_runtime(settings: Settings) -> Runtime:
         settings=settings,
         keys=load_keys(settings),
         sms=make_sms_sender(settings),
-        otp_policy=OtpPolicy.from_settings(settings),
         wallet=WalletRuntime(settings),
     )

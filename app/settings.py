@@ -121,6 +121,9 @@ class Settings:
     google_program_logo_url: str = ""
     wallet_link_ttl_seconds: int = 600  # signed links to the QR PNG and the .pkpass
 
+    # Outbox (app/events): after-commit work of event subscribers, retried until done
+    outbox_poll_seconds: int = 30  # how often a server delivers rows left due (0: never)
+
     @property
     def apple_web_service_url(self) -> str:
         """Apple's ``webServiceURL``: the pass web service lives under ``/wallet``."""
@@ -240,6 +243,7 @@ def load_settings() -> Settings:
         google_outbox=Path(_env("GOOGLE_OUTBOX", str(VAR_DIR / "outbox" / "google-wallet.jsonl"))),
         google_program_logo_url=_env("GOOGLE_PROGRAM_LOGO_URL", ""),
         wallet_link_ttl_seconds=_env_int("WALLET_LINK_TTL_SECONDS", 600),
+        outbox_poll_seconds=_env_int("OUTBOX_POLL_SECONDS", 30),
     )
     settings.validate()
     return settings

@@ -11,15 +11,18 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import Table, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import InvalidInput, NotFound
-from app.partners.models import Partner, Store
+from app.keys import Keys
+from app.partners import service as partners
 from auth.api_key_models import PartnerApiKey
-from auth.keys import Keys
+
+if TYPE_CHECKING:
+    from app.partners.models import Store
 
 KEY_SCOPE = "partner-api-key"
 # ``last_used_at`` is written at most this often per key, so a busy till does not turn
@@ -35,18 +38,18 @@ class IssuedKey:
 
 
 @dataclass(frozen=True)
-class PartnerCaller:
-    """Who is calling the partner door: the key's store and its partner."""
+class ApiKeyCredential:
+    """A checked key: which store it is for. The door turns it into the core's caller."""
 
     key_id: int
     key_prefix: str
     store_id: int
-    store_code: str
-    store_currency: str
-    partner_id: int
-    partner_code: str
-    partner_name: str
     last_used_at: datetime | None
+
+    @property
+    def limit_key(self) -> str:
+        """What the store's limits count against: this key (see ``app.callers``)."""
+        return f"api-key:{self.key_id}"
 
 
 async def create_key(
@@ -54,9 +57,7 @@ async def create_key(
 ) -> IssuedKey:
     """A new key for the store ``store_code``; the returned ``key`` is never stored."""
     label = check_label(label)
-    store = (
-        await session.execute(select(Store).where(Store.code == store_code))
-    ).scalar_one_or_none()
+    store = await partners.store_by_code(session, store_code)
     if store is None:
         raise NotFound(field="store")
     prefix = secrets.token_hex(5)
@@ -93,12 +94,10 @@ async def revoke_key(session: AsyncSession, *, prefix: str, now: datetime) -> bo
 
 
 async def list_keys(session: AsyncSession) -> list[tuple[PartnerApiKey, Store]]:
-    stmt = (
-        select(PartnerApiKey, Store)
-        .join(Store, Store.id == PartnerApiKey.store_id)
-        .order_by(Store.code, PartnerApiKey.id)
-    )
-    return [(key, store) for key, store in (await session.execute(stmt)).all()]
+    found = list((await session.execute(select(PartnerApiKey))).scalars())
+    stores = await partners.stores_by_id(session, sorted({key.store_id for key in found}))
+    pairs = [(key, stores[key.store_id]) for key in found]
+    return sorted(pairs, key=lambda pair: (pair[1].code, pair[0].id))
 
 
 def _prefix_of(key: str) -> str | None:
@@ -108,40 +107,30 @@ def _prefix_of(key: str) -> str | None:
     return parts[1]
 
 
-async def authenticate(session: AsyncSession, keys: Keys, key: str) -> PartnerCaller | None:
-    """The caller behind ``key``, or None (unknown, malformed, revoked, inactive store)."""
+async def authenticate(session: AsyncSession, keys: Keys, key: str) -> ApiKeyCredential | None:
+    """The credential behind ``key``, or None (unknown, malformed or revoked). Whether its
+    store may act (active store and partner) is the core's to say (``store_caller``)."""
     prefix = _prefix_of(key)
     if prefix is None:
         return None
     secret = key[len("hpk_") + len(prefix) + 1 :]
-    stmt = (
-        select(PartnerApiKey, Store, Partner)
-        .join(Store, Store.id == PartnerApiKey.store_id)
-        .join(Partner, Partner.id == Store.partner_id)
-        .where(PartnerApiKey.prefix == prefix)
-    )
-    row = (await session.execute(stmt)).one_or_none()
-    if row is None:
+    stmt = select(PartnerApiKey).where(PartnerApiKey.prefix == prefix)
+    api_key = (await session.execute(stmt)).scalar_one_or_none()
+    if api_key is None:
         return None
-    api_key, store, partner = row
     if not hmac.compare_digest(api_key.secret_hash, keys.hash_code(KEY_SCOPE, secret)):
         return None
-    if api_key.revoked_at is not None or not store.active or not partner.active:
+    if api_key.revoked_at is not None:
         return None
-    return PartnerCaller(
+    return ApiKeyCredential(
         key_id=api_key.id,
         key_prefix=api_key.prefix,
-        store_id=store.id,
-        store_code=store.code,
-        store_currency=store.currency,
-        partner_id=partner.id,
-        partner_code=partner.code,
-        partner_name=partner.name,
+        store_id=api_key.store_id,
         last_used_at=api_key.last_used_at,
     )
 
 
-async def touch(session: AsyncSession, caller: PartnerCaller, now: datetime) -> None:
+async def touch(session: AsyncSession, caller: ApiKeyCredential, now: datetime) -> None:
     """Record that the key was used (at most once per ``LAST_USED_RESOLUTION``)."""
     if caller.last_used_at is not None and now - caller.last_used_at < LAST_USED_RESOLUTION:
         return

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String
+from sqlalchemy import JSON, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
+from app.base import Base
 
 
 class OtpChallenge(Base):
@@ -51,14 +51,3 @@ class RefreshToken(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
-
-
-class RateLimitCounter(Base):
-    """Fixed-window request counters per (scope, key), e.g. code requests per address."""
-
-    __tablename__ = "rate_limit_counters"
-
-    scope: Mapped[str] = mapped_column(String(40), primary_key=True)
-    key: Mapped[str] = mapped_column(String(128), primary_key=True)
-    window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -24,8 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.clock import as_utc
 from app.db import insert_ignoring_conflicts
 from app.errors import CodeRejected, ErrorCode, RateLimited
+from app.keys import Keys
 from app.settings import Settings
-from auth.keys import Keys
 from auth.models import OtpChallenge
 
 CODE_DIGITS = 6

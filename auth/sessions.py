@@ -18,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clock import as_utc
 from app.errors import SessionRejected
-from app.members.models import Member, MemberStatus
+from app.events import MemberDeleted
+from app.keys import Keys
+from app.members import service as members
 from app.settings import Settings
-from auth.keys import Keys
 from auth.models import MemberSession, RefreshToken
 from auth.tokens import issue_access_token
 
@@ -87,17 +88,17 @@ async def rotate(
     deleted member; a reused token also revokes its session (kept on commit).
     """
     stmt = (
-        select(RefreshToken, MemberSession, Member.public_id, Member.status)
+        select(RefreshToken, MemberSession)
         .join(MemberSession, MemberSession.id == RefreshToken.session_id)
-        .join(Member, Member.id == MemberSession.member_id)
         .where(RefreshToken.token_hash == _hash(refresh_token))
         .with_for_update(of=[RefreshToken, MemberSession])
     )
     row = (await session.execute(stmt)).one_or_none()
     if row is None:
         raise SessionRejected()
-    token, member_session, member_public_id, status = row
-    if member_session.revoked_at is not None or status != MemberStatus.ACTIVE:
+    token, member_session = row
+    member_public_id = await members.active_public_id(session, member_session.member_id)
+    if member_session.revoked_at is not None or member_public_id is None:
         raise SessionRejected()
     if token.used_at is not None:
         member_session.revoked_at = now
@@ -140,3 +141,10 @@ async def revoke_sessions(
         stmt = stmt.where(MemberSession.id == session_id)
     result = await session.execute(stmt)
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def end_sessions_of_deleted_member(session: AsyncSession, event: MemberDeleted) -> None:
+    """A deleted account signs out everywhere (same transaction as the deletion)."""
+    await revoke_sessions(
+        session, member_id=event.member_id, now=event.at, reason="account_deleted"
+    )

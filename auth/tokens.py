@@ -10,8 +10,8 @@ import jwt
 
 from app import clock
 from app.errors import AuthenticationRequired
+from app.keys import Keys
 from app.settings import Settings
-from auth.keys import Keys
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "jti", "sub", "sid"]

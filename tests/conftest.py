@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import text
 
 import app.models
-from app.db import Base, Database, create_database
+from app.base import Base
+from app.db import Database, create_database
 from app.ledger.service import find_discrepancies
 from app.main import create_app
 from app.migrations import upgrade

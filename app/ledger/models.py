@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
+from app.base import Base
 
 
 class EntryKind(enum.StrEnum):

@@ -15,9 +15,9 @@ from typing import cast
 from sqlalchemy import Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import events
 from app.errors import InsufficientPoints, InvalidInput
 from app.ledger.models import EARNING_KINDS, EntryKind, PointsAccount, PointsEntry, PointsLot
-from app.wallet import service as wallet
 
 
 @dataclass(frozen=True)
@@ -111,8 +111,17 @@ async def post(
         await session.flush()
     else:
         await _consume_lots(session, member_id, -delta, first_lot_of=consume_first_lot_of)
-    # Wallet passes show the balance: bump their update tag and queue pushes (same transaction).
-    await wallet.balance_changed(session, member_id=member_id, balance=balance_after, now=now)
+    await events.publish(
+        session,
+        events.BalanceChanged(
+            at=now,
+            member_id=member_id,
+            entry_id=entry.id,
+            kind=kind.value,
+            delta=delta,
+            balance=balance_after,
+        ),
+    )
     return entry
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
+from app.base import Base
 
 
 class MemberStatus(enum.StrEnum):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -19,9 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import i18n
-from app.db import insert_ignoring_conflicts, on_commit
-from app.errors import ErrorCode, InvalidInput, NotFound
+from app import events, i18n
+from app.db import insert_ignoring_conflicts
+from app.errors import InvalidInput, NotFound
 from app.ledger import service as ledger
 from app.ledger.models import EntryKind, PointsEntry
 from app.members.cards import new_card_number
@@ -43,26 +42,8 @@ from app.receipts import service as receipts
 from app.rewards import codes
 from app.rewards import service as rewards
 from app.runtime import Runtime
-from app.wallet import service as wallet
-from auth import otp, rate_limit
-from auth.sessions import IssuedSession, revoke_sessions, start_session
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
-HOUR = 3600
-
-
-@dataclass(frozen=True)
-class CodeSent:
-    phone: str
-    expires_at: datetime
-    resend_after_seconds: int
-
-
-@dataclass(frozen=True)
-class SignedIn:
-    member: Member
-    session: IssuedSession
-    is_new_member: bool
 
 
 def parse_phone(runtime: Runtime, raw: str) -> str:
@@ -72,80 +53,18 @@ def parse_phone(runtime: Runtime, raw: str) -> str:
     )
 
 
-async def request_code(
-    session: AsyncSession,
-    runtime: Runtime,
-    *,
-    phone: str,
-    client_address: str,
-    language: str,
-    now: datetime,
-) -> CodeSent:
-    """Send a sign-in code to ``phone`` (after commit), within the rate limits."""
-    e164 = parse_phone(runtime, phone)
-    await rate_limit.hit(
-        session,
-        scope="otp_send_ip",
-        key=client_address,
-        limit=runtime.settings.otp_sends_per_ip_per_hour,
-        window_seconds=HOUR,
-        now=now,
-    )
-    phone_hash = runtime.keys.hash_phone(e164)
-    issued = await otp.issue_code(session, runtime.keys, runtime.otp_policy, phone_hash, now)
-    existing = await _active_member_by_phone(session, e164)
-    text = i18n.translate(
-        "sms.otp",
-        existing.language if existing else language,
-        code=issued.code,
-        minutes=runtime.otp_policy.ttl_seconds // 60,
-    )
-
-    async def deliver() -> None:
-        await runtime.sms.send(e164, text)
-
-    on_commit(session, deliver)
-    return CodeSent(e164, issued.expires_at, issued.resend_after_seconds)
+async def language_of_number(session: AsyncSession, e164: str) -> str | None:
+    """The language of the member with this number, if there is one (for the SMS text)."""
+    member = await _active_member_by_phone(session, e164)
+    return member.language if member is not None else None
 
 
-async def sign_in_with_code(
-    session: AsyncSession,
-    runtime: Runtime,
-    *,
-    phone: str,
-    code: str,
-    channel: RegistrationChannel,
-    client_address: str,
-    language: str,
-    now: datetime,
-) -> SignedIn:
-    """Check the code; register the member on first success; start a session."""
-    e164 = parse_phone(runtime, phone)
-    if not re.fullmatch(r"\s*\d{6}\s*", code or ""):
-        raise InvalidInput(ErrorCode.CODE_INVALID, field="code", attempts_left=0)
-    await rate_limit.hit(
-        session,
-        scope="otp_verify_ip",
-        key=client_address,
-        limit=runtime.settings.otp_verifies_per_ip_per_hour,
-        window_seconds=HOUR,
-        now=now,
-    )
-    phone_hash = runtime.keys.hash_phone(e164)
-    await otp.check_code(session, runtime.keys, runtime.otp_policy, phone_hash, code, now)
-    member, is_new = await register(
-        session, runtime, phone_e164=e164, channel=channel, language=language, now=now
-    )
-    issued = await start_session(
-        session,
-        runtime.keys,
-        runtime.settings,
-        member_id=member.id,
-        member_public_id=member.public_id,
-        channel=channel.value,
-        now=now,
-    )
-    return SignedIn(member=member, session=issued, is_new_member=is_new)
+async def active_public_id(session: AsyncSession, member_id: int) -> str | None:
+    """The member's public id while the account is active, else None."""
+    member = await session.get(Member, member_id)
+    if member is None or member.status != MemberStatus.ACTIVE:
+        return None
+    return member.public_id
 
 
 async def _active_member_by_phone(session: AsyncSession, e164: str) -> Member | None:
@@ -218,6 +137,9 @@ async def register(
             reference_id=member.public_id,
             idempotency_key=f"welcome:{phone_hash}",
         )
+    await events.publish(
+        session, events.MemberRegistered(at=now, member_id=member.id, channel=channel.value)
+    )
     return member, True
 
 
@@ -266,8 +188,11 @@ async def update_profile(
         setattr(member, name, _clean_profile_value(name, value, now))
     member.updated_at = now
     await session.flush()
-    if {"first_name", "last_name", "language"} & changes.keys():
-        await wallet.member_changed(session, member_id=member_id, now=now)
+    if changes:
+        await events.publish(
+            session,
+            events.MemberProfileChanged(at=now, member_id=member_id, fields=tuple(sorted(changes))),
+        )
     return member
 
 
@@ -462,6 +387,6 @@ async def delete_account(session: AsyncSession, *, member_id: int, now: datetime
         card.status = CardStatus.CLOSED
     for consent in await list_consents(session, member_id):
         await session.delete(consent)
-    await revoke_sessions(session, member_id=member_id, now=now, reason="account_deleted")
-    await wallet.forget_member(session, member_id)
     await session.flush()
+    # Sessions end, wallet devices are forgotten, ... : the subscribers' business.
+    await events.publish(session, events.MemberDeleted(at=now, member_id=member_id))

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.callers import Channel, StoreCaller
 from app.errors import InvalidInput
 from app.partners.models import Brand, Partner, Store
 
@@ -79,3 +80,43 @@ async def list_stores(session: AsyncSession) -> list[tuple[Store, Partner]]:
         .order_by(Partner.code, Store.code)
     )
     return [(store, partner) for store, partner in (await session.execute(stmt)).all()]
+
+
+async def store_by_code(session: AsyncSession, code: str) -> Store | None:
+    return (await session.execute(select(Store).where(Store.code == code))).scalar_one_or_none()
+
+
+async def stores_by_id(session: AsyncSession, store_ids: list[int]) -> dict[int, Store]:
+    if not store_ids:
+        return {}
+    rows = await session.execute(select(Store).where(Store.id.in_(store_ids)))
+    return {store.id: store for store in rows.scalars()}
+
+
+async def store_caller(
+    session: AsyncSession, store_id: int, *, channel: Channel, limit_key: str
+) -> StoreCaller | None:
+    """The caller acting for store ``store_id``, or None while the store or its partner
+    is inactive (a door then refuses the credential)."""
+    row = (
+        await session.execute(
+            select(Store, Partner)
+            .join(Partner, Partner.id == Store.partner_id)
+            .where(Store.id == store_id)
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    store, partner = row
+    if not store.active or not partner.active:
+        return None
+    return StoreCaller(
+        channel=channel,
+        limit_key=limit_key,
+        store_id=store.id,
+        store_code=store.code,
+        store_currency=store.currency,
+        partner_id=partner.id,
+        partner_code=partner.code,
+        partner_name=partner.name,
+    )

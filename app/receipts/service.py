@@ -20,6 +20,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import Select, Table, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.callers import StoreCaller
 from app.db import insert_ignoring_conflicts
 from app.errors import (
     Conflict,
@@ -31,6 +32,7 @@ from app.errors import (
 )
 from app.ledger import service as ledger
 from app.ledger.models import EntryKind, PointsAccount
+from app.limits import service as limits
 from app.members.models import Member, MemberStatus
 from app.members.phone import normalise_phone
 from app.partners.earn_rules import BASE_PCT, PartnerRules, rules_for
@@ -40,21 +42,14 @@ from app.receipts.input import ReceiptInput, parse_receipt
 from app.receipts.models import Receipt, ReceiptLine, ReceiptRefund
 from app.runtime import Runtime
 from app.wallet.scan import resolve_member
-from auth import rate_limit
-from auth.api_keys import PartnerCaller
 
 MAX_BATCH_LINES = 1000
-
-
-PHONE_MISSES_PER_WINDOW = 30
-PHONE_MISS_WINDOW_SECONDS = 60 * 60
-_PHONE_MISS_SCOPE = "partner_phone_miss"
 
 
 async def identify_member(
     session: AsyncSession,
     runtime: Runtime,
-    caller: PartnerCaller,
+    caller: StoreCaller,
     data: ReceiptInput,
     now: datetime,
 ) -> Member:
@@ -73,27 +68,11 @@ async def identify_member(
         default_region=runtime.settings.default_region,
         allowed_regions=runtime.settings.allowed_regions,
     )
-    key = str(caller.key_id)
-    await rate_limit.check(
-        session,
-        scope=_PHONE_MISS_SCOPE,
-        key=key,
-        limit=PHONE_MISSES_PER_WINDOW,
-        window_seconds=PHONE_MISS_WINDOW_SECONDS,
-        now=now,
-        field="phone",
-    )
+    await limits.ensure_left(session, limits.PHONE_PROBES, caller, now)
     stmt = select(Member).where(Member.phone_e164 == e164, Member.status == MemberStatus.ACTIVE)
     member = (await session.execute(stmt)).scalar_one_or_none()
     if member is None:
-        await rate_limit.hit(
-            session,
-            scope=_PHONE_MISS_SCOPE,
-            key=key,
-            limit=PHONE_MISSES_PER_WINDOW,
-            window_seconds=PHONE_MISS_WINDOW_SECONDS,
-            now=now,
-        )
+        await limits.count_failure(session, limits.PHONE_PROBES, caller, now)
         # keep_changes: the miss is counted although the receipt is refused.
         raise MemberNotIdentified(ErrorCode.MEMBER_NOT_FOUND, field="phone", keep_changes=True)
     return member
@@ -174,7 +153,7 @@ def _breakdown(
 async def submit_receipt(
     session: AsyncSession,
     runtime: Runtime,
-    caller: PartnerCaller,
+    caller: StoreCaller,
     raw: dict[str, Any],
     *,
     now: datetime,
@@ -320,7 +299,7 @@ def _refund_fingerprint(lines: list[tuple[int, int | None]] | None) -> str:
 
 async def refund_receipt(
     session: AsyncSession,
-    caller: PartnerCaller,
+    caller: StoreCaller,
     *,
     receipt_id: str,
     refund_id: str,
@@ -484,7 +463,7 @@ class BatchLineReport:
 async def import_batch(
     session: AsyncSession,
     runtime: Runtime,
-    caller: PartnerCaller,
+    caller: StoreCaller,
     json_lines: str,
     *,
     now: datetime,
@@ -548,7 +527,7 @@ async def list_member_receipts(
 
 async def list_partner_receipts(
     session: AsyncSession,
-    caller: PartnerCaller,
+    caller: StoreCaller,
     *,
     store_code: str | None,
     issued_from: datetime | None,
@@ -593,7 +572,7 @@ async def get_member_receipt(session: AsyncSession, member_id: int, receipt_pk: 
 
 
 async def get_partner_receipt(
-    session: AsyncSession, caller: PartnerCaller, receipt_id: str
+    session: AsyncSession, caller: StoreCaller, receipt_id: str
 ) -> Receipt:
     receipt = await _find_receipt(session, caller.partner_id, receipt_id)
     if receipt is None:

@@ -15,6 +15,8 @@ from typing import cast
 from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import events
+from app.callers import StoreCaller
 from app.db import insert_ignoring_conflicts
 from app.errors import (
     Conflict,
@@ -25,6 +27,7 @@ from app.errors import (
 )
 from app.ledger import service as ledger
 from app.ledger.models import EntryKind
+from app.limits import service as limits
 from app.partners.models import Partner
 from app.rewards import codes
 from app.rewards.models import (
@@ -34,16 +37,11 @@ from app.rewards.models import (
     VoucherRedemption,
     VoucherStatus,
 )
-from auth import rate_limit
-from auth.api_keys import PartnerCaller
 
 VOUCHER_VALIDITY = timedelta(days=90)
 VOID_WINDOW = timedelta(hours=24)
 # Unknown voucher codes a POS key may try before it is blocked for the rest of the window.
 # With > 64 bits per code this only stops a runaway or hostile till early.
-CODE_MISSES_PER_WINDOW = 20
-CODE_MISS_WINDOW_SECONDS = 15 * 60
-_MISS_SCOPE = "voucher_code_miss"
 
 DEFAULT_LEVELS = [(1, 5000, 6, 400, "EUR"), (2, 10000, 5, 960, "EUR")]
 
@@ -242,6 +240,15 @@ async def claim_reward(
     ]
     session.add_all(vouchers)
     await session.flush()
+    await events.publish(
+        session,
+        events.VoucherIssued(
+            at=now,
+            member_id=member_id,
+            claim_id=claim.id,
+            voucher_ids=tuple(v.id for v in vouchers),
+        ),
+    )
     return Claim(claim=claim, level=row, vouchers=vouchers, balance=entry.balance_after)
 
 
@@ -263,23 +270,11 @@ async def list_member_vouchers(
 # --- the POS side ----------------------------------------------------------------------
 
 
-async def _guard_code_guessing(session: AsyncSession, caller: PartnerCaller, now: datetime) -> None:
-    await rate_limit.check(
-        session,
-        scope=_MISS_SCOPE,
-        key=str(caller.key_id),
-        limit=CODE_MISSES_PER_WINDOW,
-        window_seconds=CODE_MISS_WINDOW_SECONDS,
-        now=now,
-        field="code",
-    )
-
-
 async def _find_voucher(
-    session: AsyncSession, caller: PartnerCaller, text: str, now: datetime
+    session: AsyncSession, caller: StoreCaller, text: str, now: datetime
 ) -> Voucher:
     """The voucher with code ``text``; an unknown code counts against the key's limit."""
-    await _guard_code_guessing(session, caller, now)
+    await limits.ensure_left(session, limits.VOUCHER_CODE_GUESSES, caller, now)
     code = codes.normalise(text)
     voucher = None
     if code is not None:
@@ -287,20 +282,13 @@ async def _find_voucher(
             await session.execute(select(Voucher).where(Voucher.code == code))
         ).scalar_one_or_none()
     if voucher is None:
-        await rate_limit.hit(
-            session,
-            scope=_MISS_SCOPE,
-            key=str(caller.key_id),
-            limit=CODE_MISSES_PER_WINDOW,
-            window_seconds=CODE_MISS_WINDOW_SECONDS,
-            now=now,
-        )
+        await limits.count_failure(session, limits.VOUCHER_CODE_GUESSES, caller, now)
         # keep_changes: the miss is counted even though the request fails.
         raise VoucherRejected(ErrorCode.VOUCHER_NOT_FOUND, field="code", keep_changes=True)
     return voucher
 
 
-def _check_usable(voucher: Voucher, caller: PartnerCaller, now: datetime) -> None:
+def _check_usable(voucher: Voucher, caller: StoreCaller, now: datetime) -> None:
     if voucher.status == VoucherStatus.REDEEMED:
         raise VoucherRejected(ErrorCode.VOUCHER_ALREADY_REDEEMED, field="code")
     if voucher.expires_at <= now:
@@ -310,7 +298,7 @@ def _check_usable(voucher: Voucher, caller: PartnerCaller, now: datetime) -> Non
 
 
 async def validate_voucher(
-    session: AsyncSession, caller: PartnerCaller, code: str, now: datetime
+    session: AsyncSession, caller: StoreCaller, code: str, now: datetime
 ) -> Voucher:
     """The voucher if this POS could redeem it now (nothing changes)."""
     voucher = await _find_voucher(session, caller, code, now)
@@ -319,7 +307,7 @@ async def validate_voucher(
 
 
 async def redeem_voucher(
-    session: AsyncSession, caller: PartnerCaller, code: str, receipt_id: str, now: datetime
+    session: AsyncSession, caller: StoreCaller, code: str, receipt_id: str, now: datetime
 ) -> Voucher:
     """Redeem once. A retry by the same partner for the same receipt gets the same
     success; anyone else after the first success gets VOUCHER_ALREADY_REDEEMED."""
@@ -367,6 +355,16 @@ async def redeem_voucher(
     )
     await session.flush()
     await session.refresh(voucher)
+    await events.publish(
+        session,
+        events.VoucherRedeemed(
+            at=now,
+            voucher_id=voucher.id,
+            member_id=voucher.member_id,
+            partner_id=caller.partner_id,
+            store_id=caller.store_id,
+        ),
+    )
     return voucher
 
 
@@ -377,7 +375,7 @@ class Void:
 
 
 async def void_redemption(
-    session: AsyncSession, caller: PartnerCaller, code: str, receipt_id: str, now: datetime
+    session: AsyncSession, caller: StoreCaller, code: str, receipt_id: str, now: datetime
 ) -> Void:
     """Undo this partner's redemption of the voucher against ``receipt_id``, less than 24
     hours old (voided receipt). A retried void of that same redemption returns the first

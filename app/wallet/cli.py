@@ -6,7 +6,6 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from app.db import create_database
 from app.settings import Settings
 
 
@@ -26,22 +25,20 @@ def cmd_wallet_dev_certs(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_wallet_push(args: argparse.Namespace, settings: Settings) -> int:
-    """Deliver due outbox rows (APNs pushes, Google PATCHes); run from cron or a loop."""
-    from app.wallet.dispatch import Dispatcher
-    from app.wallet.runtime import WalletRuntime
+    """Deliver due outbox rows (APNs pushes, Google updates, ...); run from cron or a loop."""
+    from app.main import open_database
 
     async def main() -> int:
-        db = create_database(settings)
+        db, _runtime, dispatcher = open_database(settings)
         try:
-            dispatcher = Dispatcher(db, settings, WalletRuntime(settings))
             total = 0
             while True:
                 report = await dispatcher.run_once(limit=args.batch)
-                handled = report.sent + report.dropped + report.superseded
+                handled = report.done + report.dropped + report.superseded
                 handled += report.retrying + report.failed
                 total += handled
                 print(
-                    f"wallet outbox: {report.sent} sent, {report.superseded} coalesced, "
+                    f"outbox: {report.done} delivered, {report.superseded} coalesced, "
                     f"{report.dropped} dropped, {report.retrying} to retry, "
                     f"{report.failed} failed"
                 )

@@ -17,10 +17,10 @@ import anyio.to_thread
 from cryptography.hazmat.primitives import serialization
 from starlette.background import BackgroundTask
 
+from app.keys import Keys
 from app.settings import Settings
 from app.wallet.runtime import WalletRuntime
 from app.wallet.service import PassSubject, authentication_token
-from auth.keys import Keys
 from wallet_passes.apple import PassContent, PassLabels, build_pkpass
 from wallet_passes.qr import qr_png
 from wallet_passes.storage import Storage

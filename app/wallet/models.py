@@ -1,4 +1,4 @@
-"""Wallet passes issued for member cards, the devices that hold them, and the push outbox.
+"""Wallet passes issued for member cards and the devices that hold them.
 
 A ``wallet_passes`` row exists once a member asked for a wallet artefact of their card (QR
 link, Apple pass, Google save link). Its serial number is random and opaque; the Apple
@@ -8,31 +8,12 @@ authentication token is derived from it with a server key (nothing secret is sto
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
-
-
-class OutboxKind(enum.StrEnum):
-    APNS = "apns"  # "pass changed" push to one device
-    GOOGLE_PATCH = "google_patch"  # loyalty object PATCH (balance)
-
-
-class OutboxStatus(enum.StrEnum):
-    PENDING = "pending"
-    SENDING = "sending"  # claimed by a dispatcher until next_attempt_at (its lease)
-    SENT = "sent"
-    DROPPED = "dropped"  # nothing to deliver to any more (410 from APNs, object not saved)
-    SUPERSEDED = "superseded"  # a newer row for the same target was sent instead
-    FAILED = "failed"  # gave up after the maximum number of attempts
-
-
-def _enum(cls: type[enum.Enum]) -> Enum:
-    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+from app.base import Base
 
 
 class WalletPass(Base):
@@ -67,24 +48,3 @@ class WalletDeviceRegistration(Base):
     push_token: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
-
-
-class WalletOutbox(Base):
-    __tablename__ = "wallet_outbox"
-    __table_args__ = (
-        Index("ix_wallet_outbox_status_next_attempt_at", "status", "next_attempt_at"),
-    )
-
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    kind: Mapped[OutboxKind] = mapped_column(_enum(OutboxKind))
-    pass_id: Mapped[int] = mapped_column(ForeignKey("wallet_passes.id", ondelete="CASCADE"))
-    # APNs: the device's push token; Google: the loyalty object id. Rows with the same
-    # (kind, target) are coalesced by the dispatcher.
-    target: Mapped[str] = mapped_column(String(200))
-    payload: Mapped[str] = mapped_column(Text, default="{}")
-    status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus), default=OutboxStatus.PENDING)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(String(300))
-    created_at: Mapped[datetime]
-    next_attempt_at: Mapped[datetime]
-    sent_at: Mapped[datetime | None]

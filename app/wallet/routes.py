@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Route
 from app import clock
 from app.db import Database
 from app.runtime import Runtime
-from app.wallet import dispatch, files, service
+from app.wallet import files, service
 from app.wallet.models import WalletPass
 from wallet_passes.url_tokens import UrlTokenExpired, UrlTokenInvalid, verify_url_token
 
@@ -227,8 +227,7 @@ def _if_modified_since(request: Request) -> datetime | None:
 
 
 def wallet_routes(db: Database, runtime: Runtime) -> list[BaseRoute]:
-    """The card's routes; also makes ``db``'s commits dispatch the wallet outbox."""
-    dispatch.install(db, runtime.settings, runtime.wallet)
+    """The card's routes."""
     door = WalletDoor(db, runtime)
     device = "/wallet/v1/devices/{device}/registrations/{pass_type}"
     return [

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ErrorCode, MemberNotIdentified
+from app.keys import Keys
 from app.members.models import Card, CardStatus, Member, MemberStatus
-from auth.keys import Keys
 from wallet_passes.dynamic_qr import (
     CardTokenExpired,
     CardTokenInvalid,

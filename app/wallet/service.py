@@ -8,15 +8,14 @@ Rules:
 - ``updated_at`` is the pass's update tag: whole seconds, strictly increasing per pass (a
   second change within the same second moves it one second on), so ``Last-Modified`` /
   ``If-Modified-Since`` (second resolution) and ``passesUpdatedSince`` never miss a change.
-- A balance change (``balance_changed``, called by ``ledger.post`` in its transaction) bumps
-  the tag and queues one APNs push per registered device and one Google object PATCH in the
-  outbox, in the same transaction. Members without a pass cost one indexed query.
+- A balance or name change bumps the tag in the same transaction (an in-transaction
+  subscriber to the ledger's ``BalanceChanged`` event, see ``app/wallet/delivery.py``);
+  the APNs pushes and the Google object update go out after commit through the outbox.
 """
 
 from __future__ import annotations
 
 import hmac
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,16 +25,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import insert_ignoring_conflicts
+from app.keys import Keys
 from app.ledger.models import PointsAccount
 from app.members.models import Card, CardStatus, Member, MemberStatus
-from app.wallet.models import (
-    OutboxKind,
-    OutboxStatus,
-    WalletDeviceRegistration,
-    WalletOutbox,
-    WalletPass,
-)
-from auth.keys import Keys
+from app.wallet.models import WalletDeviceRegistration, WalletPass
 from wallet_passes.google import object_id, object_suffix_for
 
 AUTH_PURPOSE = "apple-pass-auth"
@@ -167,76 +160,79 @@ async def _bump(session: AsyncSession, wallet_pass: WalletPass, now: datetime) -
     wallet_pass.version += 1
 
 
-async def balance_changed(
-    session: AsyncSession, *, member_id: int, balance: int, now: datetime
-) -> int:
-    """Keep the member's passes current after a balance change (same transaction).
-
-    Returns the number of outbox rows queued. The Google row's target is the object id
-    suffix; the dispatcher adds the issuer id from its settings.
-    """
-    return await _passes_changed(session, member_id, now, balance)
+NAME_FIELDS = frozenset({"first_name", "last_name", "language"})
 
 
-async def member_changed(session: AsyncSession, *, member_id: int, now: datetime) -> int:
-    """The member's name or language changed: passes show them, so update as for points."""
-    return await _passes_changed(session, member_id, now, None)
-
-
-async def _passes_changed(
-    session: AsyncSession, member_id: int, now: datetime, balance: int | None
-) -> int:
+async def bump_member_passes(session: AsyncSession, member_id: int, now: datetime) -> int:
+    """Move the update tag of the member's passes on (same transaction as the change they
+    show); returns how many passes the member has. Members without one cost one indexed
+    query."""
     passes = (
         await session.scalars(
             select(WalletPass).where(WalletPass.member_id == member_id).with_for_update()
         )
     ).all()
-    if not passes:
-        return 0
-    queued = 0
     for wallet_pass in passes:
         await _bump(session, wallet_pass, now)
-        registrations = (
-            await session.scalars(
-                select(WalletDeviceRegistration.push_token)
-                .where(WalletDeviceRegistration.pass_id == wallet_pass.id)
-                .distinct()
-            )
-        ).all()
-        for push_token in registrations:
-            session.add(_outbox_row(OutboxKind.APNS, wallet_pass.id, push_token, {}, now))
-            queued += 1
-    member = await session.get(Member, member_id)
-    if member is not None:
-        if balance is None:
-            available = await session.scalar(
-                select(PointsAccount.available).where(PointsAccount.member_id == member_id)
-            )
-            balance = int(available or 0)
-        payload: dict[str, object] = {"balance": balance, "accountName": display_name(member)}
-        target = object_suffix_for(member.public_id)
-        session.add(_outbox_row(OutboxKind.GOOGLE_PATCH, passes[0].id, target, payload, now))
-        queued += 1
-    await session.flush()
-    if queued:
-        from app.wallet.dispatch import kick_after_commit
-
-        kick_after_commit(session)
-    return queued
+    if passes:
+        await session.flush()
+    return len(passes)
 
 
-def _outbox_row(
-    kind: OutboxKind, pass_id: int, target: str, payload: dict[str, object], now: datetime
-) -> WalletOutbox:
-    return WalletOutbox(
-        kind=kind,
-        pass_id=pass_id,
-        target=target,
-        payload=json.dumps(payload, sort_keys=True),
-        status=OutboxStatus.PENDING,
-        attempts=0,
-        created_at=now,
-        next_attempt_at=now,
+async def has_pass(session: AsyncSession, member_id: int) -> bool:
+    found = await session.scalar(
+        select(WalletPass.id).where(WalletPass.member_id == member_id).limit(1)
+    )
+    return found is not None
+
+
+async def has_registered_device(session: AsyncSession, member_id: int) -> bool:
+    found = await session.scalar(
+        select(WalletDeviceRegistration.id)
+        .join(WalletPass, WalletPass.id == WalletDeviceRegistration.pass_id)
+        .where(WalletPass.member_id == member_id)
+        .limit(1)
+    )
+    return found is not None
+
+
+async def push_tokens_of_member(session: AsyncSession, member_id: int) -> list[str]:
+    """The push tokens of every device that registered one of the member's passes."""
+    rows = await session.scalars(
+        select(WalletDeviceRegistration.push_token)
+        .join(WalletPass, WalletPass.id == WalletDeviceRegistration.pass_id)
+        .where(WalletPass.member_id == member_id)
+        .distinct()
+        .order_by(WalletDeviceRegistration.push_token)
+    )
+    return list(rows)
+
+
+@dataclass(frozen=True)
+class GoogleObjectState:
+    """What the member's Google loyalty object shows now."""
+
+    object_suffix: str
+    balance: int
+    account_name: str
+
+
+async def google_object_state(session: AsyncSession, member_id: int) -> GoogleObjectState | None:
+    """The current balance and name for the member's Google object, or None when there is
+    nothing to update (no pass, account deleted)."""
+    stmt = (
+        select(Member, PointsAccount.available)
+        .outerjoin(PointsAccount, PointsAccount.member_id == Member.id)
+        .where(Member.id == member_id, Member.status == MemberStatus.ACTIVE)
+    )
+    row = (await session.execute(stmt)).first()
+    if row is None or not await has_pass(session, member_id):
+        return None
+    member, available = row
+    return GoogleObjectState(
+        object_suffix=object_suffix_for(member.public_id),
+        balance=int(available or 0),
+        account_name=display_name(member),
     )
 
 
@@ -320,26 +316,20 @@ async def remove_push_token(session: AsyncSession, push_token: str) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def forget_member(session: AsyncSession, member_id: int) -> None:
+async def forget_devices(session: AsyncSession, member_id: int) -> None:
     """Account deleted: forget the devices that held the member's passes (push tokens are
-    personal data) and, after commit, the stored pass files (name, card number, balance).
-    Pushes already queued still go out; the device then gets 401."""
+    personal data). Their next request for the pass gets 401."""
     pass_ids = select(WalletPass.id).where(WalletPass.member_id == member_id)
     await session.execute(
         delete(WalletDeviceRegistration).where(WalletDeviceRegistration.pass_id.in_(pass_ids))
     )
-    serials = list(
-        (
-            await session.execute(
-                select(WalletPass.serial_number).where(WalletPass.member_id == member_id)
-            )
-        ).scalars()
-    )
-    if serials:
-        from app.wallet import files
-        from app.wallet.dispatch import after_commit_with_wallet
 
-        after_commit_with_wallet(session, lambda wallet: files.forget_passes(wallet, serials))
+
+async def serials_of_member(session: AsyncSession, member_id: int) -> list[str]:
+    rows = await session.scalars(
+        select(WalletPass.serial_number).where(WalletPass.member_id == member_id)
+    )
+    return list(rows)
 
 
 async def serials_updated_since(

@@ -12,7 +12,7 @@ from app.errors import SessionRejected
 from app.members import service as members
 from app.members.models import RegistrationChannel
 from app.settings import Settings
-from auth import sessions
+from auth import sessions, sign_in
 from graphql_schema import web_session
 from graphql_schema.context import MemberContext
 from graphql_schema.errors import EXCEPTION_HANDLERS
@@ -63,7 +63,7 @@ class Mutation:
     async def request_otp(self, info: MemberInfo, phone: str) -> RequestOtpResult:
         ctx = info.context
         async with ctx.db.unit_of_work() as session:
-            sent = await members.request_code(
+            sent = await sign_in.request_code(
                 session,
                 ctx.runtime,
                 phone=phone,
@@ -87,7 +87,7 @@ class Mutation:
     ) -> VerifyOtpResult:
         ctx = info.context
         async with ctx.db.unit_of_work() as session:
-            signed = await members.sign_in_with_code(
+            signed = await sign_in.sign_in_with_code(
                 session,
                 ctx.runtime,
                 phone=phone,

@@ -7,17 +7,18 @@ from dataclasses import dataclass, field
 from graphql import GraphQLError
 
 from app import clock, i18n
+from app.callers import Channel, StoreCaller
 from app.errors import ErrorCode
+from app.partners import service as partners
 from auth import api_keys
-from auth.api_keys import PartnerCaller
 from graphql_schema.context import RequestContext
 
 
 @dataclass
 class PartnerContext(RequestContext):
-    _caller: PartnerCaller | None = field(default=None, init=False)
+    _caller: StoreCaller | None = field(default=None, init=False)
 
-    async def caller(self) -> PartnerCaller:
+    async def caller(self) -> StoreCaller:
         """The key's store and partner; a missing, unknown or revoked key is a top-level
         UNAUTHENTICATED error (never data of anyone)."""
         if self._caller is not None:
@@ -26,14 +27,22 @@ class PartnerContext(RequestContext):
         if token is None:
             raise self._unauthenticated()
         async with self.db.read_session() as session:
-            caller = await api_keys.authenticate(session, self.runtime.keys, token)
-        if caller is None:
+            credential = await api_keys.authenticate(session, self.runtime.keys, token)
+            caller = None
+            if credential is not None:
+                caller = await partners.store_caller(
+                    session,
+                    credential.store_id,
+                    channel=Channel.POS,
+                    limit_key=credential.limit_key,
+                )
+        if credential is None or caller is None:
             raise self._unauthenticated()
-        if caller.last_used_at is None or clock.now() - caller.last_used_at > (
+        if credential.last_used_at is None or clock.now() - credential.last_used_at > (
             api_keys.LAST_USED_RESOLUTION
         ):
             async with self.db.unit_of_work() as session:
-                await api_keys.touch(session, caller, clock.now())
+                await api_keys.touch(session, credential, clock.now())
         self._caller = caller
         return caller
 

@@ -125,10 +125,10 @@ async def test_unknown_card_or_phone_is_typed_and_writes_nothing(
 async def test_a_key_cannot_probe_phone_numbers(
     spar: Pos, member: Member, db: Database, frozen_now: Any
 ) -> None:
-    from app.receipts.service import PHONE_MISS_WINDOW_SECONDS, PHONE_MISSES_PER_WINDOW
+    from app.limits.service import PHONE_PROBES
 
     frozen_now[0] = frozen_now[0].replace(minute=0, second=0)  # one whole window ahead
-    for n in range(PHONE_MISSES_PER_WINDOW):
+    for n in range(PHONE_PROBES.attempts):
         miss = await spar.submit(receipt(f"R-X{n}", None, phone=f"+355 69 800 {n:04d}"))
         assert miss["code"] == "MEMBER_NOT_FOUND", miss
     # The key used up its unknown numbers: phone lookups stop answering, even for members ...
@@ -137,7 +137,7 @@ async def test_a_key_cannot_probe_phone_numbers(
     # ... while scanned cards go on working at the till.
     by_card = await spar.submit(receipt("R-X-CARD", member.card))
     assert by_card["__typename"] == "ReceiptAccepted"
-    frozen_now[0] += timedelta(seconds=PHONE_MISS_WINDOW_SECONDS)
+    frozen_now[0] += timedelta(seconds=PHONE_PROBES.window_seconds)
     again = await spar.submit(receipt("R-X-LATER", None, phone="069 123 4567"))
     assert again["__typename"] == "ReceiptAccepted"
     assert await _receipt_count(db) == 2

@@ -218,10 +218,10 @@ async def test_expired_and_restricted_vouchers(
 async def test_guessing_codes_is_rate_limited_per_key(
     spar: Pos, neptun: Pos, member: Member, api: Api, db: Database, frozen_now: Any
 ) -> None:
-    from app.rewards.service import CODE_MISSES_PER_WINDOW
+    from app.limits.service import VOUCHER_CODE_GUESSES
 
     code = await _voucher(api, member, db)
-    for _ in range(CODE_MISSES_PER_WINDOW):
+    for _ in range(VOUCHER_CODE_GUESSES.attempts):
         miss = await spar.call(VALIDATE, "validateVoucher", {"code": codes.new_code()})
         assert miss["code"] == "VOUCHER_NOT_FOUND"
     blocked = await spar.call(VALIDATE, "validateVoucher", {"code": code})

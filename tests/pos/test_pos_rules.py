@@ -123,9 +123,7 @@ def test_app_models_registers_the_pos_tables_for_alembic() -> None:
     import subprocess
     import sys
 
-    code = (
-        "import app.models; from app.db import Base; print(' '.join(sorted(Base.metadata.tables)))"
-    )
+    code = "import app.models; from app.base import Base; print(' '.join(sorted(Base.metadata.tables)))"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.split()

@@ -14,11 +14,13 @@ from sqlalchemy import func, select
 
 from app import clock
 from app.db import Database
+from app.events.outbox import OutboxMessage, OutboxStatus
 from app.ledger import service as ledger
 from app.ledger.models import EntryKind
 from app.members.models import Member
 from app.wallet import files
-from app.wallet.models import OutboxKind, OutboxStatus, WalletDeviceRegistration, WalletOutbox
+from app.wallet.delivery import APPLE_PUSH, GOOGLE_UPDATE
+from app.wallet.models import WalletDeviceRegistration
 from tests.helpers import Api
 from tests.wallet.conftest import local_path, member_card, pass_json, unzip
 from tests.wallet_passes.test_wallet_apple import needs_openssl, openssl_verify
@@ -113,9 +115,10 @@ async def member_id_of(db: Database) -> int:
         return int(await session.scalar(select(func.max(Member.id))) or 0)
 
 
-async def outbox(db: Database) -> list[WalletOutbox]:
+async def outbox(db: Database) -> list[OutboxMessage]:
     async with db.read_session() as session:
-        return list((await session.scalars(select(WalletOutbox).order_by(WalletOutbox.id))).all())
+        stmt = select(OutboxMessage).order_by(OutboxMessage.id)
+        return list((await session.scalars(stmt)).all())
 
 
 async def test_apple_web_service_sequence(
@@ -161,11 +164,11 @@ async def test_apple_web_service_sequence(
     await post_points(db, await member_id_of(db), 250)
     assert [(p.push_token, p.topic) for p in sender.pushes] == [(PUSH_TOKEN, PASS_TYPE)]
     rows = await outbox(db)
-    assert [(r.kind, r.status) for r in rows] == [
-        (OutboxKind.APNS, OutboxStatus.SENT),
-        (OutboxKind.GOOGLE_PATCH, OutboxStatus.SENT),
+    assert [(r.subscriber, r.status) for r in rows] == [
+        (APPLE_PUSH, OutboxStatus.DONE),
+        (GOOGLE_UPDATE, OutboxStatus.DONE),
     ]
-    assert json.loads(rows[1].payload) == {"balance": 330, "accountName": "Happy"}
+    assert json.loads(rows[1].payload)["balance"] == 330
     google = app.state.runtime.wallet.google
     assert google.requests[-1].method == "PATCH"
     assert google.requests[-1].json["loyaltyPoints"]["balance"] == {"int": 330}
@@ -252,14 +255,13 @@ async def test_apns_410_removes_the_registration(
     async with db.read_session() as session:
         assert (await session.scalar(select(func.count(WalletDeviceRegistration.id)))) == 0
     rows = await outbox(db)
-    assert rows[0].kind == OutboxKind.APNS and rows[0].status == OutboxStatus.DROPPED
+    # The device is gone: its registrations are removed and the push counts as delivered.
+    assert rows[-2].subscriber == APPLE_PUSH and rows[-2].status == OutboxStatus.DONE
 
 
 async def test_failed_push_stays_in_outbox_and_cli_retries(
     api: Api, client: httpx.AsyncClient, app, db: Database
 ):
-    from app.wallet.dispatch import dispatcher_for
-
     _, data = await download_pass(api, client)
     document = pass_json(data)
     serial, token = document["serialNumber"], document["authenticationToken"]
@@ -281,18 +283,16 @@ async def test_failed_push_stays_in_outbox_and_cli_retries(
     app.state.runtime.wallet.__dict__["apns"] = flaky
     await post_points(db, await member_id_of(db), 10)
     rows = await outbox(db)
-    apns_row = next(r for r in rows if r.kind == OutboxKind.APNS)
+    apns_row = next(r for r in rows if r.subscriber == APPLE_PUSH)
     assert apns_row.status == OutboxStatus.PENDING
     assert apns_row.attempts == 1
     assert "APNs unreachable" in (apns_row.last_error or "")
 
     flaky.fail = False
-    dispatcher = dispatcher_for(db)
-    assert dispatcher is not None
-    report = await dispatcher.run_once(now=apns_row.next_attempt_at)
-    assert report.sent == 1 and flaky.sent == 1
+    report = await app.state.delivery.run_once(now=apns_row.next_attempt_at)
+    assert report.done == 1 and flaky.sent == 1
     assert (
-        next(r for r in await outbox(db) if r.kind == OutboxKind.APNS).status == OutboxStatus.SENT
+        next(r for r in await outbox(db) if r.subscriber == APPLE_PUSH).status == OutboxStatus.DONE
     )
 
 

@@ -11,9 +11,11 @@ from sqlalchemy import select
 
 from app import clock
 from app.db import Database
+from app.events.outbox import OutboxStatus
 from app.ledger import service as ledger
 from app.ledger.models import EntryKind
-from app.wallet.models import OutboxKind, OutboxStatus, WalletPass
+from app.wallet.delivery import APPLE_PUSH, GOOGLE_UPDATE
+from app.wallet.models import WalletPass
 from tests.conftest import requires_postgres
 from tests.helpers import Api
 from tests.wallet.conftest import pass_json
@@ -78,21 +80,22 @@ async def test_concurrent_balance_changes_keep_tag_and_outbox_consistent(
     assert after.updated_at == before.updated_at + timedelta(seconds=CHANGES)
 
     rows = await outbox(db)
-    apns = [r for r in rows if r.kind == OutboxKind.APNS]
-    google = [r for r in rows if r.kind == OutboxKind.GOOGLE_PATCH]
+    apns = [r for r in rows if r.subscriber == APPLE_PUSH]
+    google = [r for r in rows if r.subscriber == GOOGLE_UPDATE]
     assert len(apns) == CHANGES and len(google) == CHANGES
     for group in (apns, google):
         statuses = [r.status for r in group]
-        assert set(statuses) <= {OutboxStatus.SENT, OutboxStatus.SUPERSEDED}, statuses
-    # Balances queued in row order are the running balance, strictly increasing.
+        assert set(statuses) <= {OutboxStatus.DONE, OutboxStatus.SUPERSEDED}, statuses
+    # Balances recorded in row order are the running balance, strictly increasing.
     balances = [json.loads(r.payload)["balance"] for r in google]
     assert balances == sorted(balances) and balances[-1] == expected_balance
 
-    # Every sent row was sent exactly once; the last PATCH delivered is the final balance.
+    # Every delivered row was delivered exactly once (coalesced rows not at all); the last
+    # PATCH carries the final balance (handlers read the current state).
     sender = app.state.runtime.wallet.apns
-    assert len(sender.pushes) == sum(r.status == OutboxStatus.SENT for r in apns) >= 1
+    assert len(sender.pushes) == sum(r.status == OutboxStatus.DONE for r in apns) >= 1
     patches = app.state.runtime.wallet.google.requests
-    assert len(patches) == sum(r.status == OutboxStatus.SENT for r in google) >= 1
+    assert len(patches) == sum(r.status == OutboxStatus.DONE for r in google) >= 1
     assert patches[-1].json["loyaltyPoints"]["balance"] == {"int": expected_balance}
 
     latest = await client.get(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 
 from app.db import Database
+from app.events.delivery import DeliveryReport
+from app.main import assemble
+from app.runtime import build_runtime
 from app.settings import Settings
-from app.wallet.dispatch import Dispatcher, DispatchReport
 from tests.conftest import with_settings
 
 
@@ -17,14 +18,15 @@ from tests.conftest import with_settings
 async def test_kick_waits_only_for_recording_backends(
     settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch, apns: str, background: bool
 ) -> None:
-    dispatcher = Dispatcher(db, with_settings(settings, apns_backend=apns), wallet=Any)  # type: ignore[arg-type]
+    changed = with_settings(settings, apns_backend=apns)
+    dispatcher = assemble(db, changed, build_runtime(changed))
     release = asyncio.Event()
     delivered: list[bool] = []
 
-    async def slow_drain() -> DispatchReport:
+    async def slow_drain() -> DeliveryReport:
         await release.wait()
         delivered.append(True)
-        return DispatchReport()
+        return DeliveryReport()
 
     monkeypatch.setattr(dispatcher, "drain", slow_drain)
     kick = asyncio.create_task(dispatcher.kick())

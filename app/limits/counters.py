@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import upsert_increment
 from app.errors import RateLimited
-from auth.models import RateLimitCounter
+from app.limits.models import RateLimitCounter
 
 
 async def hit(
