@@ -38,7 +38,7 @@ from app.members.models import (
     WelcomeBonusGrant,
 )
 from app.members.phone import normalise_phone
-from app.programme.service import get_programme
+from app.programme.service import get_programme, points_expire_at
 from app.receipts import service as receipts
 from app.rewards import codes
 from app.rewards import service as rewards
@@ -213,7 +213,7 @@ async def register(
             kind=EntryKind.WELCOME_BONUS,
             delta=programme.welcome_bonus_points,
             now=now,
-            expires_at=now + relativedelta(months=programme.points_expiry_months),
+            expires_at=points_expire_at(programme, now),
             reference_type="member",
             reference_id=member.public_id,
             idempotency_key=f"welcome:{phone_hash}",
