@@ -1,4 +1,5 @@
-"""Receipts: scoring and crediting a till receipt once, refunds, offline batches, history.
+"""Receipts: crediting a till receipt once (points from `scoring.py`), refunds, offline batches,
+history.
 
 Exactly once: ``(partner_id, external_id)`` is unique and the receipt row is inserted
 with ``ON CONFLICT DO NOTHING`` before the points are posted. A concurrent duplicate
