@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 import strawberry
@@ -14,6 +13,7 @@ from strawberry.types import Info
 from app import i18n
 from app.errors import InvalidInput
 from app.receipts.models import Receipt, ReceiptLine
+from app.receipts.scoring import BreakdownItem, BreakdownKind
 from graphql_schema.pagination import (
     Connection,
     build_connection,
@@ -31,13 +31,6 @@ class Money:
     currency: str
 
 
-class BreakdownKind(StrEnum):
-    BASE = "BASE"
-    BRAND = "BRAND"
-    CATEGORY = "CATEGORY"
-    EXCLUDED = "EXCLUDED"
-
-
 BreakdownKindEnum = strawberry.enum(BreakdownKind, name="BreakdownKind")
 
 
@@ -53,13 +46,13 @@ class PointsBreakdownItem:
     points: int
 
     @classmethod
-    def from_json(cls, item: dict[str, Any]) -> PointsBreakdownItem:
+    def from_item(cls, item: BreakdownItem) -> PointsBreakdownItem:
         return cls(
-            kind=BreakdownKind(item["kind"]),
-            rule=item.get("rule"),
-            multiplier_percent=int(item["multiplierPercent"]),
-            amount=int(item["amount"]),
-            points=int(item["points"]),
+            kind=item.kind,
+            rule=item.rule,
+            multiplier_percent=item.multiplier_percent,
+            amount=item.amount,
+            points=item.points,
         )
 
 
@@ -135,7 +128,7 @@ class ReceiptNode:
             points_reversed=receipt.points_reversed,
             points_uncollected=receipt.points_uncollected,
             refunded_amount=receipt.refunded_amount,
-            breakdown=[PointsBreakdownItem.from_json(i) for i in receipt.breakdown],
+            breakdown=[PointsBreakdownItem.from_item(i) for i in receipt.breakdown_items],
         )
 
     @strawberry.field

@@ -53,7 +53,7 @@ async def test_unexpected_errors_are_masked_and_logged_with_request_id(
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("db password is hunter2 for +355691112233")
 
-    monkeypatch.setattr("app.members.service.export_data", broken)
+    monkeypatch.setattr("app.privacy.service.export_data", broken)
     with caplog.at_level(logging.ERROR):
         response = await api.client.post(
             "/graphql",

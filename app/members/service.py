@@ -20,9 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import events, i18n
 from app.db import insert_ignoring_conflicts
+from app.environment import Environment
 from app.errors import InvalidInput, NotFound
 from app.ledger import service as ledger
-from app.ledger.models import EntryKind, PointsEntry
+from app.ledger.models import EntryKind
 from app.members.cards import new_card_number
 from app.members.models import (
     Card,
@@ -37,16 +38,13 @@ from app.members.models import (
     WelcomeBonusGrant,
 )
 from app.members.phone import normalise_phone
-from app.programme.service import get_programme
-from app.receipts import service as receipts
-from app.rewards import codes
+from app.programme.service import get_programme, points_expire_at
 from app.rewards import service as rewards
-from app.runtime import Runtime
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
 
-def parse_phone(runtime: Runtime, raw: str) -> str:
+def parse_phone(runtime: Environment, raw: str) -> str:
     settings = runtime.settings
     return normalise_phone(
         raw, default_region=settings.default_region, allowed_regions=settings.allowed_regions
@@ -74,7 +72,7 @@ async def _active_member_by_phone(session: AsyncSession, e164: str) -> Member | 
 
 async def register(
     session: AsyncSession,
-    runtime: Runtime,
+    runtime: Environment,
     *,
     phone_e164: str,
     channel: RegistrationChannel,
@@ -132,7 +130,7 @@ async def register(
             kind=EntryKind.WELCOME_BONUS,
             delta=programme.welcome_bonus_points,
             now=now,
-            expires_at=now + relativedelta(months=programme.points_expiry_months),
+            expires_at=points_expire_at(programme, now),
             reference_type="member",
             reference_id=member.public_id,
             idempotency_key=f"welcome:{phone_hash}",
@@ -258,101 +256,6 @@ async def set_marketing_consent(
 async def list_consents(session: AsyncSession, member_id: int) -> list[MarketingConsent]:
     stmt = select(MarketingConsent).where(MarketingConsent.member_id == member_id)
     return list((await session.execute(stmt)).scalars())
-
-
-async def export_data(session: AsyncSession, *, member_id: int, now: datetime) -> dict[str, Any]:
-    """Everything the programme holds about the member, as JSON-ready data."""
-    member = await get_member(session, member_id)
-    cards = (await session.execute(select(Card).where(Card.member_id == member_id))).scalars()
-    entries = (
-        await session.execute(
-            select(PointsEntry).where(PointsEntry.member_id == member_id).order_by(PointsEntry.id)
-        )
-    ).scalars()
-    balance = await ledger.get_balance(session, member_id)
-    return {
-        "exportedAt": now.isoformat(),
-        "member": {
-            "id": member.public_id,
-            "phone": member.phone_e164,
-            "firstName": member.first_name,
-            "lastName": member.last_name,
-            "birthDate": member.birth_date.isoformat() if member.birth_date else None,
-            "gender": member.gender.value if member.gender else None,
-            "city": member.city,
-            "email": member.email,
-            "language": member.language,
-            "registrationChannel": member.registration_channel.value,
-            "memberSince": member.created_at.isoformat(),
-        },
-        "cards": [
-            {"number": c.number, "kind": c.kind.value, "status": c.status.value} for c in cards
-        ],
-        "receipts": [
-            {
-                "partnerId": r.partner_id,
-                "receiptId": r.external_id,
-                "issuedAt": r.issued_at.isoformat(),
-                "currency": r.currency,
-                "total": r.total,
-                "pointsEarned": r.points_earned,
-                "pointsReversed": r.points_reversed,
-                "refundedAmount": r.refunded_amount,
-                "lines": [
-                    {
-                        "lineNumber": ln.line_no,
-                        "sku": ln.sku,
-                        "name": ln.name,
-                        "brand": ln.brand,
-                        "category": ln.category,
-                        "quantityMilli": ln.quantity_milli,
-                        "unitPrice": ln.unit_price,
-                        "amount": ln.amount,
-                        "refundedAmount": ln.refunded_amount,
-                        "points": ln.points,
-                    }
-                    for ln in lines
-                ],
-            }
-            for r, lines in await receipts.receipts_for_export(session, member_id)
-        ],
-        "vouchers": [
-            {
-                "code": codes.display(v.code),
-                "value": v.value_amount,
-                "currency": v.currency,
-                "status": rewards.member_status(v, now),
-                "issuedAt": v.issued_at.isoformat(),
-                "expiresAt": v.expires_at.isoformat(),
-                "redeemedAt": v.redeemed_at.isoformat() if v.redeemed_at else None,
-            }
-            for v in await rewards.list_member_vouchers(session, member_id, status=None, now=now)
-        ],
-        "marketingConsents": [
-            {
-                "channel": c.channel.value,
-                "granted": c.granted,
-                "changedAt": c.changed_at.isoformat(),
-            }
-            for c in await list_consents(session, member_id)
-        ],
-        "balance": {
-            "available": balance.available,
-            "pending": balance.pending,
-            "lifetime": balance.lifetime,
-        },
-        "pointsActivity": [
-            {
-                "kind": e.kind.value,
-                "points": e.delta,
-                "balanceAfter": e.balance_after,
-                "reference": f"{e.reference_type}:{e.reference_id}" if e.reference_type else None,
-                "at": e.created_at.isoformat(),
-                "expiresAt": e.expires_at.isoformat() if e.expires_at else None,
-            }
-            for e in entries
-        ],
-    }
 
 
 async def delete_account(session: AsyncSession, *, member_id: int, now: datetime) -> None:

@@ -1,14 +1,10 @@
-"""Earn rules: how many points a receipt line earns at a partner.
+"""Earn rules as data: what a partner pays points for, loaded and changed here.
 
 A partner has a base rate per currency (``points`` per ``per_amount`` minor units) and
 modifiers per brand or category: a multiplier in percent (200 = double points), where
-0 excludes the brand or category from earning. Rules (SPEC "Earning at partners"):
-
-- an excluded category or brand earns nothing, whatever else applies;
-- otherwise the highest multiplier among the line's brand and category applies
-  (multipliers do not stack, so a partner cannot accidentally compound two promotions);
-- the receipt's points are the exact sum over its lines, rounded down once to whole
-  points (rounding each line would lose a fraction of a point on every cheap line).
+0 excludes the brand or category from earning. How these turn into points (which
+multiplier wins, the order of modifiers, rounding) is the one scoring function's business:
+``app/receipts/scoring.py``.
 """
 
 from __future__ import annotations
@@ -19,9 +15,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import InvalidInput, NotFound
+from app.errors import InvalidInput
 from app.partners.earn_rule_models import EarnModifier, EarnRate, ModifierKind
 from app.partners.models import Partner
+from app.partners.service import get_partner
 
 # Default base rates: about one point per euro spent in every market's currency.
 DEFAULT_RATES: dict[str, tuple[int, int]] = {
@@ -29,38 +26,17 @@ DEFAULT_RATES: dict[str, tuple[int, int]] = {
     "ALL": (1, 10000),  # 1 point per 100.00 ALL
     "MKD": (1, 6000),  # 1 point per 60.00 MKD
 }
-BASE_PCT = 100
-
-
-@dataclass(frozen=True)
-class LineScore:
-    multiplier_pct: int
-    rule: str | None  # "category:tobacco", "brand:mango" or None (base rate only)
 
 
 @dataclass(frozen=True)
 class PartnerRules:
+    """A partner's rules for one currency; ``modifiers`` keyed by (kind, lower-cased match)."""
+
     partner_id: int
     currency: str
     rate_points: int
     rate_per_amount: int
     modifiers: dict[tuple[ModifierKind, str], int]
-
-    def score_line(self, brand: str | None, category: str | None) -> LineScore:
-        found: list[tuple[int, str]] = []
-        for kind, value in ((ModifierKind.BRAND, brand), (ModifierKind.CATEGORY, category)):
-            if value:
-                key = value.strip().lower()
-                pct = self.modifiers.get((kind, key))
-                if pct is not None:
-                    found.append((pct, f"{kind.value}:{key}"))
-        excluded = [rule for pct, rule in found if pct == 0]
-        if excluded:
-            return LineScore(0, excluded[0])
-        if not found:
-            return LineScore(BASE_PCT, None)
-        pct, rule = max(found)
-        return LineScore(pct, rule)
 
 
 async def rules_for(session: AsyncSession, partner_id: int, currency: str) -> PartnerRules:
@@ -82,15 +58,6 @@ async def rules_for(session: AsyncSession, partner_id: int, currency: str) -> Pa
     )
 
 
-async def _partner(session: AsyncSession, code: str) -> Partner:
-    partner = (
-        await session.execute(select(Partner).where(Partner.code == code))
-    ).scalar_one_or_none()
-    if partner is None:
-        raise NotFound(field="partner")
-    return partner
-
-
 async def set_rate(
     session: AsyncSession,
     *,
@@ -103,7 +70,7 @@ async def set_rate(
     """Set the partner's base rate for one currency (operator CLI, demo)."""
     if points < 0 or per_amount <= 0 or len(currency) != 3:
         raise InvalidInput(field="rate")
-    partner = await _partner(session, partner_code)
+    partner = await get_partner(session, partner_code)
     rate = (
         await session.execute(
             select(EarnRate).where(
@@ -133,7 +100,7 @@ async def set_modifier(
     """Set (or with ``multiplier_pct`` None, remove) a brand or category modifier."""
     if not match.strip() or (multiplier_pct is not None and multiplier_pct < 0):
         raise InvalidInput(field="multiplier")
-    partner = await _partner(session, partner_code)
+    partner = await get_partner(session, partner_code)
     key = match.strip().lower()
     modifier = (
         await session.execute(
@@ -195,7 +162,7 @@ async def seed_demo_rules(session: AsyncSession, partner_codes: list[str], now: 
     """
     count = 0
     for code in partner_codes:
-        partner = await _partner(session, code)
+        partner = await get_partner(session, code)
         existing = set(
             (
                 await session.execute(
@@ -217,7 +184,7 @@ async def seed_demo_rules(session: AsyncSession, partner_codes: list[str], now: 
             count += 1
     await session.flush()
     for code, kind, match, pct in DEMO_MODIFIERS:
-        partner = await _partner(session, code)
+        partner = await get_partner(session, code)
         found = (
             await session.execute(
                 select(EarnModifier.id).where(

@@ -8,19 +8,31 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.callers import Channel, StoreCaller
-from app.errors import InvalidInput
+from app.errors import InvalidInput, NotFound
 from app.partners.models import Brand, Partner, Store
 
 COUNTRY_CURRENCY = {"AL": "ALL", "XK": "EUR", "MK": "MKD", "ME": "EUR"}
+
+
+async def find_partner(session: AsyncSession, code: str) -> Partner | None:
+    """The partner with ``code`` (e.g. ``SPAR``), or None: the one lookup by code."""
+    stmt = select(Partner).where(Partner.code == code)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_partner(session: AsyncSession, code: str) -> Partner:
+    """The partner with ``code``; :class:`NotFound` (field ``partner``) if there is none."""
+    partner = await find_partner(session, code)
+    if partner is None:
+        raise NotFound(field="partner")
+    return partner
 
 
 async def ensure_partner(
     session: AsyncSession, *, code: str, name: str, sector: str, now: datetime
 ) -> Partner:
     """The partner with ``code``, created if missing (idempotent)."""
-    partner = (
-        await session.execute(select(Partner).where(Partner.code == code))
-    ).scalar_one_or_none()
+    partner = await find_partner(session, code)
     if partner is None:
         partner = Partner(code=code, name=name, sector=sector, active=True, created_at=now)
         session.add(partner)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,6 +33,13 @@ async def get_programme(session: AsyncSession) -> Programme:
         session.add(programme)
         await session.flush()
     return programme
+
+
+def points_expire_at(programme: Programme, earned_at: datetime) -> datetime:
+    """When points earned at ``earned_at`` expire: ``points_expiry_months`` calendar months
+    later (a month's last day when the day does not exist: 31 Mar + 1 month = 30 Apr)."""
+    expires: datetime = earned_at + relativedelta(months=programme.points_expiry_months)
+    return expires
 
 
 async def update_programme(session: AsyncSession, **changes: Any) -> Programme:

@@ -1,4 +1,9 @@
-"""A receipt as a POS sends it, parsed and checked before anything is written.
+"""A receipt as a POS sends it, and the checks it passes before anything is written.
+
+Each door builds a :class:`ReceiptInput` from its own request (the partner GraphQL door
+from its input type); a batch file line is a JSON object with the same camelCase keys,
+read by :func:`parse_receipt` (the batch file format belongs to the core).
+:func:`check_receipt` then checks and normalises the values, whatever door they came from.
 
 Money is integer minor units. ``quantity`` is a decimal with at most 3 places (weighed
 goods: 0.735 kg); ``amount`` must be ``quantity x unitPrice`` rounded half up, within
@@ -9,7 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -32,9 +38,14 @@ class LineInput:
     name: str
     brand: str | None
     category: str | None
-    quantity_milli: int
+    quantity: Decimal
     unit_price: int
     amount: int
+
+    @property
+    def quantity_milli(self) -> int:
+        """The quantity x 1000 (whole once checked: at most 3 decimals)."""
+        return int(self.quantity * 1000)
 
 
 @dataclass(frozen=True)
@@ -49,27 +60,53 @@ class ReceiptInput:
     lines: tuple[LineInput, ...]
 
     def fingerprint(self, store_id: int) -> str:
-        """SHA-256 of the canonical body: a retry has the same, another receipt not."""
-        body = asdict(self)
-        body["issued_at"] = self.issued_at.isoformat()
-        body["store_id"] = store_id
+        """SHA-256 of the canonical checked body: a retry has the same, another receipt not.
+
+        The canonical form is stored with every receipt: it must not change (a till's retry
+        of a receipt sent before a change would otherwise be refused as a conflict).
+        """
+        body = {
+            "receipt_id": self.receipt_id,
+            "issued_at": self.issued_at.isoformat(),
+            "currency": self.currency,
+            "total": self.total,
+            "cashier_id": self.cashier_id,
+            "card_number": self.card_number,
+            "phone": self.phone,
+            "lines": [
+                {
+                    "sku": line.sku,
+                    "name": line.name,
+                    "brand": line.brand,
+                    "category": line.category,
+                    "quantity_milli": line.quantity_milli,
+                    "unit_price": line.unit_price,
+                    "amount": line.amount,
+                }
+                for line in self.lines
+            ],
+            "store_id": store_id,
+        }
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _text(value: Any, field: str, maximum: int, *, required: bool = True) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise InvalidInput(field=field)
-        return None
-    if not isinstance(value, str) or len(value.strip()) > maximum:
+# --- checks (every door) ----------------------------------------------------------------
+
+
+def _text(value: str, field: str, maximum: int) -> str:
+    if not value.strip() or len(value.strip()) > maximum:
         raise InvalidInput(field=field)
     return value.strip()
 
 
-def _money(value: Any, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(field=field)
+def _optional_text(value: str | None, field: str, maximum: int) -> str | None:
+    if value is None or not value.strip():
+        return None
+    return _text(value, field, maximum)
+
+
+def _money(value: int, field: str) -> int:
     if value < 0:
         raise InvalidInput(ErrorCode.NEGATIVE_AMOUNT, field=field)
     if value > MAX_AMOUNT:
@@ -77,19 +114,15 @@ def _money(value: Any, field: str) -> int:
     return value
 
 
-def _quantity_milli(value: Any, field: str) -> int:
-    try:
-        quantity = Decimal(str(value))
-    except (InvalidOperation, ValueError) as exc:
-        raise InvalidInput(field=field) from exc
-    if not quantity.is_finite():
+def _quantity(value: Decimal, field: str) -> Decimal:
+    if not value.is_finite():
         raise InvalidInput(field=field)
-    if quantity <= 0:
+    if value <= 0:
         raise InvalidInput(ErrorCode.NEGATIVE_AMOUNT, field=field)
-    milli = quantity * 1000
+    milli = value * 1000
     if milli != milli.to_integral_value() or milli > MAX_AMOUNT:
         raise InvalidInput(field=field)
-    return int(milli)
+    return value
 
 
 def expected_amount(quantity_milli: int, unit_price: int) -> int:
@@ -97,30 +130,26 @@ def expected_amount(quantity_milli: int, unit_price: int) -> int:
     return (quantity_milli * unit_price + 500) // 1000
 
 
-def parse_line(raw: dict[str, Any], index: int) -> LineInput:
+def check_line(line: LineInput, index: int) -> LineInput:
     field = f"lines.{index}"
-    line = LineInput(
-        sku=_text(raw.get("sku"), f"{field}.sku", 64) or "",
-        name=_text(raw.get("name"), f"{field}.name", 200) or "",
-        brand=_text(raw.get("brand"), f"{field}.brand", 60, required=False),
-        category=_text(raw.get("category"), f"{field}.category", 60, required=False),
-        quantity_milli=_quantity_milli(raw.get("quantity"), f"{field}.quantity"),
-        unit_price=_money(raw.get("unitPrice"), f"{field}.unitPrice"),
-        amount=_money(raw.get("amount"), f"{field}.amount"),
+    checked = LineInput(
+        sku=_text(line.sku, f"{field}.sku", 64),
+        name=_text(line.name, f"{field}.name", 200),
+        brand=_optional_text(line.brand, f"{field}.brand", 60),
+        category=_optional_text(line.category, f"{field}.category", 60),
+        quantity=_quantity(line.quantity, f"{field}.quantity"),
+        unit_price=_money(line.unit_price, f"{field}.unitPrice"),
+        amount=_money(line.amount, f"{field}.amount"),
     )
-    tolerance = 0 if line.quantity_milli % 1000 == 0 else WEIGHED_TOLERANCE
-    if abs(line.amount - expected_amount(line.quantity_milli, line.unit_price)) > tolerance:
+    tolerance = 0 if checked.quantity_milli % 1000 == 0 else WEIGHED_TOLERANCE
+    expected = expected_amount(checked.quantity_milli, checked.unit_price)
+    if abs(checked.amount - expected) > tolerance:
         raise InvalidInput(ErrorCode.LINE_AMOUNT_MISMATCH, field=f"{field}.amount")
-    return line
+    return checked
 
 
-def _issued_at(value: Any, now: datetime) -> datetime:
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError as exc:
-            raise InvalidInput(field="issuedAt") from exc
-    if not isinstance(value, datetime) or value.tzinfo is None:
+def _issued_at(value: datetime, now: datetime) -> datetime:
+    if value.tzinfo is None:
         raise InvalidInput(field="issuedAt")
     try:
         issued = as_utc(value)
@@ -131,35 +160,100 @@ def _issued_at(value: Any, now: datetime) -> datetime:
     return issued
 
 
-def parse_receipt(raw: dict[str, Any], now: datetime) -> ReceiptInput:
-    """Check a receipt body (camelCase keys, as in the API and batch files).
+def check_receipt(data: ReceiptInput, now: datetime) -> ReceiptInput:
+    """The receipt checked and normalised (trimmed text, upper-case currency, UTC time).
 
     Raises :class:`InvalidInput` with a specific code and field: nothing is written for a
     receipt that fails here.
     """
-    receipt_id = _text(raw.get("receiptId"), "receiptId", 64) or ""
-    currency = _text(raw.get("currency"), "currency", 3) or ""
+    receipt_id = _text(data.receipt_id, "receiptId", 64)
+    currency = _text(data.currency, "currency", 3)
     if len(currency) != 3 or not currency.isalpha():
         raise InvalidInput(field="currency")
-    lines_raw = raw.get("lines")
-    if not isinstance(lines_raw, list) or not lines_raw or len(lines_raw) > MAX_LINES:
+    if not data.lines or len(data.lines) > MAX_LINES:
         raise InvalidInput(field="lines", maximum=MAX_LINES)
-    if not all(isinstance(line, dict) for line in lines_raw):
-        raise InvalidInput(field="lines")
-    card = _text(raw.get("cardNumber"), "cardNumber", 200, required=False)
-    phone = _text(raw.get("phone"), "phone", 32, required=False)
+    card = _optional_text(data.card_number, "cardNumber", 200)
+    phone = _optional_text(data.phone, "phone", 32)
     if (card is None) == (phone is None):
         raise InvalidInput(field="cardNumber")
-    receipt = ReceiptInput(
+    receipt = replace(
+        data,
         receipt_id=receipt_id,
-        issued_at=_issued_at(raw.get("issuedAt"), now),
+        issued_at=_issued_at(data.issued_at, now),
         currency=currency.upper(),
-        total=_money(raw.get("total"), "total"),
-        cashier_id=_text(raw.get("cashierId"), "cashierId", 40, required=False),
+        total=_money(data.total, "total"),
+        cashier_id=_optional_text(data.cashier_id, "cashierId", 40),
         card_number=card,
         phone=phone,
-        lines=tuple(parse_line(line, i) for i, line in enumerate(lines_raw)),
+        lines=tuple(check_line(line, i) for i, line in enumerate(data.lines)),
     )
     if sum(line.amount for line in receipt.lines) != receipt.total:
         raise InvalidInput(ErrorCode.TOTAL_MISMATCH, field="total")
     return receipt
+
+
+# --- the batch file format (JSON, camelCase) --------------------------------------------
+
+
+def _json_text(value: Any, field: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise InvalidInput(field=field)
+    return value
+
+
+def _json_int(value: Any, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(field=field)
+    return value
+
+
+def _json_decimal(value: Any, field: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise InvalidInput(field=field)
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise InvalidInput(field=field) from exc
+
+
+def _json_datetime(value: Any, field: str) -> datetime:
+    if not isinstance(value, str):
+        raise InvalidInput(field=field)
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidInput(field=field) from exc
+
+
+def _json_line(raw: Mapping[str, Any], index: int) -> LineInput:
+    field = f"lines.{index}"
+    return LineInput(
+        sku=_json_text(raw.get("sku"), f"{field}.sku") or "",
+        name=_json_text(raw.get("name"), f"{field}.name") or "",
+        brand=_json_text(raw.get("brand"), f"{field}.brand"),
+        category=_json_text(raw.get("category"), f"{field}.category"),
+        quantity=_json_decimal(raw.get("quantity"), f"{field}.quantity"),
+        unit_price=_json_int(raw.get("unitPrice"), f"{field}.unitPrice"),
+        amount=_json_int(raw.get("amount"), f"{field}.amount"),
+    )
+
+
+def parse_receipt(raw: Mapping[str, Any]) -> ReceiptInput:
+    """A batch file line (one ``submitReceipt`` input as a JSON object) as a
+    :class:`ReceiptInput`; only the JSON types are checked here, the values by
+    :func:`check_receipt`. Raises :class:`InvalidInput` for a value of the wrong type."""
+    lines_raw = raw.get("lines")
+    if not isinstance(lines_raw, list):
+        raise InvalidInput(field="lines", maximum=MAX_LINES)
+    if not all(isinstance(line, dict) for line in lines_raw):
+        raise InvalidInput(field="lines")
+    return ReceiptInput(
+        receipt_id=_json_text(raw.get("receiptId"), "receiptId") or "",
+        issued_at=_json_datetime(raw.get("issuedAt"), "issuedAt"),
+        currency=_json_text(raw.get("currency"), "currency") or "",
+        total=_json_int(raw.get("total"), "total"),
+        cashier_id=_json_text(raw.get("cashierId"), "cashierId"),
+        card_number=_json_text(raw.get("cardNumber"), "cardNumber"),
+        phone=_json_text(raw.get("phone"), "phone"),
+        lines=tuple(_json_line(line, i) for i, line in enumerate(lines_raw)),
+    )

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Uni
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.base import Base
+from app.receipts.scoring import BreakdownItem, Rate
 
 
 class Receipt(Base):
@@ -45,6 +46,15 @@ class Receipt(Base):
     answer: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
 
+    @property
+    def rate(self) -> Rate:
+        """The earn rate the receipt was scored with (its refunds are scored with it too)."""
+        return Rate(self.rate_points, self.rate_per_amount)
+
+    @property
+    def breakdown_items(self) -> tuple[BreakdownItem, ...]:
+        return tuple(BreakdownItem.from_json(item) for item in self.breakdown)
+
 
 class ReceiptLine(Base):
     __tablename__ = "receipt_lines"
@@ -60,7 +70,8 @@ class ReceiptLine(Base):
     quantity_milli: Mapped[int] = mapped_column(BigInteger)  # quantity x 1000 (weighed goods)
     unit_price: Mapped[int] = mapped_column(BigInteger)
     amount: Mapped[int] = mapped_column(BigInteger)
-    multiplier_pct: Mapped[int] = mapped_column(Integer)  # 0: excluded from earning
+    # The effective multiplier it was scored with (0: excluded from earning).
+    multiplier_pct: Mapped[int] = mapped_column(Integer)
     rule: Mapped[str | None] = mapped_column(String(80))  # the modifier that applied
     points: Mapped[int] = mapped_column(BigInteger)  # this line's share, for display
     refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0)

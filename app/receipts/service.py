@@ -1,4 +1,5 @@
-"""Receipts: scoring and crediting a till receipt once, refunds, offline batches, history.
+"""Receipts: crediting a till receipt once (points from `scoring.py`), refunds, offline batches,
+history.
 
 Exactly once: ``(partner_id, external_id)`` is unique and the receipt row is inserted
 with ``ON CONFLICT DO NOTHING`` before the points are posted. A concurrent duplicate
@@ -11,17 +12,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import datetime
-from fractions import Fraction
-from typing import Any, cast
+from typing import cast
 
-from dateutil.relativedelta import relativedelta
 from sqlalchemy import Select, Table, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import events
 from app.callers import StoreCaller
 from app.db import insert_ignoring_conflicts
+from app.environment import Environment
 from app.errors import (
     Conflict,
     DomainError,
@@ -35,12 +35,24 @@ from app.ledger.models import EntryKind, PointsAccount
 from app.limits import service as limits
 from app.members.models import Member, MemberStatus
 from app.members.phone import normalise_phone
-from app.partners.earn_rules import BASE_PCT, PartnerRules, rules_for
+from app.partners.earn_rules import rules_for
 from app.partners.models import Store
-from app.programme.service import get_programme
-from app.receipts.input import ReceiptInput, parse_receipt
+from app.programme.service import get_programme, points_expire_at
+from app.receipts.answers import (
+    BatchLineReport,
+    BatchLineStatus,
+    ReceiptAnswer,
+    RefundAnswer,
+)
+from app.receipts.input import ReceiptInput, check_receipt, parse_receipt
 from app.receipts.models import Receipt, ReceiptLine, ReceiptRefund
-from app.runtime import Runtime
+from app.receipts.scoring import (
+    NO_MODIFIERS,
+    RemainingLine,
+    points_due_back,
+    rescore_remaining,
+    score_receipt,
+)
 from app.wallet.scan import resolve_member
 
 MAX_BATCH_LINES = 1000
@@ -48,7 +60,7 @@ MAX_BATCH_LINES = 1000
 
 async def identify_member(
     session: AsyncSession,
-    runtime: Runtime,
+    runtime: Environment,
     caller: StoreCaller,
     data: ReceiptInput,
     now: datetime,
@@ -78,95 +90,25 @@ async def identify_member(
     return member
 
 
-@dataclass(frozen=True)
-class ScoredLine:
-    multiplier_pct: int
-    rule: str | None
-    exact: Fraction  # points, before rounding
-
-
-def _exact(amount: int, pct: int, rules: PartnerRules | Receipt) -> Fraction:
-    points = rules.rate_points
-    per_amount = rules.rate_per_amount
-    return Fraction(amount * points * pct, per_amount * 100)
-
-
-def _breakdown(
-    data: ReceiptInput, scored: list[ScoredLine], rules: PartnerRules, total_points: int
-) -> list[dict[str, Any]]:
-    """Base points plus one item per modifier that applied; items sum to ``total_points``
-    (each rounded down, the leftover whole points go to the largest remainders)."""
-    items: dict[str, dict[str, Any]] = {}
-    exact: dict[str, Fraction] = {}
-    base_key = "base"
-    items[base_key] = {
-        "kind": "BASE",
-        "rule": None,
-        "multiplierPercent": BASE_PCT,
-        "amount": 0,
-    }
-    exact[base_key] = Fraction(0)
-    for line, score in zip(data.lines, scored, strict=True):
-        if score.multiplier_pct == 0:
-            key = f"excluded:{score.rule}"
-            item = items.setdefault(
-                key, {"kind": "EXCLUDED", "rule": score.rule, "multiplierPercent": 0, "amount": 0}
-            )
-            item["amount"] += line.amount
-            exact.setdefault(key, Fraction(0))
-            continue
-        items[base_key]["amount"] += line.amount
-        exact[base_key] += _exact(line.amount, BASE_PCT, rules)
-        if score.rule is not None and score.multiplier_pct != BASE_PCT:
-            key = f"modifier:{score.rule}"
-            kind = "BRAND" if score.rule.startswith("brand:") else "CATEGORY"
-            item = items.setdefault(
-                key,
-                {
-                    "kind": kind,
-                    "rule": score.rule,
-                    "multiplierPercent": score.multiplier_pct,
-                    "amount": 0,
-                },
-            )
-            item["amount"] += line.amount
-            exact[key] = exact.get(key, Fraction(0)) + _exact(
-                line.amount, score.multiplier_pct - BASE_PCT, rules
-            )
-    floors = {key: value.numerator // value.denominator for key, value in exact.items()}
-    leftover = total_points - sum(floors.values())
-    for key in sorted(exact, key=lambda k: exact[k] - floors[k], reverse=True):
-        if leftover <= 0:
-            break
-        if exact[key] - floors[key] > 0:
-            floors[key] += 1
-            leftover -= 1
-    result = []
-    for key, item in items.items():
-        item["points"] = floors[key]
-        if item["kind"] == "BASE" and item["amount"] == 0 and len(items) > 1:
-            continue
-        result.append(item)
-    return result
-
-
 async def submit_receipt(
     session: AsyncSession,
-    runtime: Runtime,
+    runtime: Environment,
     caller: StoreCaller,
-    raw: dict[str, Any],
+    data: ReceiptInput,
     *,
     now: datetime,
     source: str = "realtime",
-) -> dict[str, Any]:
-    """Score and credit one receipt; a retry of the same receipt returns the first answer.
+) -> ReceiptAnswer:
+    """Check, score and credit one receipt; a retry of the same receipt returns the first
+    answer.
 
     Raises :class:`Conflict` (RECEIPT_CONFLICT) when the receipt id was used for a
     different body, :class:`MemberNotIdentified` for unknown cards, expired card tokens
-    or phones, and :class:`InvalidInput` with a specific code for the wrong currency or
-    inconsistent amounts; nothing is written then.
+    or phones, and :class:`InvalidInput` with a specific code for bad values (see
+    :func:`check_receipt`), the wrong currency or inconsistent amounts; nothing is
+    written then.
     """
-    data = parse_receipt(raw, now)
+    data = check_receipt(data, now)
     fingerprint = data.fingerprint(caller.store_id)
     previous = await _find_receipt(session, caller.partner_id, data.receipt_id)
     if previous is not None:
@@ -177,19 +119,10 @@ async def submit_receipt(
         )
     member = await identify_member(session, runtime, caller, data, now)
     rules = await rules_for(session, caller.partner_id, data.currency)
-    scored: list[ScoredLine] = []
-    for line in data.lines:
-        line_score = rules.score_line(line.brand, line.category)
-        scored.append(
-            ScoredLine(
-                line_score.multiplier_pct,
-                line_score.rule,
-                _exact(line.amount, line_score.multiplier_pct, rules),
-            )
-        )
-    total_exact = sum((s.exact for s in scored), Fraction(0))
-    points = total_exact.numerator // total_exact.denominator
-    breakdown = _breakdown(data, scored, rules, points)
+    # Tiers and offers will come in here, as the context's modifiers.
+    score = score_receipt(rules, data.lines, NO_MODIFIERS)
+    points = score.points
+    breakdown = [item.to_json() for item in score.breakdown]
 
     receipts = Receipt.__table__
     inserted = await session.execute(
@@ -227,7 +160,7 @@ async def submit_receipt(
         assert previous is not None
         return _replay(previous, fingerprint)
 
-    for number, (line, score) in enumerate(zip(data.lines, scored, strict=True), start=1):
+    for number, (line, scored) in enumerate(zip(data.lines, score.lines, strict=True), start=1):
         session.add(
             ReceiptLine(
                 receipt_id=receipt_id,
@@ -239,9 +172,9 @@ async def submit_receipt(
                 quantity_milli=line.quantity_milli,
                 unit_price=line.unit_price,
                 amount=line.amount,
-                multiplier_pct=score.multiplier_pct,
-                rule=score.rule,
-                points=score.exact.numerator // score.exact.denominator,
+                multiplier_pct=scored.multiplier_pct,
+                rule=scored.rule,
+                points=scored.points,
                 refunded_amount=0,
             )
         )
@@ -255,7 +188,7 @@ async def submit_receipt(
             kind=EntryKind.EARN,
             delta=points,
             now=now,
-            expires_at=data.issued_at + relativedelta(months=programme.points_expiry_months),
+            expires_at=points_expire_at(programme, data.issued_at),
             reference_type="receipt",
             reference_id=str(receipt_id),
             description=caller.partner_name,
@@ -265,17 +198,28 @@ async def submit_receipt(
     else:
         balance = (await ledger.get_balance(session, member.id)).available
 
-    answer = {
-        "receiptId": data.receipt_id,
-        "pointsEarned": points,
-        "balance": balance,
-        "breakdown": breakdown,
-        "processedAt": now.isoformat(),
-    }
+    answer = ReceiptAnswer(
+        receipt_id=data.receipt_id,
+        points_earned=points,
+        balance=balance,
+        breakdown=score.breakdown,
+        processed_at=now,
+    )
     receipt = await session.get(Receipt, receipt_id)
     assert receipt is not None
-    receipt.answer = answer
+    receipt.answer = answer.to_json()
     await session.flush()
+    await events.publish(
+        session,
+        events.ReceiptAccepted(
+            at=now,
+            receipt_id=receipt_id,
+            member_id=member.id,
+            partner_id=caller.partner_id,
+            store_id=caller.store_id,
+            points=points,
+        ),
+    )
     return answer
 
 
@@ -286,10 +230,10 @@ async def _find_receipt(session: AsyncSession, partner_id: int, external_id: str
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-def _replay(receipt: Receipt, fingerprint: str) -> dict[str, Any]:
+def _replay(receipt: Receipt, fingerprint: str) -> ReceiptAnswer:
     if receipt.fingerprint != fingerprint or receipt.answer is None:
         raise Conflict(ErrorCode.RECEIPT_CONFLICT, field="receiptId")
-    return dict(receipt.answer)
+    return ReceiptAnswer.from_json(receipt.answer)
 
 
 def _refund_fingerprint(lines: list[tuple[int, int | None]] | None) -> str:
@@ -305,14 +249,15 @@ async def refund_receipt(
     refund_id: str,
     lines: list[tuple[int, int | None]] | None,
     now: datetime,
-) -> dict[str, Any]:
+) -> RefundAnswer:
     """Return the whole receipt (``lines`` None) or parts of lines: ``(lineNumber,
     amount)``, amount None for the rest of the line.
 
-    Points are reversed in proportion: the receipt is scored again on what is left and
-    the difference goes back, so the total reversed never exceeds what the receipt
-    earned. If the member already spent them, the balance goes to zero and the rest is
-    recorded as ``points_uncollected`` on the receipt (never a negative balance).
+    Points are reversed in proportion: the receipt is scored again on what is left (with
+    the rate and multipliers it was scored with) and the difference goes back, so the
+    total reversed never exceeds what the receipt earned (``scoring.points_due_back``).
+    If the member already spent them, the balance goes to zero and the rest is recorded
+    as ``points_uncollected`` on the receipt (never a negative balance).
     """
     if not refund_id or len(refund_id) > 64:
         raise InvalidInput(field="refundId")
@@ -337,7 +282,7 @@ async def refund_receipt(
     if previous is not None:
         if previous.fingerprint != fingerprint:
             raise Conflict(ErrorCode.RECEIPT_CONFLICT, field="refundId")
-        return dict(previous.answer)
+        return RefundAnswer.from_json(previous.answer)
 
     receipt_lines = {
         line.line_no: line
@@ -369,20 +314,17 @@ async def refund_receipt(
             wanted[line_no] = value
     for line_no, amount in wanted.items():
         receipt_lines[line_no].refunded_amount += amount
-    remaining_exact = sum(
+    remaining = rescore_remaining(
+        receipt.rate,
         (
-            _exact(ln.amount - ln.refunded_amount, ln.multiplier_pct, receipt)
+            RemainingLine(ln.amount - ln.refunded_amount, ln.multiplier_pct)
             for ln in receipt_lines.values()
         ),
-        Fraction(0),
     )
-    remaining_points = remaining_exact.numerator // remaining_exact.denominator
-    due = max(
-        0,
-        receipt.points_earned
-        - remaining_points
-        - receipt.points_reversed
-        - receipt.points_uncollected,
+    due = points_due_back(
+        earned=receipt.points_earned,
+        remaining=remaining,
+        taken_back=receipt.points_reversed + receipt.points_uncollected,
     )
     account = (
         await session.execute(
@@ -427,14 +369,14 @@ async def refund_receipt(
     receipt.points_reversed += collect
     receipt.points_uncollected += due - collect
     receipt.refunded_amount += refunded
-    answer = {
-        "receiptId": receipt.external_id,
-        "refundId": refund_id,
-        "refundedAmount": refunded,
-        "pointsReversed": collect,
-        "pointsUncollected": due - collect,
-        "balance": balance,
-    }
+    answer = RefundAnswer(
+        receipt_id=receipt.external_id,
+        refund_id=refund_id,
+        refunded_amount=refunded,
+        points_reversed=collect,
+        points_uncollected=due - collect,
+        balance=balance,
+    )
     session.add(
         ReceiptRefund(
             receipt_id=receipt.id,
@@ -443,34 +385,36 @@ async def refund_receipt(
             amount=refunded,
             points_reversed=collect,
             points_uncollected=due - collect,
-            answer=answer,
+            answer=answer.to_json(),
             created_at=now,
         )
     )
     await session.flush()
+    await events.publish(
+        session,
+        events.ReceiptRefunded(
+            at=now,
+            receipt_id=receipt.id,
+            member_id=receipt.member_id,
+            partner_id=receipt.partner_id,
+            points_reversed=collect,
+            points_uncollected=due - collect,
+        ),
+    )
     return answer
-
-
-@dataclass(frozen=True)
-class BatchLineReport:
-    line: int
-    receipt_id: str | None
-    status: str  # accepted | duplicate | rejected
-    reason: str | None
-    points_earned: int | None
 
 
 async def import_batch(
     session: AsyncSession,
-    runtime: Runtime,
+    runtime: Environment,
     caller: StoreCaller,
     json_lines: str,
     *,
     now: datetime,
 ) -> list[BatchLineReport]:
-    """Offline receipts, one JSON object per line (the ``submitReceipt`` input), each
-    processed like a real-time receipt in its own savepoint: a bad line is reported and
-    skipped, the others are kept. Blank lines are ignored."""
+    """Offline receipts, one JSON object per line (the ``submitReceipt`` input, read by
+    :func:`parse_receipt`), each processed like a real-time receipt in its own savepoint:
+    a bad line is reported and skipped, the others are kept. Blank lines are ignored."""
     rows = [(n, text) for n, text in enumerate(json_lines.splitlines(), start=1) if text.strip()]
     if len(rows) > MAX_BATCH_LINES:
         raise InvalidInput(ErrorCode.BATCH_TOO_LARGE, field="jsonLines", maximum=MAX_BATCH_LINES)
@@ -484,24 +428,27 @@ async def import_batch(
             candidate = raw.get("receiptId")
             receipt_id = candidate if isinstance(candidate, str) else None
         except (ValueError, DomainError):
-            reports.append(BatchLineReport(number, None, "rejected", "INVALID_JSON", None))
+            reports.append(
+                BatchLineReport(number, None, BatchLineStatus.REJECTED, "INVALID_JSON", None)
+            )
             continue
         existed = (
             receipt_id is not None
             and await _find_receipt(session, caller.partner_id, receipt_id) is not None
         )
         try:
+            data = parse_receipt(raw)
             async with session.begin_nested():
                 answer = await submit_receipt(
-                    session, runtime, caller, raw, now=now, source="batch"
+                    session, runtime, caller, data, now=now, source="batch"
                 )
         except DomainError as exc:
-            reports.append(BatchLineReport(number, receipt_id, "rejected", exc.code.value, None))
+            reports.append(
+                BatchLineReport(number, receipt_id, BatchLineStatus.REJECTED, exc.code.value, None)
+            )
             continue
-        status = "duplicate" if existed else "accepted"
-        reports.append(
-            BatchLineReport(number, receipt_id, status, None, int(answer["pointsEarned"]))
-        )
+        status = BatchLineStatus.DUPLICATE if existed else BatchLineStatus.ACCEPTED
+        reports.append(BatchLineReport(number, receipt_id, status, None, answer.points_earned))
     return reports
 
 

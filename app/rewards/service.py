@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import cast
 
 from sqlalchemy import Table, select, update
@@ -28,7 +29,7 @@ from app.errors import (
 from app.ledger import service as ledger
 from app.ledger.models import EntryKind
 from app.limits import service as limits
-from app.partners.models import Partner
+from app.partners.service import get_partner
 from app.rewards import codes
 from app.rewards.models import (
     RewardClaim,
@@ -46,13 +47,15 @@ VOID_WINDOW = timedelta(hours=24)
 DEFAULT_LEVELS = [(1, 5000, 6, 400, "EUR"), (2, 10000, 5, 960, "EUR")]
 
 
-class MemberVoucherStatus:
+class MemberVoucherStatus(StrEnum):
+    """A voucher as the member (and a till) sees it; stored status plus the clock."""
+
     ACTIVE = "active"
     USED = "used"
     EXPIRED = "expired"
 
 
-def member_status(voucher: Voucher, now: datetime) -> str:
+def member_status(voucher: Voucher, now: datetime) -> MemberVoucherStatus:
     if voucher.status == VoucherStatus.REDEEMED:
         return MemberVoucherStatus.USED
     return MemberVoucherStatus.ACTIVE if voucher.expires_at > now else MemberVoucherStatus.EXPIRED
@@ -98,11 +101,7 @@ async def set_level(
         raise InvalidInput(field="level")
     partner_id = None
     if partner_code is not None:
-        partner_id = (
-            await session.execute(select(Partner.id).where(Partner.code == partner_code))
-        ).scalar_one_or_none()
-        if partner_id is None:
-            raise NotFound(field="partner")
+        partner_id = (await get_partner(session, partner_code)).id
     row = await session.get(RewardLevel, level)
     if row is None:
         row = RewardLevel(level=level, updated_at=now)
@@ -253,7 +252,7 @@ async def claim_reward(
 
 
 async def list_member_vouchers(
-    session: AsyncSession, member_id: int, *, status: str | None, now: datetime
+    session: AsyncSession, member_id: int, *, status: MemberVoucherStatus | None, now: datetime
 ) -> list[Voucher]:
     """The member's vouchers, soonest to expire first; ``status`` active, used or expired."""
     stmt = select(Voucher).where(Voucher.member_id == member_id)

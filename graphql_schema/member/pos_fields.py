@@ -7,7 +7,6 @@ The ``Member`` and ``Balance`` types in ``types.py`` delegate to the resolvers h
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Annotated, Any
 
 import strawberry
@@ -16,12 +15,14 @@ from sqlalchemy import select
 from app import clock
 from app.errors import InvalidInput, NotFound
 from app.ledger import expiry
+from app.partners import service as partners
 from app.partners.models import Partner
 from app.programme.service import get_programme
 from app.receipts import service as receipts
 from app.rewards import codes
 from app.rewards import service as rewards
 from app.rewards.models import RewardLevel, Voucher
+from app.rewards.service import MemberVoucherStatus
 from graphql_schema.errors import (
     ConflictError,
     InputError,
@@ -49,13 +50,7 @@ class ExpiringPoints:
     date: date | None
 
 
-class VoucherStatusFilter(StrEnum):
-    ACTIVE = "active"
-    USED = "used"
-    EXPIRED = "expired"
-
-
-VoucherStatusEnum = strawberry.enum(VoucherStatusFilter, name="VoucherStatus")
+VoucherStatusEnum = strawberry.enum(MemberVoucherStatus, name="VoucherStatus")
 
 
 @strawberry.type(name="Voucher")
@@ -83,7 +78,7 @@ class VoucherNode:
             id=to_global_id("Voucher", voucher.id),
             code=codes.display(voucher.code),
             value=Money(amount=voucher.value_amount, currency=voucher.currency),
-            status=VoucherStatusFilter(rewards.member_status(voucher, now)),
+            status=rewards.member_status(voucher, now),
             issued_at=voucher.issued_at,
             expires_at=voucher.expires_at,
             redeemed_at=voucher.redeemed_at,
@@ -165,12 +160,8 @@ async def resolve_receipts(
     async with context.db.read_session() as session:
         partner_pk = None
         if partner_code is not None:
-            code = partner_code
-            partner_pk = (
-                await session.execute(select(Partner.id).where(Partner.code == code))
-            ).scalar_one_or_none()
-            if partner_pk is None:
-                partner_pk = -1  # an unknown partner has no receipts
+            partner = await partners.find_partner(session, partner_code)
+            partner_pk = -1 if partner is None else partner.id  # unknown: no receipts
         rows = await receipts.list_member_receipts(
             session,
             member_id,
@@ -205,13 +196,11 @@ async def resolve_reward_levels(context: Any, member_id: int) -> list[RewardLeve
 
 
 async def resolve_vouchers(
-    context: Any, member_id: int, status: VoucherStatusFilter | None
+    context: Any, member_id: int, status: MemberVoucherStatus | None
 ) -> list[VoucherNode]:
     now = clock.now()
     async with context.db.read_session() as session:
-        vouchers = await rewards.list_member_vouchers(
-            session, member_id, status=status.value if status else None, now=now
-        )
+        vouchers = await rewards.list_member_vouchers(session, member_id, status=status, now=now)
         restricted = {v.partner_id for v in vouchers if v.partner_id is not None}
         names = {}
         if restricted:

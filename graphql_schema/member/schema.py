@@ -11,6 +11,7 @@ from app import clock
 from app.errors import SessionRejected
 from app.members import service as members
 from app.members.models import RegistrationChannel
+from app.privacy import service as privacy
 from app.settings import Settings
 from auth import sessions, sign_in
 from graphql_schema import web_session
@@ -178,7 +179,7 @@ class Mutation:
         ctx = info.context
         caller = await ctx.caller()
         async with ctx.db.read_session() as session:
-            data = await members.export_data(session, member_id=caller.id, now=clock.now())
+            data = await privacy.export_data(session, member_id=caller.id, now=clock.now())
         return DataExport(data=data)  # type: ignore[arg-type]  # strawberry's JSON scalar
 
     @strawberry.mutation(description="Delete the account: personal data erased, points forfeited.")

@@ -19,7 +19,6 @@ from graphql_schema.extensions import HappySchema, standard_extensions
 from graphql_schema.pagination import Connection
 from graphql_schema.partner.context import PartnerContext
 from graphql_schema.partner.types import (
-    BatchLine,
     BatchReport,
     CallerStore,
     ImportReceiptsResult,
@@ -115,7 +114,7 @@ class Mutation:
         caller = await ctx.caller()
         async with ctx.db.unit_of_work() as session:
             answer = await receipts.submit_receipt(
-                session, ctx.runtime, caller, input.to_body(), now=clock.now()
+                session, ctx.runtime, caller, input.to_core(), now=clock.now()
             )
         return ReceiptAccepted.from_answer(answer)
 
@@ -149,21 +148,7 @@ class Mutation:
             reports = await receipts.import_batch(
                 session, ctx.runtime, caller, json_lines, now=clock.now()
             )
-        return BatchReport(
-            accepted=sum(1 for r in reports if r.status == "accepted"),
-            duplicates=sum(1 for r in reports if r.status == "duplicate"),
-            rejected=sum(1 for r in reports if r.status == "rejected"),
-            lines=[
-                BatchLine(
-                    line=r.line,
-                    receipt_id=r.receipt_id,
-                    status=r.status,
-                    reason=r.reason,
-                    points_earned=r.points_earned,
-                )
-                for r in reports
-            ],
-        )
+        return BatchReport.from_reports(reports)
 
     @strawberry.mutation(
         description="Check a voucher a member presents (changes nothing; unknown codes "

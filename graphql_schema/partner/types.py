@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 
+from app.receipts import input as receipt_input
+from app.receipts.answers import BatchLineReport, BatchLineStatus, ReceiptAnswer, RefundAnswer
 from app.rewards import codes
 from app.rewards.models import Voucher
 from app.rewards.service import member_status
@@ -19,7 +21,7 @@ from graphql_schema.errors import (
     RateLimitedError,
     VoucherError,
 )
-from graphql_schema.member.pos_fields import VoucherStatusEnum, VoucherStatusFilter
+from graphql_schema.member.pos_fields import VoucherStatusEnum
 from graphql_schema.receipt_types import Money, PointsBreakdownItem
 
 
@@ -47,29 +49,29 @@ class ReceiptInput:
     phone: str | None = None
     lines: list[ReceiptLineInput]
 
-    def to_body(self) -> dict[str, Any]:
-        """The same camelCase body a batch file line carries."""
-        return {
-            "receiptId": self.receipt_id,
-            "issuedAt": self.issued_at,
-            "currency": self.currency,
-            "total": self.total,
-            "cashierId": self.cashier_id,
-            "cardNumber": self.card_number,
-            "phone": self.phone,
-            "lines": [
-                {
-                    "sku": line.sku,
-                    "name": line.name,
-                    "brand": line.brand,
-                    "category": line.category,
-                    "quantity": str(line.quantity),
-                    "unitPrice": line.unit_price,
-                    "amount": line.amount,
-                }
+    def to_core(self) -> receipt_input.ReceiptInput:
+        """The core's receipt input (checked by the receipts service, like a batch line)."""
+        return receipt_input.ReceiptInput(
+            receipt_id=self.receipt_id,
+            issued_at=self.issued_at,
+            currency=self.currency,
+            total=self.total,
+            cashier_id=self.cashier_id,
+            card_number=self.card_number,
+            phone=self.phone,
+            lines=tuple(
+                receipt_input.LineInput(
+                    sku=line.sku,
+                    name=line.name,
+                    brand=line.brand,
+                    category=line.category,
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    amount=line.amount,
+                )
                 for line in self.lines
-            ],
-        }
+            ),
+        )
 
 
 @strawberry.type(description="Points credited for a receipt (or the stored first answer).")
@@ -81,13 +83,13 @@ class ReceiptAccepted:
     processed_at: datetime
 
     @classmethod
-    def from_answer(cls, answer: dict[str, Any]) -> ReceiptAccepted:
+    def from_answer(cls, answer: ReceiptAnswer) -> ReceiptAccepted:
         return cls(
-            receipt_id=answer["receiptId"],
-            points_earned=int(answer["pointsEarned"]),
-            balance=int(answer["balance"]),
-            breakdown=[PointsBreakdownItem.from_json(i) for i in answer["breakdown"]],
-            processed_at=datetime.fromisoformat(answer["processedAt"]),
+            receipt_id=answer.receipt_id,
+            points_earned=answer.points_earned,
+            balance=answer.balance,
+            breakdown=[PointsBreakdownItem.from_item(i) for i in answer.breakdown],
+            processed_at=answer.processed_at,
         )
 
 
@@ -118,14 +120,14 @@ class ReceiptRefunded:
     balance: int
 
     @classmethod
-    def from_answer(cls, answer: dict[str, Any]) -> ReceiptRefunded:
+    def from_answer(cls, answer: RefundAnswer) -> ReceiptRefunded:
         return cls(
-            receipt_id=answer["receiptId"],
-            refund_id=answer["refundId"],
-            refunded_amount=int(answer["refundedAmount"]),
-            points_reversed=int(answer["pointsReversed"]),
-            points_uncollected=int(answer["pointsUncollected"]),
-            balance=int(answer["balance"]),
+            receipt_id=answer.receipt_id,
+            refund_id=answer.refund_id,
+            refunded_amount=answer.refunded_amount,
+            points_reversed=answer.points_reversed,
+            points_uncollected=answer.points_uncollected,
+            balance=answer.balance,
         )
 
 
@@ -137,6 +139,16 @@ class BatchLine:
     reason: str | None = strawberry.field(description="The error code of a rejected line.")
     points_earned: int | None
 
+    @classmethod
+    def from_report(cls, report: BatchLineReport) -> BatchLine:
+        return cls(
+            line=report.line,
+            receipt_id=report.receipt_id,
+            status=report.status.value,
+            reason=report.reason,
+            points_earned=report.points_earned,
+        )
+
 
 @strawberry.type
 class BatchReport:
@@ -144,6 +156,18 @@ class BatchReport:
     duplicates: int
     rejected: int
     lines: list[BatchLine]
+
+    @classmethod
+    def from_reports(cls, reports: list[BatchLineReport]) -> BatchReport:
+        def count(status: BatchLineStatus) -> int:
+            return sum(1 for r in reports if r.status == status)
+
+        return cls(
+            accepted=count(BatchLineStatus.ACCEPTED),
+            duplicates=count(BatchLineStatus.DUPLICATE),
+            rejected=count(BatchLineStatus.REJECTED),
+            lines=[BatchLine.from_report(r) for r in reports],
+        )
 
 
 @strawberry.type(name="PartnerVoucher", description="A voucher as a till sees it.")
@@ -158,7 +182,7 @@ class PartnerVoucher:
         return cls(
             code=codes.display(voucher.code),
             value=Money(amount=voucher.value_amount, currency=voucher.currency),
-            status=VoucherStatusFilter(member_status(voucher, now)),
+            status=member_status(voucher, now),
             expires_at=voucher.expires_at,
         )
 

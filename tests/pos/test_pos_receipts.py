@@ -487,3 +487,67 @@ async def test_a_batch_accepts_the_app_token_scanned_at_the_till_hours_ago(
         ("Q-3", "rejected", "CARD_TOKEN_EXPIRED"),
     ]
     assert (await api.me(member.token))["balance"]["available"] == 80 + 11
+
+
+async def test_answers_stored_before_the_typed_answers_are_replayed_as_stored(
+    spar: Pos, member: Member, db: Database
+) -> None:
+    from app.receipts.models import ReceiptRefund
+
+    body = receipt("R-OLD", member.card)
+    first = await spar.submit(body)
+    refund = await spar.refund(receiptId="R-OLD", refundId="RF-OLD")
+    # Rows written by the earlier code: the same keys, written by hand here, with values
+    # this code would not produce itself (so the replay visibly comes from the row).
+    legacy_receipt = {
+        "receiptId": "R-OLD",
+        "pointsEarned": 11,
+        "balance": 1234,
+        "breakdown": [
+            {"kind": "BASE", "rule": None, "multiplierPercent": 100, "amount": 68000, "points": 11}
+        ],
+        "processedAt": "2024-12-31T23:59:59.500000+00:00",
+    }
+    legacy_refund = {
+        "receiptId": "R-OLD",
+        "refundId": "RF-OLD",
+        "refundedAmount": 118000,
+        "pointsReversed": 10,
+        "pointsUncollected": 1,
+        "balance": 4321,
+    }
+    async with db.unit_of_work() as session:
+        row = (
+            await session.execute(select(Receipt).where(Receipt.external_id == "R-OLD"))
+        ).scalar_one()
+        row.answer = legacy_receipt
+        stored = (
+            await session.execute(select(ReceiptRefund).where(ReceiptRefund.receipt_id == row.id))
+        ).scalar_one()
+        stored.answer = legacy_refund
+    again = await spar.submit(body)
+    assert again == {"__typename": "ReceiptAccepted", **legacy_receipt}
+    assert again["breakdown"] != first["breakdown"]
+    assert await spar.refund(receiptId="R-OLD", refundId="RF-OLD") == {
+        "__typename": "ReceiptRefunded",
+        **legacy_refund,
+    }
+    assert refund["pointsReversed"] == 11
+
+
+async def test_a_refund_is_scored_with_the_rate_of_its_receipt(
+    spar: Pos, member: Member, db: Database
+) -> None:
+    from app.partners.earn_rules import set_rate
+
+    await spar.submit(receipt("R-RATE", member.card))  # 11 points at 1 per 100.00 ALL
+    async with db.unit_of_work() as session:
+        await set_rate(
+            session, partner_code="SPAR", currency="ALL", points=10, per_amount=100, now=clock.now()
+        )
+    # Two of three bottles of milk back: 5.3 -> 5 points left, so 6 go back (at today's
+    # rate it would be 530 left and nothing back).
+    part = await spar.refund(
+        receiptId="R-RATE", refundId="RF-1", lines=[{"lineNumber": 1, "amount": 30000}]
+    )
+    assert part["pointsReversed"] == 6

@@ -279,3 +279,44 @@ async def test_data_export_holds_receipts_with_lines_and_vouchers(
     assert [line["sku"] for line in exported["lines"]] == ["SP-MILK-1L", "TOB-20", "BREAD-500"]
     assert len(data["vouchers"]) == 6 and code in {v["code"] for v in data["vouchers"]}
     assert {v["status"] for v in data["vouchers"]} == {"active"}
+
+
+async def test_the_doors_publish_receipt_and_voucher_events(
+    spar: Pos, member: Member, api: Api, db: Database
+) -> None:
+    """What offers, tiers, fraud limits and messages will subscribe to."""
+    from app import events
+    from tests.pos.conftest import receipt
+
+    seen: list[events.Event] = []
+
+    async def record(session: Any, event: events.Event) -> None:
+        seen.append(event)
+
+    for kind in (
+        events.ReceiptAccepted,
+        events.ReceiptRefunded,
+        events.VoucherIssued,
+        events.VoucherRedeemed,
+        events.BalanceChanged,
+    ):
+        db.events.in_transaction(kind, record)
+
+    body = receipt("EV-1", member.card)
+    accepted = await spar.submit(body)
+    assert accepted["__typename"] == "ReceiptAccepted"
+    assert await spar.submit(body) == accepted  # a retry: no second event
+    refunded = await spar.refund(receiptId="EV-1", refundId="EV-1-R")
+    assert refunded["__typename"] == "ReceiptRefunded"
+    code = await _voucher(api, member, db)
+    assert (await spar.redeem(code, "EV-2"))["__typename"] == "VoucherRedeemed"
+
+    kinds = [type(e).__name__ for e in seen]
+    assert kinds.count("ReceiptAccepted") == 1 and kinds.count("ReceiptRefunded") == 1
+    assert kinds.count("VoucherIssued") == 1 and kinds.count("VoucherRedeemed") == 1
+    earn = next(e for e in seen if isinstance(e, events.ReceiptAccepted))
+    assert earn.member_id == member.id and earn.points == accepted["pointsEarned"]
+    issued = next(e for e in seen if isinstance(e, events.VoucherIssued))
+    assert len(issued.voucher_ids) == 6
+    changes = [e for e in seen if isinstance(e, events.BalanceChanged)]
+    assert all(c.member_id == member.id for c in changes)

@@ -11,6 +11,7 @@ from app.db import Database
 from app.demo import load_demo
 from app.partners.earn_rule_models import EarnModifier, EarnRate, ModifierKind
 from app.partners.earn_rules import PartnerRules
+from app.receipts.scoring import partner_rule
 from auth.api_key_models import PartnerApiKey
 from tests.helpers import Api
 from tests.pos.conftest import Member, Pos, receipt
@@ -29,12 +30,12 @@ def test_exclusion_wins_and_the_higher_multiplier_applies() -> None:
             (ModifierKind.CATEGORY, "sale"): 50,
         },
     )
-    assert rules.score_line("Mango", "Shoes").multiplier_pct == 300
-    assert rules.score_line("MANGO ", None).rule == "brand:mango"
-    assert rules.score_line("Mango", "Gift Cards").multiplier_pct == 0
-    assert rules.score_line(None, "sale").multiplier_pct == 50
-    assert rules.score_line("Other", "other").multiplier_pct == 100
-    assert rules.score_line(None, None).rule is None
+    assert partner_rule(rules, "Mango", "Shoes").multiplier_pct == 300
+    assert partner_rule(rules, "MANGO ", None).rule == "brand:mango"
+    assert partner_rule(rules, "Mango", "Gift Cards").multiplier_pct == 0
+    assert partner_rule(rules, None, "sale").multiplier_pct == 50
+    assert partner_rule(rules, "Other", "other").multiplier_pct == 100
+    assert partner_rule(rules, None, None).rule is None
 
 
 async def test_demo_rules_are_idempotent(db: Database) -> None:
