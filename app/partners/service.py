@@ -79,3 +79,15 @@ async def list_stores(session: AsyncSession) -> list[tuple[Store, Partner]]:
         .order_by(Partner.code, Store.code)
     )
     return [(store, partner) for store, partner in (await session.execute(stmt)).all()]
+
+
+async def find_store(session: AsyncSession, code: str) -> tuple[Store, Partner] | None:
+    """The store with ``code`` and its partner, or None."""
+    row = (
+        await session.execute(
+            select(Store, Partner)
+            .join(Partner, Partner.id == Store.partner_id)
+            .where(Store.code == code)
+        )
+    ).one_or_none()
+    return None if row is None else (row[0], row[1])

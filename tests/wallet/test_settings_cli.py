@@ -102,7 +102,7 @@ def test_development_chain_is_made_once(tmp_path: Path) -> None:
 
 
 def test_cli_dev_certs(tmp_path: Path) -> None:
-    from app.cli import main
+    from cli import main
 
     assert main(["wallet", "dev-certs", "--out", str(tmp_path / "certs")]) == 0
     folder = tmp_path / "certs"
@@ -153,7 +153,7 @@ async def test_cli_push_delivers_rows_queued_without_a_running_app(
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "app.cli",
+        "cli",
         "wallet",
         "push",
         cwd=PROJECT,
