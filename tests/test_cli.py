@@ -6,14 +6,19 @@ import argparse
 import asyncio
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
 import tracemalloc
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select, text
 
@@ -25,6 +30,7 @@ from cli import build_parser, main
 from cli.errors import CliError
 from cli.money import format_money
 from cli.receipts import check_batch
+from cli.serve import build_config, default_workers
 from tests.helpers import Api
 from tests.pos.conftest import receipt, sign_up
 
@@ -392,3 +398,101 @@ def test_the_batch_check_streams_in_constant_memory(tmp_path: Path) -> None:
         finally:
             tracemalloc.stop()
         assert peak < 4_000_000, (path.name, peak)
+
+
+# --- happy serve: workers, TCP_NODELAY in every worker, proxy headers left to the app -----
+
+
+def test_workers_default_to_one_in_development_and_the_cpus_in_production() -> None:
+    assert default_workers(Settings(env="development")) == 1
+    assert default_workers(Settings(env="test")) == 1
+    assert default_workers(Settings(env="production")) == len(os.sched_getaffinity(0))
+
+
+def test_serve_config_trusts_no_proxy_headers_and_runs_the_factory() -> None:
+    config = build_config("127.0.0.1", 8000, 4)
+    assert config.proxy_headers is False
+    assert config.factory is True and config.app == "app.main:asgi_app"
+    assert config.workers == 4
+
+
+async def test_worker_connections_get_tcp_nodelay() -> None:
+    """uvicorn issue #3149: the socket each worker receives (pickled by multiprocessing, as
+    the supervisor hands it over) is TCP, so asyncio turns Nagle off on every connection."""
+    listener = build_config("127.0.0.1", 0, 2).bind_socket()
+    received: socket.socket = ForkingPickler.loads(ForkingPickler.dumps(listener))
+    listener.close()
+    assert received.proto == socket.IPPROTO_TCP
+    nodelay: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    class Report(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            sock = transport.get_extra_info("socket")
+            nodelay.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            transport.close()
+
+    received.listen()
+    server = await asyncio.get_running_loop().create_server(Report, sock=received)
+    try:
+        port = received.getsockname()[1]
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        assert await asyncio.wait_for(nodelay, 10) == 1
+        writer.close()
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+def test_serve_with_two_workers_answers_and_stops(settings: Settings, tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "HAPPY_ENV": "test",
+        "HAPPY_DATABASE_URL": settings.database_url,
+        "HAPPY_LOG_LEVEL": "WARNING",
+        "HAPPY_SMS_OUTBOX": str(tmp_path / "sms.jsonl"),
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "cli", "serve", "--workers", "2", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        answers = []
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            for _ in range(300):
+                try:
+                    answers.append(client.get("/healthz").json())
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            # Keep-alive: the same connection again and again.
+            answers += [client.get("/healthz").json() for _ in range(10)]
+        assert answers == [{"status": "ok"}] * 11
+    finally:
+        server.send_signal(signal.SIGINT)
+        log, _ = server.communicate(timeout=60)
+    assert server.returncode == 0, log
+    assert "Traceback" not in log
+
+
+def test_serve_on_a_port_in_use_is_one_line(settings: Settings) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "cli", "serve", "--workers", "2", "--port", str(port)],
+            env={**os.environ, "HAPPY_ENV": "test", "HAPPY_DATABASE_URL": settings.database_url},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("happy: the server did not start on")
