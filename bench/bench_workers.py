@@ -45,9 +45,8 @@ def free_port() -> int:
 
 def sign_up(base: str, outbox: Path) -> str:
     with httpx.Client(base_url=base, timeout=30) as client:
-        client.post(
-            "/graphql", json={"query": f'mutation {{ requestOtp(phone: "{PHONE}") {{ __typename }} }}'}
-        )
+        request = f'mutation {{ requestOtp(phone: "{PHONE}") {{ __typename }} }}'
+        client.post("/graphql", json={"query": request})
         line = [json.loads(x) for x in outbox.read_text().splitlines() if PHONE in x][-1]
         code = next(w for w in line["text"].split() if w.isdigit() and len(w) == 6)
         verify = (

@@ -113,6 +113,19 @@ def test_cli_dev_certs(tmp_path: Path) -> None:
     assert oct((folder / "pass.key").stat().st_mode & 0o777) == "0o600"
 
 
+def test_cli_dev_certs_refused_in_production(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cli import main
+
+    monkeypatch.setattr("cli.get_settings", lambda: production())
+    assert main(["wallet", "dev-certs", "--out", str(tmp_path / "certs")]) == 2
+    said = capsys.readouterr()
+    assert "Traceback" not in said.err and len(said.err.strip().splitlines()) == 1
+    assert said.err.startswith("happy: refusing: development certificates are not for production")
+    assert not (tmp_path / "certs").exists()
+
+
 async def test_cli_push_delivers_rows_queued_without_a_running_app(
     db: Database, settings: Settings, tmp_path: Path
 ) -> None:
