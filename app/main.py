@@ -39,7 +39,9 @@ from graphql_schema.views import member_door, partner_door
 log = logging.getLogger(__name__)
 
 
-def assemble(db: Database, settings: Settings, runtime: Runtime) -> Delivery:
+def assemble(
+    db: Database, settings: Settings, runtime: Runtime, *, in_background: bool | None = None
+) -> Delivery:
     """Register every event subscriber on ``db``'s bus and return the outbox delivery.
 
     A subscriber is a handler plus one line here: ``in_transaction`` for what must
@@ -49,19 +51,14 @@ def assemble(db: Database, settings: Settings, runtime: Runtime) -> Delivery:
     bus.clear()
     wallet_delivery.subscribe(bus, WalletDelivery(db, settings, runtime.wallet))
     bus.in_transaction(MemberDeleted, sessions.end_sessions_of_deleted_member)
-    # Handlers that talk to real servers run in the background, recording ones inline.
-    in_background = settings.apns_backend == "http2" or settings.google_wallet_backend == "rest"
+    if in_background is None:
+        # A server delivers to real servers in the background, to recording ones inline.
+        in_background = settings.apns_backend == "http2" or (
+            settings.google_wallet_backend == "rest"
+        )
     delivery = Delivery(db, bus, in_background=in_background)
     bus.deliver = delivery.kick
     return delivery
-
-
-def open_database(settings: Settings) -> tuple[Database, Runtime, Delivery]:
-    """A database with every subscriber registered, for processes without the web app
-    (the CLI): postings there update wallet passes and queue deliveries like requests."""
-    database = create_database(settings)
-    runtime = build_runtime(settings)
-    return database, runtime, assemble(database, settings, runtime)
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Starlette:

@@ -91,7 +91,7 @@ def main(requests: int = 2000, concurrency: int = 20) -> int:
             "HAPPY_OTP_VERIFIES_PER_IP_PER_HOUR": "100000",
             "HAPPY_LOG_LEVEL": "WARNING",
         }
-        happy = [sys.executable, "-m", "app.cli"]
+        happy = [sys.executable, "-m", "cli"]
         subprocess.run([*happy, "db", "upgrade"], env=env, check=True, capture_output=True)
         server = subprocess.Popen([*happy, "serve", "--port", str(port)], env=env)
         try:

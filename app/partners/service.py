@@ -132,3 +132,15 @@ async def store_caller(
         partner_code=partner.code,
         partner_name=partner.name,
     )
+
+
+async def find_store(session: AsyncSession, code: str) -> tuple[Store, Partner] | None:
+    """The store with ``code`` and its partner, or None."""
+    row = (
+        await session.execute(
+            select(Store, Partner)
+            .join(Partner, Partner.id == Store.partner_id)
+            .where(Store.code == code)
+        )
+    ).one_or_none()
+    return None if row is None else (row[0], row[1])

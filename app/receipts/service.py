@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from typing import cast
 
@@ -415,11 +416,33 @@ async def import_batch(
     """Offline receipts, one JSON object per line (the ``submitReceipt`` input, read by
     :func:`parse_receipt`), each processed like a real-time receipt in its own savepoint:
     a bad line is reported and skipped, the others are kept. Blank lines are ignored."""
-    rows = [(n, text) for n, text in enumerate(json_lines.splitlines(), start=1) if text.strip()]
-    if len(rows) > MAX_BATCH_LINES:
+    lines = json_lines.splitlines()
+    if sum(1 for text in lines if text.strip()) > MAX_BATCH_LINES:
         raise InvalidInput(ErrorCode.BATCH_TOO_LARGE, field="jsonLines", maximum=MAX_BATCH_LINES)
+    return await import_lines(session, runtime, caller, lines, now=now)
+
+
+async def import_lines(
+    session: AsyncSession,
+    runtime: Environment,
+    caller: StoreCaller,
+    lines: Iterable[str],
+    *,
+    now: datetime,
+) -> list[BatchLineReport]:
+    """:func:`import_batch` for a stream of lines (a file read line by line, constant
+    memory); ``BATCH_TOO_LARGE`` as soon as line ``MAX_BATCH_LINES + 1`` arrives (the
+    caller's unit of work then rolls the batch back)."""
     reports = []
-    for number, text in rows:
+    count = 0
+    for number, text in enumerate(lines, start=1):
+        if not text.strip():
+            continue
+        count += 1
+        if count > MAX_BATCH_LINES:
+            raise InvalidInput(
+                ErrorCode.BATCH_TOO_LARGE, field="jsonLines", maximum=MAX_BATCH_LINES
+            )
         receipt_id: str | None = None
         try:
             raw = json.loads(text)

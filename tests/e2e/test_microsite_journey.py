@@ -517,7 +517,7 @@ def decode_qr(locator: Any) -> str:
 def neptun_store(server: LiveServer) -> tuple[str, str, str]:
     """A Neptun store of the demo coalition: (code, currency, a fresh API key)."""
     stores = [line.split("\t") for line in server.happy("store", "list").splitlines()]
-    code, *_, currency = next(s for s in stores if s[1] == "Neptun")
+    code, *_, currency = next(s for s in stores if s[2] == "Neptun")  # PARTNER NAME
     key = server.happy("partner", "key", "create", "--store", code).strip().splitlines()[-1]
     return code, currency, key
 

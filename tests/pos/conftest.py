@@ -268,7 +268,7 @@ def receipt(
 def ledger_check_after_module(database_url: str) -> Iterator[None]:
     """After every test module: ``happy ledger check`` holds (balances == ledger == lots)."""
     yield
-    from app import cli
+    import cli
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HAPPY_ENV", "test")

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from app import cli, clock
+import cli
+from app import clock
 from app.db import Database
 from tests.helpers import Api
 from tests.pos.conftest import Member, Pos, receipt, sign_up
@@ -205,7 +206,7 @@ async def test_operator_commands(
         ("C-1", "rejected", "RECEIPT_CONFLICT"),
     ]
     assert await happy(["reward-level", "list"]) == 0
-    assert "5000 points\t6 x 400 EUR" in capsys.readouterr().out
+    assert "5000 points\t6 x 4.00 EUR" in capsys.readouterr().out
 
     prefix = key.split("_")[1]
     assert await happy(["partner", "key", "revoke", prefix]) == 0

@@ -103,7 +103,7 @@ def test_development_chain_is_made_once(tmp_path: Path) -> None:
 
 
 def test_cli_dev_certs(tmp_path: Path) -> None:
-    from app.cli import main
+    from cli import main
 
     assert main(["wallet", "dev-certs", "--out", str(tmp_path / "certs")]) == 0
     folder = tmp_path / "certs"
@@ -112,6 +112,19 @@ def test_cli_dev_certs(tmp_path: Path) -> None:
     )
     assert signer.pass_type_id == "pass.al.happy.card"
     assert oct((folder / "pass.key").stat().st_mode & 0o777) == "0o600"
+
+
+def test_cli_dev_certs_refused_in_production(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cli import main
+
+    monkeypatch.setattr("cli.get_settings", lambda: production())
+    assert main(["wallet", "dev-certs", "--out", str(tmp_path / "certs")]) == 2
+    said = capsys.readouterr()
+    assert "Traceback" not in said.err and len(said.err.strip().splitlines()) == 1
+    assert said.err.startswith("happy: refusing: development certificates are not for production")
+    assert not (tmp_path / "certs").exists()
 
 
 async def test_cli_push_delivers_rows_queued_without_a_running_app(
@@ -152,7 +165,7 @@ async def test_cli_push_delivers_rows_queued_without_a_running_app(
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "app.cli",
+        "cli",
         "wallet",
         "push",
         cwd=PROJECT,

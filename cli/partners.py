@@ -1,0 +1,224 @@
+"""``happy store``, ``happy partner key`` and ``happy earn-rule``: the coalition's partners,
+their stores, the stores' API keys and the partners' earn rules."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from app import clock
+from app.db import Database
+from app.settings import Settings
+from cli import arguments
+from cli.context import run
+from cli.table import print_table
+
+
+def cmd_store_list(args: argparse.Namespace, settings: Settings) -> int:
+    from app.partners.service import list_stores
+
+    async def work(db: Database) -> int:
+        async with db.read_session() as session:
+            rows = await list_stores(session)
+        print_table(
+            ("STORE", "PARTNER", "PARTNER NAME", "STORE NAME", "CITY", "COUNTRY", "CURRENCY"),
+            [
+                (
+                    store.code,
+                    partner.code,
+                    partner.name,
+                    store.name,
+                    store.city,
+                    store.country,
+                    store.currency,
+                )
+                for store, partner in rows
+            ],
+        )
+        return 0
+
+    return run(settings, work)
+
+
+def cmd_key_create(args: argparse.Namespace, settings: Settings) -> int:
+    from app.runtime import build_runtime
+    from auth import api_keys
+
+    keys = build_runtime(settings).keys
+
+    async def work(db: Database) -> int:
+        async with db.unit_of_work() as session:
+            issued = await api_keys.create_key(
+                session, keys, store_code=args.store, label=args.label, now=clock.now()
+            )
+        print(f"API key {issued.prefix} for store {issued.store_code} (shown once, keep it safe):")
+        print(issued.key)
+        return 0
+
+    return run(settings, work)
+
+
+def cmd_key_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    from auth import api_keys
+
+    async def work(db: Database) -> int:
+        async with db.unit_of_work() as session:
+            changed = await api_keys.revoke_key(session, prefix=args.prefix, now=clock.now())
+        print(f"key {args.prefix} {'revoked' if changed else 'was already revoked'}")
+        return 0
+
+    return run(settings, work)
+
+
+def cmd_key_list(args: argparse.Namespace, settings: Settings) -> int:
+    from auth import api_keys
+
+    async def work(db: Database) -> int:
+        async with db.read_session() as session:
+            rows = await api_keys.list_keys(session)
+        print_table(
+            ("PREFIX", "STORE", "STATE", "LAST USED", "LABEL"),
+            [
+                (
+                    key.prefix,
+                    store.code,
+                    f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active",
+                    f"{key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "never",
+                    key.label or "",
+                )
+                for key, store in rows
+            ],
+        )
+        return 0
+
+    return run(settings, work)
+
+
+def cmd_earn_rate(args: argparse.Namespace, settings: Settings) -> int:
+    from app.partners import earn_rules
+    from cli.money import format_money
+
+    async def work(db: Database) -> int:
+        async with db.unit_of_work() as session:
+            rate = await earn_rules.set_rate(
+                session,
+                partner_code=args.partner,
+                currency=args.currency,
+                points=args.points,
+                per_amount=args.per_amount,
+                now=clock.now(),
+            )
+        print(
+            f"{args.partner}: {rate.points} point(s) per "
+            f"{format_money(rate.per_amount, rate.currency)}"
+        )
+        return 0
+
+    return run(settings, work)
+
+
+def cmd_earn_modifier(args: argparse.Namespace, settings: Settings) -> int:
+    from app.partners import earn_rules
+    from app.partners.earn_rule_models import ModifierKind
+
+    kind = ModifierKind.BRAND if args.brand is not None else ModifierKind.CATEGORY
+    match: str = args.brand if args.brand is not None else args.category
+    pct = None if args.remove else (0 if args.exclude else args.multiplier)
+
+    async def work(db: Database) -> int:
+        async with db.unit_of_work() as session:
+            await earn_rules.set_modifier(
+                session,
+                partner_code=args.partner,
+                kind=kind,
+                match=match,
+                multiplier_pct=pct,
+                now=clock.now(),
+            )
+        what = "removed" if pct is None else ("excluded" if pct == 0 else f"{pct} %")
+        print(f"{args.partner} {kind.value} {match.strip().lower()}: {what}")
+        return 0
+
+    return run(settings, work)
+
+
+def cmd_earn_list(args: argparse.Namespace, settings: Settings) -> int:
+    from app.partners import earn_rules
+    from cli.money import format_money
+
+    async def work(db: Database) -> int:
+        async with db.read_session() as session:
+            rates, modifiers = await earn_rules.list_rules(session)
+        for partner, rate in rates:
+            print(
+                f"{partner.code}\trate\t{rate.currency}\t{rate.points} per "
+                f"{format_money(rate.per_amount, rate.currency)}"
+            )
+        for partner, modifier in modifiers:
+            value = "excluded" if modifier.multiplier_pct == 0 else f"{modifier.multiplier_pct} %"
+            print(f"{partner.code}\t{modifier.kind.value}\t{modifier.match}\t{value}")
+        return 0
+
+    return run(settings, work)
+
+
+def register(sub: Any) -> None:
+    store = sub.add_parser("store", help="stores").add_subparsers(
+        dest="store_command", required=True, metavar="COMMAND"
+    )
+    store.add_parser(
+        "list", help="every store with its partner (store code first, with a header)"
+    ).set_defaults(handler=cmd_store_list)
+
+    partner = sub.add_parser("partner", help="partner API keys").add_subparsers(
+        dest="partner_command", required=True, metavar="COMMAND"
+    )
+    key = partner.add_parser("key", help="API keys of stores").add_subparsers(
+        dest="key_command", required=True, metavar="COMMAND"
+    )
+    create = key.add_parser("create", help="new key for a store (printed once, last line)")
+    create.add_argument(
+        "--store", required=True, metavar="CODE", help="store code (see `happy store list`)"
+    )
+    create.add_argument("--label", help="a note to recognise the key by (till, ERP), 80 max")
+    create.set_defaults(handler=cmd_key_create)
+    revoke = key.add_parser("revoke", help="revoke a key by its prefix (or the whole key)")
+    revoke.add_argument("prefix", help="the key's prefix from `happy partner key list`")
+    revoke.set_defaults(handler=cmd_key_revoke)
+    key.add_parser("list", help="keys, without secrets").set_defaults(handler=cmd_key_list)
+
+    earn = sub.add_parser("earn-rule", help="earn rules per partner").add_subparsers(
+        dest="earn_command", required=True, metavar="COMMAND"
+    )
+    rate = earn.add_parser("rate", help="base rate: POINTS per PER_AMOUNT minor units")
+    rate.add_argument("--partner", required=True, metavar="CODE", help="partner code")
+    rate.add_argument(
+        "--currency", required=True, type=arguments.currency, help="receipt currency (ALL, EUR)"
+    )
+    rate.add_argument(
+        "--points", type=arguments.non_negative_int, required=True, help="points earned"
+    )
+    rate.add_argument(
+        "--per-amount",
+        type=arguments.positive_int,
+        required=True,
+        metavar="MINOR_UNITS",
+        help="for this much spent, in minor units (10000 = 100.00)",
+    )
+    rate.set_defaults(handler=cmd_earn_rate)
+    modifier = earn.add_parser("set", help="brand or category multiplier or exclusion")
+    modifier.add_argument("--partner", required=True, metavar="CODE", help="partner code")
+    target = modifier.add_mutually_exclusive_group(required=True)
+    target.add_argument("--brand", help="brand name as on the receipt lines")
+    target.add_argument("--category", help="category as on the receipt lines")
+    value = modifier.add_mutually_exclusive_group(required=True)
+    value.add_argument(
+        "--multiplier",
+        type=arguments.non_negative_int,
+        metavar="PERCENT",
+        help="percent of the base rate: 200 = double points",
+    )
+    value.add_argument("--exclude", action="store_true", help="earn no points on these lines")
+    value.add_argument("--remove", action="store_true", help="drop the modifier")
+    modifier.set_defaults(handler=cmd_earn_modifier)
+    earn.add_parser("list", help="all rates and modifiers").set_defaults(handler=cmd_earn_list)

@@ -1,0 +1,63 @@
+"""``happy programme``: the programme's own rules (welcome bonus, points expiry, name)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from app.db import Database
+from app.settings import Settings
+from cli import arguments
+from cli.context import run
+from cli.errors import UsageError
+
+
+def cmd_programme_set(args: argparse.Namespace, settings: Settings) -> int:
+    from app.programme.service import update_programme
+
+    changes: dict[str, Any] = {}
+    if args.welcome_bonus is not None:
+        changes["welcome_bonus_points"] = args.welcome_bonus
+    if args.expiry_months is not None:
+        changes["points_expiry_months"] = args.expiry_months
+    if args.name is not None:
+        if not args.name.strip():
+            raise UsageError("argument --name: the programme name cannot be empty")
+        changes["name"] = args.name.strip()
+    if not changes:
+        raise UsageError(
+            "nothing to change: give --welcome-bonus, --expiry-months or --name; "
+            "see `happy programme set --help`"
+        )
+
+    async def work(db: Database) -> int:
+        async with db.unit_of_work() as session:
+            programme = await update_programme(session, **changes)
+        print(
+            f"programme {programme.name}: welcome bonus {programme.welcome_bonus_points}, "
+            f"points expire after {programme.points_expiry_months} months"
+        )
+        return 0
+
+    return run(settings, work)
+
+
+def register(sub: Any) -> None:
+    programme = sub.add_parser("programme", help="programme rules").add_subparsers(
+        dest="programme_command", required=True, metavar="COMMAND"
+    )
+    pset = programme.add_parser("set", help="change programme rules")
+    pset.add_argument(
+        "--welcome-bonus",
+        type=arguments.non_negative_int,
+        metavar="POINTS",
+        help="points a new member gets once (0 turns the bonus off)",
+    )
+    pset.add_argument(
+        "--expiry-months",
+        type=arguments.non_negative_int,
+        metavar="MONTHS",
+        help="months after which earned points expire",
+    )
+    pset.add_argument("--name", help="the programme's name, as members see it")
+    pset.set_defaults(handler=cmd_programme_set)
