@@ -16,7 +16,7 @@ from app.members.models import Card, CardStatus, Member
 from app.runtime import Runtime
 from app.wallet import service as wallet
 from app.wallet.models import WalletPass
-from app.wallet.routes import sign_link
+from app.wallet.links import sign_link
 from wallet_passes.dynamic_qr import issue_card_token
 from wallet_passes.google import google_save_url, object_suffix_for
 from wallet_passes.qr import qr_svg

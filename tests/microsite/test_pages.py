@@ -11,7 +11,7 @@ import httpx
 from app.main import create_app
 from app.security_headers import CONTENT_SECURITY_POLICY, SecurityHeadersMiddleware
 from app.settings import Settings
-from app.web import MICROSITE_DIR
+from web.microsite import MICROSITE_DIR
 from tests.conftest import with_settings
 
 EXPECTED_CSP = {
