@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -23,7 +24,7 @@ from app import i18n
 from app.db import insert_ignoring_conflicts, on_commit
 from app.errors import ErrorCode, InvalidInput, NotFound
 from app.ledger import service as ledger
-from app.ledger.models import EntryKind, PointsEntry
+from app.ledger.models import EntryKind, PointsAccount, PointsEntry
 from app.members.cards import new_card_number
 from app.members.models import (
     Card,
@@ -45,6 +46,7 @@ from app.rewards import service as rewards
 from app.runtime import Runtime
 from app.wallet import service as wallet
 from auth import otp, rate_limit
+from auth.models import MemberSession
 from auth.sessions import IssuedSession, revoke_sessions, start_session
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
@@ -465,3 +467,55 @@ async def delete_account(session: AsyncSession, *, member_id: int, now: datetime
     await revoke_sessions(session, member_id=member_id, now=now, reason="account_deleted")
     await wallet.forget_member(session, member_id)
     await session.flush()
+
+
+# --- reads for the doors ---------------------------------------------------------------
+
+
+async def signed_in_member(
+    session: AsyncSession, *, member_public_id: str, session_id: str
+) -> tuple[Member, PointsAccount | None] | None:
+    """The active member of an access token whose session is not revoked, with the points
+    account in the same query (nearly every member screen shows the balance); else None."""
+    stmt = (
+        select(Member, PointsAccount)
+        .join(MemberSession, MemberSession.member_id == Member.id)
+        .outerjoin(PointsAccount, PointsAccount.member_id == Member.id)
+        .where(
+            Member.public_id == member_public_id,
+            Member.status == MemberStatus.ACTIVE,
+            MemberSession.id == session_id,
+            MemberSession.revoked_at.is_(None),
+        )
+    )
+    row = (await session.execute(stmt)).one_or_none()
+    if row is None:
+        return None
+    member, account = row
+    return member, account
+
+
+async def shown_cards(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, Card]:
+    """The card each member is shown in the app, by member id: of the active cards, the one
+    linked first (the digital card)."""
+    stmt = (
+        select(Card)
+        .where(Card.member_id.in_(member_ids), Card.status == CardStatus.ACTIVE)
+        .order_by(Card.linked_at, Card.id)
+    )
+    shown: dict[int, Card] = {}
+    for card in await session.scalars(stmt):
+        assert card.member_id is not None
+        shown.setdefault(card.member_id, card)
+    return shown
+
+
+async def consents_of(
+    session: AsyncSession, member_ids: Sequence[int]
+) -> dict[int, list[MarketingConsent]]:
+    """Each member's marketing consents by member id (an empty list for none)."""
+    stmt = select(MarketingConsent).where(MarketingConsent.member_id.in_(member_ids))
+    grouped: dict[int, list[MarketingConsent]] = {member_id: [] for member_id in member_ids}
+    for consent in await session.scalars(stmt):
+        grouped.setdefault(consent.member_id, []).append(consent)
+    return grouped

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -11,6 +12,12 @@ from app.errors import InvalidInput
 from app.partners.models import Brand, Partner, Store
 
 COUNTRY_CURRENCY = {"AL": "ALL", "XK": "EUR", "MK": "MKD", "ME": "EUR"}
+
+
+async def find_partner(session: AsyncSession, code: str) -> Partner | None:
+    """The partner with ``code`` (e.g. ``SPAR``), or None: the one lookup by code."""
+    stmt = select(Partner).where(Partner.code == code)
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def ensure_partner(
@@ -79,3 +86,13 @@ async def list_stores(session: AsyncSession) -> list[tuple[Store, Partner]]:
         .order_by(Partner.code, Store.code)
     )
     return [(store, partner) for store, partner in (await session.execute(stmt)).all()]
+
+
+async def partners_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, Partner]:
+    """These partners by id (unknown ids left out)."""
+    return {p.id: p for p in await session.scalars(select(Partner).where(Partner.id.in_(ids)))}
+
+
+async def stores_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, Store]:
+    """These stores by id (unknown ids left out)."""
+    return {s.id: s for s in await session.scalars(select(Store).where(Store.id.in_(ids)))}

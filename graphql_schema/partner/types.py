@@ -19,8 +19,8 @@ from graphql_schema.errors import (
     RateLimitedError,
     VoucherError,
 )
-from graphql_schema.member.pos_fields import VoucherStatusEnum, VoucherStatusFilter
 from graphql_schema.receipt_types import Money, PointsBreakdownItem
+from graphql_schema.voucher_types import VoucherStatusEnum, VoucherStatusFilter
 
 
 @strawberry.input(description="One line of a receipt. Money in minor units.")
