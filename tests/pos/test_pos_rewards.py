@@ -96,7 +96,7 @@ async def test_levels_progress_claim_and_vouchers(
     assert len(one["vouchers"]) == 6
     assert sum(v["value"]["amount"] for v in one["vouchers"]) == 2400
     # The QR a till scans reads back (zxing-cpp) to the code, which the till may redeem as is.
-    from tests.wallet_passes.test_wallet_qr import decode, rasterise_segno_svg
+    from tests.helpers import decode, rasterise_segno_svg
 
     _, image = rasterise_segno_svg(one["vouchers"][0]["qrSvg"])
     assert [r.text for r in decode(image)] == [one["vouchers"][0]["code"].replace("-", "")]

@@ -16,8 +16,7 @@ from app.ledger.models import EntryKind
 from app.wallet.models import OutboxKind, OutboxStatus, WalletPass
 from tests.conftest import requires_postgres
 from tests.helpers import Api
-from tests.wallet.conftest import pass_json
-from tests.wallet.test_apple_pass import (
+from tests.wallet.conftest import (
     DEVICE,
     PASS_TYPE,
     PUSH_TOKEN,
@@ -25,6 +24,7 @@ from tests.wallet.test_apple_pass import (
     download_pass,
     member_id_of,
     outbox,
+    pass_json,
 )
 
 CHANGES = 8
