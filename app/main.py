@@ -13,10 +13,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import text
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from app.db import Database, create_database
@@ -29,12 +26,13 @@ from app.security_headers import SecurityHeadersMiddleware
 from app.settings import Settings, get_settings
 from app.wallet import delivery as wallet_delivery
 from app.wallet.delivery import WalletDelivery
-from app.wallet.routes import wallet_routes
-from app.web import microsite_routes
 from auth import sessions
 from graphql_schema.member.schema import build_member_schema
 from graphql_schema.partner.schema import build_partner_schema
 from graphql_schema.views import member_door, partner_door
+from web.health import health_routes
+from web.microsite import microsite_routes
+from web.wallet import wallet_routes
 
 log = logging.getLogger(__name__)
 
@@ -71,18 +69,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     member_view = member_door(build_member_schema(settings), database, runtime)
     partner_view = partner_door(build_partner_schema(settings), database, runtime)
 
-    async def healthz(_request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok"})
-
-    async def readyz(_request: Request) -> JSONResponse:
-        try:
-            async with database.read_session() as session:
-                await session.execute(text("SELECT 1"))
-        except Exception:
-            log.exception("readiness check failed")
-            return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "up"})
-
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         poller = None
@@ -100,8 +86,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     app = Starlette(
         routes=[
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
+            *health_routes(database),
             Route("/graphql", member_view, methods=["GET", "POST"]),
             Route("/partner/graphql", partner_view, methods=["POST"]),
             *wallet_routes(database, runtime),

@@ -148,3 +148,16 @@ async def end_sessions_of_deleted_member(session: AsyncSession, event: MemberDel
     await revoke_sessions(
         session, member_id=event.member_id, now=event.at, reason="account_deleted"
     )
+
+
+async def is_live(session: AsyncSession, *, session_id: str, member_id: int) -> bool:
+    """Whether the member's session ``session_id`` is not revoked (an access token is only
+    good while its session lives)."""
+    found = await session.scalar(
+        select(MemberSession.id).where(
+            MemberSession.id == session_id,
+            MemberSession.member_id == member_id,
+            MemberSession.revoked_at.is_(None),
+        )
+    )
+    return found is not None

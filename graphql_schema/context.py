@@ -5,19 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 
 from app import i18n
 from app.db import Database
 from app.errors import AuthenticationRequired
-from app.ledger.models import PointsAccount
-from app.members.models import Member, MemberStatus
+from app.members import service as members
+from app.members.models import Member
 from app.runtime import Runtime
-from auth.models import MemberSession
+from auth import sessions
 from auth.tokens import decode_access_token
-from graphql_schema.dataloaders import MemberLoaders
+from graphql_schema.dataloaders import Loaders
 from graphql_schema.errors import unauthenticated
 
 
@@ -29,6 +28,10 @@ class RequestContext:
     runtime: Runtime
     language: str
     client_address: str
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.db)
 
     @classmethod
     def base_kwargs(
@@ -51,12 +54,8 @@ class RequestContext:
 
 @dataclass
 class MemberContext(RequestContext):
-    loaders: MemberLoaders = field(init=False)
     _caller: Member | None = field(default=None, init=False)
     _session_id: str | None = field(default=None, init=False)
-
-    def __post_init__(self) -> None:
-        self.loaders = MemberLoaders(self.db)
 
     async def caller(self) -> Member:
         """The signed-in member (token valid, session not revoked, account active)."""
@@ -69,23 +68,15 @@ class MemberContext(RequestContext):
             claims = decode_access_token(self.runtime.keys, self.runtime.settings, token)
         except AuthenticationRequired as exc:
             raise unauthenticated(self.language) from exc
-        # The points account comes in the same query: nearly every member screen shows the
-        # balance, and priming the loader saves a round trip.
-        stmt = (
-            select(Member, PointsAccount)
-            .join(MemberSession, MemberSession.member_id == Member.id)
-            .outerjoin(PointsAccount, PointsAccount.member_id == Member.id)
-            .where(
-                Member.public_id == claims.member_public_id,
-                Member.status == MemberStatus.ACTIVE,
-                MemberSession.id == claims.session_id,
-                MemberSession.revoked_at.is_(None),
-            )
-        )
         async with self.db.read_session() as session:
-            row = (await session.execute(stmt)).one_or_none()
+            row = await members.active_member_with_account(session, claims.member_public_id)
+            if row is not None and not await sessions.is_live(
+                session, session_id=claims.session_id, member_id=row[0].id
+            ):
+                row = None
         if row is None:
             raise unauthenticated(self.language)
+        # The points account came with the member: priming the loader saves a round trip.
         member, account = row
         self.loaders.account.prime(member.id, account)
         self._caller = member

@@ -19,12 +19,16 @@ from strawberry.schema import ExceptionHandler
 from app import i18n
 from app.errors import (
     CodeRejected,
+    Conflict,
     DomainError,
     ErrorCode,
+    InsufficientPoints,
     InvalidInput,
+    MemberNotIdentified,
     NotFound,
     RateLimited,
     SessionRejected,
+    VoucherRejected,
 )
 
 ErrorCodeEnum = strawberry.enum(ErrorCode, name="ErrorCode")
@@ -37,9 +41,20 @@ class Error:
     field: str | None = None
 
 
+# --- the request itself ------------------------------------------------------------------
+
+
 @strawberry.type(description="The input was not acceptable; `field` names the culprit.")
 class InputError(Error):
     pass
+
+
+@strawberry.type(description="The request conflicts with an earlier one (e.g. a reused id).")
+class ConflictError(Error):
+    pass
+
+
+# --- signing in ---------------------------------------------------------------------------
 
 
 @strawberry.type(description="A one-time code was wrong, expired or has no tries left.")
@@ -57,8 +72,29 @@ class SessionError(Error):
     pass
 
 
+# --- who and what ------------------------------------------------------------------------
+
+
 @strawberry.type(description="The thing asked for does not exist or is not yours.")
 class NotFoundError(Error):
+    pass
+
+
+@strawberry.type(description="The card, card token or phone does not identify an active member.")
+class MemberNotIdentifiedError(Error):
+    pass
+
+
+# --- points and vouchers ----------------------------------------------------------------
+
+
+@strawberry.type(description="The member does not have enough points.")
+class InsufficientPointsError(Error):
+    points_needed: int
+
+
+@strawberry.type(description="The voucher cannot be used: unknown, used, expired, not here.")
+class VoucherError(Error):
     pass
 
 
@@ -96,6 +132,14 @@ EXCEPTION_HANDLERS = [
     ),
     DomainErrorHandler(SessionRejected, SessionError),
     DomainErrorHandler(NotFound, NotFoundError),
+    DomainErrorHandler(MemberNotIdentified, MemberNotIdentifiedError),
+    DomainErrorHandler(
+        InsufficientPoints,
+        InsufficientPointsError,
+        lambda exc: {"points_needed": int(exc.params.get("needed", 0))},
+    ),
+    DomainErrorHandler(Conflict, ConflictError),
+    DomainErrorHandler(VoucherRejected, VoucherError),
 ]
 
 
@@ -112,47 +156,3 @@ def unauthenticated(language: str | None) -> PublicError:
 
 def forbidden(language: str | None) -> PublicError:
     return PublicError(ErrorCode.FORBIDDEN, language)
-
-
-# --- Issue 3: partner POS door, receipts, rewards and vouchers -------------------------
-
-from app.errors import (  # noqa: E402
-    Conflict,
-    InsufficientPoints,
-    MemberNotIdentified,
-    VoucherRejected,
-)
-
-
-@strawberry.type(description="The card, card token or phone does not identify an active member.")
-class MemberNotIdentifiedError(Error):
-    pass
-
-
-@strawberry.type(description="The member does not have enough points.")
-class InsufficientPointsError(Error):
-    points_needed: int
-
-
-@strawberry.type(description="The request conflicts with an earlier one (e.g. a reused id).")
-class ConflictError(Error):
-    pass
-
-
-@strawberry.type(description="The voucher cannot be used: unknown, used, expired, not here.")
-class VoucherError(Error):
-    pass
-
-
-EXCEPTION_HANDLERS.extend(
-    [
-        DomainErrorHandler(MemberNotIdentified, MemberNotIdentifiedError),
-        DomainErrorHandler(
-            InsufficientPoints,
-            InsufficientPointsError,
-            lambda exc: {"points_needed": int(exc.params.get("needed", 0))},
-        ),
-        DomainErrorHandler(Conflict, ConflictError),
-        DomainErrorHandler(VoucherRejected, VoucherError),
-    ]
-)

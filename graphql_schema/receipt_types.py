@@ -22,7 +22,6 @@ from graphql_schema.pagination import (
     page_size,
     to_global_id,
 )
-from graphql_schema.receipt_loaders import receipt_loaders
 
 
 @strawberry.type(description="An amount of money in minor units (cents) and its ISO 4217 code.")
@@ -133,7 +132,7 @@ class ReceiptNode:
 
     @strawberry.field
     async def partner(self, info: Info[Any, None]) -> PartnerSummary:
-        partner = await receipt_loaders(info.context).partner.load(self.partner_db_id)
+        partner = await info.context.loaders.partner.load(self.partner_db_id)
         assert partner is not None
         return PartnerSummary(
             id=to_global_id("Partner", partner.code), code=partner.code, name=partner.name
@@ -141,13 +140,13 @@ class ReceiptNode:
 
     @strawberry.field
     async def store(self, info: Info[Any, None]) -> StoreSummary:
-        store = await receipt_loaders(info.context).store.load(self.store_db_id)
+        store = await info.context.loaders.store.load(self.store_db_id)
         assert store is not None
         return StoreSummary(code=store.code, name=store.name, city=store.city)
 
     @strawberry.field
     async def lines(self, info: Info[Any, None]) -> list[ReceiptLineNode]:
-        lines = await receipt_loaders(info.context).lines.load(self.db_id)
+        lines = await info.context.loaders.receipt_lines.load(self.db_id)
         return [ReceiptLineNode.from_model(line) for line in lines]
 
 

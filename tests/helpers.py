@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+import zxingcpp
+from PIL import Image
 
 
 class Outbox:
@@ -118,3 +124,88 @@ query {
     activity(first: 10) { edges { cursor node { kind points balanceAfter } } pageInfo { hasNextPage endCursor } }
   }
 }"""
+
+
+# --- checking formats with third-party tools (openssl, zxing-cpp) -----------------------
+
+OPENSSL = shutil.which("openssl")
+needs_openssl = pytest.mark.skipif(OPENSSL is None, reason="openssl command not installed")
+
+
+def openssl_verify(
+    folder: Path, files: dict[str, bytes], root: Path
+) -> subprocess.CompletedProcess[str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "signature").write_bytes(files["signature"])
+    (folder / "manifest.json").write_bytes(files["manifest.json"])
+    return subprocess.run(
+        [
+            str(OPENSSL),
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            str(folder / "signature"),
+            "-content",
+            str(folder / "manifest.json"),
+            "-CAfile",
+            str(root),
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def decode(image: Image.Image) -> list[zxingcpp.Result]:
+    return [r for r in zxingcpp.read_barcodes(image) if r.format == zxingcpp.BarcodeFormat.QRCode]
+
+
+def rasterise_segno_svg(
+    svg: str, pixels_per_module: int = 6
+) -> tuple[list[list[int]], Image.Image]:
+    """Reads the SVG as a renderer would: the path's stroked unit-height horizontal runs."""
+    root = ET.fromstring(svg)
+    ns = {"svg": "http://www.w3.org/2000/svg"}
+    width = int(root.attrib["width"])
+    path = root.find("svg:path", ns)
+    assert path is not None
+    scale = int(re.fullmatch(r"scale\((\d+)\)", path.attrib["transform"]).group(1))  # type: ignore[union-attr]
+    assert path.attrib["stroke"] == "#000"
+    size = width // scale
+    matrix = [[0] * size for _ in range(size)]
+    x = y = 0.0
+    for command, args in re.findall(r"([MmHhVvZz])([^MmHhVvZz]*)", path.attrib["d"]):
+        numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", args)]
+        if command == "M":
+            x, y = numbers
+        elif command == "m":
+            x, y = x + numbers[0], y + numbers[1]
+        elif command in "hH":
+            end = x + numbers[0] if command == "h" else numbers[0]
+            for column in range(int(min(x, end)), int(max(x, end))):
+                matrix[int(y)][column] = 1  # stroke of width 1 centred on y = row + 0.5
+            x = end
+        else:
+            raise AssertionError(f"unexpected path command {command}")
+    image = Image.new("L", (size * pixels_per_module,) * 2, 255)
+    for row_index, row in enumerate(matrix):
+        for column, dark in enumerate(row):
+            if dark:
+                image.paste(
+                    0,
+                    (
+                        column * pixels_per_module,
+                        row_index * pixels_per_module,
+                        (column + 1) * pixels_per_module,
+                        (row_index + 1) * pixels_per_module,
+                    ),
+                )
+    return matrix, image

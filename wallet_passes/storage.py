@@ -8,9 +8,11 @@ worker thread (``anyio.to_thread.run_sync``).
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -56,8 +58,27 @@ class Storage(Protocol):
         ...
 
 
+_TEMP_PREFIX = ".tmp-"
+_TEMP_SUFFIX = ".part"
+# A writer's temporary file older than this was left by a crashed process: a folder cleanup
+# may remove it. Younger ones belong to a writer still at work and are never touched.
+STALE_TEMP_SECONDS = 3600
+_PUT_ATTEMPTS = 10
+
+
+def _is_temporary(path: Path) -> bool:
+    # Keys never start with "." (see _SEGMENT), so a temporary file is never mistaken for a key.
+    return path.name.startswith(_TEMP_PREFIX) and path.name.endswith(_TEMP_SUFFIX)
+
+
 class LocalStorage:
-    """Files under ``root``; writes go to a temporary file then ``os.replace``."""
+    """Files under ``root``; writes go to a temporary file then ``os.replace``.
+
+    Several writers (threads, worker processes) may store into and clean up one folder at
+    the same time (two devices fetching a changed pass): each writer has its own temporary
+    file (``mkstemp``), a folder cleanup never removes a temporary file still being written,
+    and a folder removed under a writer's feet is made again and the write retried.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
@@ -72,8 +93,21 @@ class LocalStorage:
         # content_type is not kept on disk: whoever serves a local file derives it from the
         # key's extension (content_type_for).
         path = self.path_for(key)
+        for attempt in range(_PUT_ATTEMPTS):
+            try:
+                self._write(path, data)
+                return
+            except (FileNotFoundError, FileExistsError):
+                # A concurrent delete_folder removed the (then empty) folder during our
+                # mkdir (FileExistsError: it existed, then was gone) or before mkstemp:
+                # make it again and write again.
+                if attempt == _PUT_ATTEMPTS - 1:
+                    raise
+
+    @staticmethod
+    def _write(path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
@@ -96,18 +130,56 @@ class LocalStorage:
         self.path_for(key).unlink(missing_ok=True)
 
     def delete_folder(self, folder: str) -> int:
+        """Remove every key under ``folder/`` (and the folder when nothing else is left).
+
+        Safe beside concurrent writers and cleanups of the same folder: another writer's
+        temporary file is left alone (unless stale), files or folders already removed by
+        someone else are skipped, and a folder that gained a file meanwhile is kept.
+        """
         directory = self.path_for(folder.rstrip("/"))
-        if not directory.is_dir():
+        paths = _listing(directory)
+        if paths is None:
             return 0
         removed = 0
-        for path in sorted(directory.rglob("*"), reverse=True):
-            if path.is_dir():
-                path.rmdir()
-            else:
-                path.unlink(missing_ok=True)
-                removed += 1
-        directory.rmdir()
+        stale_before = time.time() - STALE_TEMP_SECONDS
+        for path in paths:
+            try:
+                if path.is_dir():
+                    _remove_empty_dir(path)
+                elif _is_temporary(path):
+                    if path.stat().st_mtime < stale_before:
+                        path.unlink(missing_ok=True)
+                else:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue  # removed meanwhile by a concurrent cleanup (or its writer)
+        _remove_empty_dir(directory)
         return removed
+
+
+def _listing(directory: Path) -> list[Path] | None:
+    """Everything under ``directory``, deepest first; None if it is not (or no longer) a
+    folder. A listing broken by a concurrent cleanup is taken again."""
+    for _attempt in range(_PUT_ATTEMPTS):
+        if not directory.is_dir():
+            return None
+        try:
+            return sorted(directory.rglob("*"), reverse=True)
+        except FileNotFoundError:
+            continue
+    return None
+
+
+def _remove_empty_dir(directory: Path) -> None:
+    """``rmdir`` unless the folder is gone already or not empty (a writer is using it)."""
+    try:
+        directory.rmdir()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+            raise
 
 
 class S3Storage:

@@ -8,6 +8,7 @@ the balance after it. Credits open a lot that expires; debits consume lots oldes
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
@@ -228,3 +229,9 @@ async def list_entries(
         stmt = stmt.where(PointsEntry.id < before_id)
     stmt = stmt.order_by(PointsEntry.id.desc()).limit(limit)
     return list((await session.execute(stmt)).scalars())
+
+
+async def accounts_of(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, PointsAccount]:
+    """The points accounts of these members by member id (members without one left out)."""
+    stmt = select(PointsAccount).where(PointsAccount.member_id.in_(member_ids))
+    return {account.member_id: account for account in (await session.scalars(stmt))}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -23,7 +24,7 @@ from app.db import insert_ignoring_conflicts
 from app.environment import Environment
 from app.errors import InvalidInput, NotFound
 from app.ledger import service as ledger
-from app.ledger.models import EntryKind
+from app.ledger.models import EntryKind, PointsAccount
 from app.members.cards import new_card_number
 from app.members.models import (
     Card,
@@ -293,3 +294,49 @@ async def delete_account(session: AsyncSession, *, member_id: int, now: datetime
     await session.flush()
     # Sessions end, wallet devices are forgotten, ... : the subscribers' business.
     await events.publish(session, events.MemberDeleted(at=now, member_id=member_id))
+
+
+# --- reads for the doors ---------------------------------------------------------------
+
+
+async def active_member_with_account(
+    session: AsyncSession, member_public_id: str
+) -> tuple[Member, PointsAccount | None] | None:
+    """The active member with this public id and their points account in one query (nearly
+    every member screen shows the balance); else None."""
+    stmt = (
+        select(Member, PointsAccount)
+        .outerjoin(PointsAccount, PointsAccount.member_id == Member.id)
+        .where(Member.public_id == member_public_id, Member.status == MemberStatus.ACTIVE)
+    )
+    row = (await session.execute(stmt)).one_or_none()
+    if row is None:
+        return None
+    member, account = row
+    return member, account
+
+
+async def shown_cards(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, Card]:
+    """The card each member is shown in the app, by member id: of the active cards, the one
+    linked first (the digital card)."""
+    stmt = (
+        select(Card)
+        .where(Card.member_id.in_(member_ids), Card.status == CardStatus.ACTIVE)
+        .order_by(Card.linked_at, Card.id)
+    )
+    shown: dict[int, Card] = {}
+    for card in await session.scalars(stmt):
+        assert card.member_id is not None
+        shown.setdefault(card.member_id, card)
+    return shown
+
+
+async def consents_of(
+    session: AsyncSession, member_ids: Sequence[int]
+) -> dict[int, list[MarketingConsent]]:
+    """Each member's marketing consents by member id (an empty list for none)."""
+    stmt = select(MarketingConsent).where(MarketingConsent.member_id.in_(member_ids))
+    grouped: dict[int, list[MarketingConsent]] = {member_id: [] for member_id in member_ids}
+    for consent in await session.scalars(stmt):
+        grouped.setdefault(consent.member_id, []).append(consent)
+    return grouped

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -98,13 +99,6 @@ async def store_by_code(session: AsyncSession, code: str) -> Store | None:
     return (await session.execute(select(Store).where(Store.code == code))).scalar_one_or_none()
 
 
-async def stores_by_id(session: AsyncSession, store_ids: list[int]) -> dict[int, Store]:
-    if not store_ids:
-        return {}
-    rows = await session.execute(select(Store).where(Store.id.in_(store_ids)))
-    return {store.id: store for store in rows.scalars()}
-
-
 async def store_caller(
     session: AsyncSession, store_id: int, *, channel: Channel, limit_key: str
 ) -> StoreCaller | None:
@@ -144,3 +138,13 @@ async def find_store(session: AsyncSession, code: str) -> tuple[Store, Partner] 
         )
     ).one_or_none()
     return None if row is None else (row[0], row[1])
+
+
+async def partners_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, Partner]:
+    """These partners by id (unknown ids left out)."""
+    return {p.id: p for p in await session.scalars(select(Partner).where(Partner.id.in_(ids)))}
+
+
+async def stores_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, Store]:
+    """These stores by id (unknown ids left out)."""
+    return {s.id: s for s in await session.scalars(select(Store).where(Store.id.in_(ids)))}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import cast
 
@@ -573,3 +573,18 @@ async def receipts_for_export(
         for line in rows.scalars():
             lines[line.receipt_id].append(line)
     return [(r, lines[r.id]) for r in found]
+
+
+async def lines_of(
+    session: AsyncSession, receipt_ids: Sequence[int]
+) -> dict[int, list[ReceiptLine]]:
+    """Each receipt's lines in order, by receipt id (an empty list for none)."""
+    stmt = (
+        select(ReceiptLine)
+        .where(ReceiptLine.receipt_id.in_(receipt_ids))
+        .order_by(ReceiptLine.receipt_id, ReceiptLine.line_no)
+    )
+    grouped: dict[int, list[ReceiptLine]] = {receipt_id: [] for receipt_id in receipt_ids}
+    for line in await session.scalars(stmt):
+        grouped.setdefault(line.receipt_id, []).append(line)
+    return grouped

@@ -252,10 +252,23 @@ async def claim_reward(
 
 
 async def list_member_vouchers(
-    session: AsyncSession, member_id: int, *, status: MemberVoucherStatus | None, now: datetime
+    session: AsyncSession,
+    member_id: int,
+    *,
+    status: MemberVoucherStatus | None,
+    now: datetime,
+    after: tuple[datetime, int] | None = None,
+    limit: int | None = None,
 ) -> list[Voucher]:
-    """The member's vouchers, soonest to expire first; ``status`` active, used or expired."""
+    """The member's vouchers, soonest to expire first; ``status`` active, used or expired.
+    Keyset-paginated by (expires_at, id) when ``after``/``limit`` are given."""
     stmt = select(Voucher).where(Voucher.member_id == member_id)
+    if after is not None:
+        expires, voucher_pk = after
+        stmt = stmt.where(
+            (Voucher.expires_at > expires)
+            | ((Voucher.expires_at == expires) & (Voucher.id > voucher_pk))
+        )
     if status == MemberVoucherStatus.ACTIVE:
         stmt = stmt.where(Voucher.status == VoucherStatus.ISSUED, Voucher.expires_at > now)
     elif status == MemberVoucherStatus.USED:
@@ -263,6 +276,8 @@ async def list_member_vouchers(
     elif status == MemberVoucherStatus.EXPIRED:
         stmt = stmt.where(Voucher.status == VoucherStatus.ISSUED, Voucher.expires_at <= now)
     stmt = stmt.order_by(Voucher.expires_at, Voucher.id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
     return list((await session.execute(stmt)).scalars())
 
 

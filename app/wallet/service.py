@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from hashlib import sha256
@@ -358,3 +359,46 @@ async def serials_updated_since(
     if not changed:
         return [], None
     return [serial for serial, _ in changed], update_tag(max(u for _, u in changed))
+
+
+# --- reads for the member door ---------------------------------------------------------
+
+
+async def passes_of_cards(
+    session: AsyncSession, card_numbers: Sequence[str]
+) -> dict[str, WalletPass]:
+    """The pass records of these active cards by card number (cards without one left out;
+    see :func:`ensure_passes_for_cards`)."""
+    stmt = (
+        select(Card.number, WalletPass)
+        .join(WalletPass, WalletPass.card_id == Card.id)
+        .where(Card.number.in_(card_numbers), Card.status == CardStatus.ACTIVE)
+    )
+    return {number: wallet_pass for number, wallet_pass in (await session.execute(stmt)).all()}
+
+
+@dataclass(frozen=True)
+class SaveLinkSubject:
+    """What a Google Wallet save link shows of a member."""
+
+    member_public_id: str
+    member_name: str
+    balance: int
+
+
+async def save_link_subject(session: AsyncSession, member_id: int) -> SaveLinkSubject | None:
+    """The member's name and balance for the save link, or None for an unknown member."""
+    stmt = (
+        select(Member, PointsAccount.available)
+        .outerjoin(PointsAccount, PointsAccount.member_id == Member.id)
+        .where(Member.id == member_id)
+    )
+    row = (await session.execute(stmt)).first()
+    if row is None:
+        return None
+    member, available = row
+    return SaveLinkSubject(
+        member_public_id=member.public_id,
+        member_name=display_name(member),
+        balance=int(available or 0),
+    )

@@ -18,7 +18,7 @@ from graphql_schema import web_session
 from graphql_schema.context import MemberContext
 from graphql_schema.errors import EXCEPTION_HANDLERS
 from graphql_schema.extensions import HappySchema, standard_extensions
-from graphql_schema.member import pos_fields
+from graphql_schema.member import rewards as member_rewards
 from graphql_schema.member.types import (
     AccountDeleted,
     ChannelEnum,
@@ -198,9 +198,9 @@ class Mutation:
         self,
         info: MemberInfo,
         level: int,
-        request_id: pos_fields.RequestIdArgument = None,
-    ) -> pos_fields.ClaimRewardResult:
-        return await pos_fields.claim_reward(info.context, level, request_id)
+        request_id: member_rewards.RequestIdArgument = None,
+    ) -> member_rewards.ClaimRewardResult:
+        return await member_rewards.claim_reward(info.context, level, request_id)
 
 
 def _deliver_to_web_client(ctx: MemberContext, payload: SessionPayload) -> SessionPayload:

@@ -8,15 +8,19 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from app import clock
 from app.i18n import Language
+from app.ledger import expiry
 from app.ledger import service as ledger
 from app.ledger.models import EntryKind, PointsEntry
 from app.members.models import Gender, MarketingChannel, RegistrationChannel
 from app.members.models import MarketingConsent as ConsentModel
 from app.members.models import Member as MemberModel
+from app.programme.service import get_programme
 from graphql_schema.context import MemberContext
 from graphql_schema.errors import CodeError, InputError, RateLimitedError, SessionError
-from graphql_schema.member import pos_fields
+from graphql_schema.member import receipts as member_receipts
+from graphql_schema.member import rewards as member_rewards
 from graphql_schema.member import wallet as wallet_view
 from graphql_schema.pagination import (
     Connection,
@@ -27,6 +31,7 @@ from graphql_schema.pagination import (
     to_global_id,
 )
 from graphql_schema.receipt_types import ReceiptNode
+from graphql_schema.voucher_types import VoucherStatusEnum
 
 ChannelEnum = strawberry.enum(RegistrationChannel, name="Channel")
 GenderEnum = strawberry.enum(Gender, name="Gender")
@@ -72,6 +77,12 @@ class Card:
         return wallet_view.dynamic_qr(info.context.runtime, self.number)
 
 
+@strawberry.type(description="Points that expire within 30 days, and the first such date.")
+class ExpiringPoints:
+    points: int
+    date: date | None
+
+
 @strawberry.type(description="Points: available to spend, pending, earned in total.")
 class Balance:
     available: int
@@ -80,10 +91,15 @@ class Balance:
     member_db_id: strawberry.Private[int | None] = None
 
     @strawberry.field(description="Points expiring within 30 days, and the first date.")
-    async def expiring_soon(self, info: Info[MemberContext, None]) -> pos_fields.ExpiringPoints:
+    async def expiring_soon(self, info: Info[MemberContext, None]) -> ExpiringPoints:
         if self.member_db_id is None:
-            return pos_fields.ExpiringPoints(points=0, date=None)
-        return await pos_fields.resolve_expiring_soon(info.context, self.member_db_id)
+            return ExpiringPoints(points=0, date=None)
+        member_id = self.member_db_id
+        now = clock.now()
+        async with info.context.db.read_session() as session:
+            programme = await get_programme(session)
+            found = await expiry.expiring_soon(session, [member_id], now, programme.timezone)
+        return ExpiringPoints(points=found[member_id].points, date=found[member_id].date)
 
 
 @strawberry.type(description="One movement of points, with the balance after it.")
@@ -201,7 +217,7 @@ class Member:
         from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
         to: datetime | None = None,
     ) -> Connection[ReceiptNode]:
-        return await pos_fields.resolve_receipts(
+        return await member_receipts.resolve_receipts(
             info.context,
             self.db_id,
             first=first,
@@ -215,21 +231,25 @@ class Member:
     async def receipt(
         self, info: Info[MemberContext, None], id: strawberry.ID
     ) -> ReceiptNode | None:
-        return await pos_fields.resolve_receipt(info.context, self.db_id, id)
+        return await member_receipts.resolve_receipt(info.context, self.db_id, id)
 
     @strawberry.field(description="Reward levels and how far the member is from each.")
     async def reward_levels(
         self, info: Info[MemberContext, None]
-    ) -> list[pos_fields.RewardLevelNode]:
-        return await pos_fields.resolve_reward_levels(info.context, self.db_id)
+    ) -> list[member_rewards.RewardLevelNode]:
+        return await member_rewards.resolve_reward_levels(info.context, self.db_id)
 
     @strawberry.field(description="The member's vouchers, soonest to expire first.")
     async def vouchers(
         self,
         info: Info[MemberContext, None],
-        status: pos_fields.VoucherStatusEnum | None = None,  # type: ignore[valid-type]
-    ) -> list[pos_fields.VoucherNode]:
-        return await pos_fields.resolve_vouchers(info.context, self.db_id, status)
+        first: int = 20,
+        after: str | None = None,
+        status: VoucherStatusEnum | None = None,  # type: ignore[valid-type]
+    ) -> Connection[member_rewards.VoucherNode]:
+        return await member_rewards.resolve_vouchers(
+            info.context, self.db_id, first=first, after=after, status=status
+        )
 
 
 @strawberry.type

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import strawberry
-from sqlalchemy import select
-from strawberry.dataloader import DataLoader
 
 from app import clock
 from app.db import Database
-from app.ledger.models import PointsAccount
-from app.members.models import Card, CardStatus, Member
 from app.runtime import Runtime
 from app.wallet import service as wallet
-from app.wallet.models import WalletPass
-from app.wallet.routes import sign_link
+from app.wallet.links import sign_link
 from wallet_passes.dynamic_qr import issue_card_token
 from wallet_passes.google import google_save_url, object_suffix_for
 from wallet_passes.qr import qr_svg
@@ -27,26 +21,6 @@ class DynamicQr:
     token: str
     svg: str
     expires_at: datetime
-
-
-def wallet_pass_loader(db: Database) -> DataLoader[str, WalletPass | None]:
-    """Pass records by card number; created on first use (a short write of its own)."""
-
-    async def load(numbers: Sequence[str]) -> list[WalletPass | None]:
-        stmt = (
-            select(Card.number, WalletPass)
-            .join(WalletPass, WalletPass.card_id == Card.id)
-            .where(Card.number.in_(numbers), Card.status == CardStatus.ACTIVE)
-        )
-        async with db.read_session() as session:
-            found: dict[str, WalletPass] = {n: p for n, p in (await session.execute(stmt)).all()}
-        missing = [n for n in numbers if n not in found]
-        if missing:
-            async with db.unit_of_work() as session:
-                found.update(await wallet.ensure_passes_for_cards(session, missing, clock.now()))
-        return [found.get(n) for n in numbers]
-
-    return DataLoader(load_fn=load)
 
 
 def _public_url(runtime: Runtime, path: str) -> str:
@@ -80,24 +54,17 @@ async def google_wallet_save_url(
     sign-in answer, before any bearer token)."""
     settings = runtime.settings
     async with db.read_session() as session:
-        row = (
-            await session.execute(
-                select(Member, PointsAccount.available)
-                .outerjoin(PointsAccount, PointsAccount.member_id == Member.id)
-                .where(Member.id == member_id)
-            )
-        ).first()
-    if row is None:
+        subject = await wallet.save_link_subject(session, member_id)
+    if subject is None:
         return None
-    member, balance = row
     return google_save_url(
         runtime.wallet.google_service_account,
         issuer_id=settings.google_issuer_id,
         class_suffix=settings.google_class_suffix,
-        object_suffix=object_suffix_for(member.public_id),
+        object_suffix=object_suffix_for(subject.member_public_id),
         card_number=number,
-        account_name=wallet.display_name(member),
-        balance=int(balance or 0),
+        account_name=subject.member_name,
+        balance=subject.balance,
         origins=settings.google_origins,
         program_name=settings.apple_organization_name,
         now=clock.now(),

@@ -10,7 +10,6 @@ from strawberry.types import Info
 
 from app import clock
 from app.errors import InvalidInput, NotFound
-from app.partners.models import Store
 from app.receipts import service as receipts
 from app.rewards import service as rewards
 from app.settings import Settings
@@ -51,8 +50,7 @@ class Query:
     @strawberry.field(description="The store (and partner) of the API key.")
     async def store(self, info: PartnerInfo) -> CallerStore:
         caller = await info.context.caller()
-        async with info.context.db.read_session() as session:
-            store = await session.get(Store, caller.store_id)
+        store = await info.context.loaders.store.load(caller.store_id)
         assert store is not None
         return CallerStore(
             code=store.code,

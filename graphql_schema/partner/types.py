@@ -21,8 +21,8 @@ from graphql_schema.errors import (
     RateLimitedError,
     VoucherError,
 )
-from graphql_schema.member.pos_fields import VoucherStatusEnum
 from graphql_schema.receipt_types import Money, PointsBreakdownItem
+from graphql_schema.voucher_types import VoucherStatusEnum
 
 
 @strawberry.input(description="One line of a receipt. Money in minor units.")

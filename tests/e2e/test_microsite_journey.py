@@ -340,6 +340,31 @@ def test_member_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
         expect(page.locator("#vouchers")).to_have_text(j.text["no_used"])
         j.button(j.text["active"]).click()
         expect(vouchers).to_have_count(6)
+
+        # Vouchers come a page at a time (me.vouchers is a connection): with pages of 4 (set
+        # on the wire), "Show more" follows the cursor to the last two and then hides.
+        def pages_of_four(route: Any) -> None:
+            body = route.request.post_data_json or {}
+            variables = body.get("variables") or {}
+            if "vouchers(first: $first" in body.get("query", "") and "first" in variables:
+                body["variables"] = {**variables, "first": 4}
+                route.continue_(post_data=json.dumps(body))
+            else:
+                route.continue_()
+
+        page.route("**/graphql", pages_of_four)
+        used.click()
+        expect(page.locator("#vouchers")).to_have_text(j.text["no_used"])
+        j.button(j.text["active"]).click()
+        expect(vouchers).to_have_count(4)
+        more = page.locator("#vouchers-more")
+        expect(more).to_be_visible()
+        more.click()
+        expect(vouchers).to_have_count(6)
+        expect(more).to_be_hidden()
+        codes = [v.inner_text() for v in vouchers.locator(".voucher-code").all()]
+        assert len(set(codes)) == 6, codes
+        page.unroute("**/graphql", pages_of_four)
         balance -= 5000
         page.get_by_role("link", name=j.text["card_tab"]).click()
         expect(page.locator("#balance-available")).to_have_text(points_text(lang, balance))

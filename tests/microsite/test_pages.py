@@ -11,8 +11,8 @@ import httpx
 from app.main import create_app
 from app.security_headers import CONTENT_SECURITY_POLICY, SecurityHeadersMiddleware
 from app.settings import Settings
-from app.web import MICROSITE_DIR
 from tests.conftest import with_settings
+from web.microsite import MICROSITE_DIR
 
 EXPECTED_CSP = {
     "default-src": "'self'",

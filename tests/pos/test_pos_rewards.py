@@ -25,7 +25,7 @@ mutation($level: Int!, $requestId: String) {
   }
 }"""
 
-VOUCHERS = "query($s: VoucherStatus) { me { vouchers(status: $s) { code status value { amount currency } } } }"
+VOUCHERS = "query($s: VoucherStatus) { me { vouchers(status: $s) { edges { node { code status value { amount currency } } } } } }"
 
 
 async def claim(
@@ -96,7 +96,7 @@ async def test_levels_progress_claim_and_vouchers(
     assert len(one["vouchers"]) == 6
     assert sum(v["value"]["amount"] for v in one["vouchers"]) == 2400
     # The QR a till scans reads back (zxing-cpp) to the code, which the till may redeem as is.
-    from tests.wallet_passes.test_wallet_qr import decode, rasterise_segno_svg
+    from tests.helpers import decode, rasterise_segno_svg
 
     _, image = rasterise_segno_svg(one["vouchers"][0]["qrSvg"])
     assert [r.text for r in decode(image)] == [one["vouchers"][0]["code"].replace("-", "")]
@@ -108,7 +108,12 @@ async def test_levels_progress_claim_and_vouchers(
         assert voucher["status"] == "ACTIVE" and voucher["qrSvg"].startswith("<")
     two = await claim(api, member, 2)
     assert two["balance"] == 0 and sum(v["value"]["amount"] for v in two["vouchers"]) == 4800
-    mine = (await api.gql(VOUCHERS, {"s": "ACTIVE"}, token=member.token))["data"]["me"]["vouchers"]
+    mine = [
+        e["node"]
+        for e in (await api.gql(VOUCHERS, {"s": "ACTIVE"}, token=member.token))["data"]["me"][
+            "vouchers"
+        ]["edges"]
+    ]
     assert len(mine) == 11
     me = await api.me(member.token)
     assert me["activity"]["edges"][0]["node"]["kind"] == "REWARD_CLAIM"
@@ -137,7 +142,12 @@ async def test_redeem_once_void_within_a_day(
     for till, receipt_id in ((spar, "S-101"), (neptun, "N-1")):
         again = await till.redeem(code, receipt_id)
         assert again["__typename"] == "VoucherError" and again["code"] == "VOUCHER_ALREADY_REDEEMED"
-    used = (await api.gql(VOUCHERS, {"s": "USED"}, token=member.token))["data"]["me"]["vouchers"]
+    used = [
+        e["node"]
+        for e in (await api.gql(VOUCHERS, {"s": "USED"}, token=member.token))["data"]["me"][
+            "vouchers"
+        ]["edges"]
+    ]
     assert [v["code"] for v in used] == [code]
 
     other = await neptun.void(code, "S-100")
@@ -209,10 +219,18 @@ async def test_expired_and_restricted_vouchers(
     expired = await spar.redeem(code, "S-1")
     assert expired["code"] == "VOUCHER_EXPIRED"
     token = (await api.sign_up(member.phone))["accessToken"]  # 90 days later: sign in again
-    listed = (await api.gql(VOUCHERS, {"s": "EXPIRED"}, token=token))["data"]["me"]["vouchers"]
+    listed = [
+        e["node"]
+        for e in (await api.gql(VOUCHERS, {"s": "EXPIRED"}, token=token))["data"]["me"]["vouchers"][
+            "edges"
+        ]
+    ]
     assert len(listed) == 2
-    restricted = await api.gql("query { me { vouchers { validOnlyAt } } }", token=token)
-    assert {v["validOnlyAt"] for v in restricted["data"]["me"]["vouchers"]} == {"Spar"}
+    restricted = await api.gql(
+        "query { me { vouchers { edges { node { validOnlyAt } } } } }", token=token
+    )
+    edges = restricted["data"]["me"]["vouchers"]["edges"]
+    assert {e["node"]["validOnlyAt"] for e in edges} == {"Spar"}
 
 
 async def test_guessing_codes_is_rate_limited_per_key(

@@ -9,8 +9,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from sqlalchemy import func, select
 
+from app import clock
+from app.db import Database
+from app.events.outbox import OutboxMessage
+from app.ledger import service as ledger
+from app.ledger.models import EntryKind
+from app.members.models import Member
 from app.settings import Settings
 from tests.helpers import Api
 
@@ -70,3 +78,45 @@ def unzip(data: bytes) -> dict[str, bytes]:
 def pass_json(data: bytes) -> dict[str, Any]:
     document: dict[str, Any] = json.loads(unzip(data)["pass.json"])
     return document
+
+
+# --- the Apple web service as a device calls it ------------------------------------------
+
+PASS_TYPE = "pass.al.happy.card"
+DEVICE = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+PUSH_TOKEN = "ab" * 32
+
+
+async def download_pass(api: Api, client: httpx.AsyncClient) -> tuple[dict[str, Any], bytes]:
+    _, me = await member_card(api)
+    response = await client.get(local_path(me["card"]["appleWalletUrl"]))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/vnd.apple.pkpass"
+    assert "attachment" in response.headers["content-disposition"]
+    return me, response.content
+
+
+def apple(serial: str, token: str | None) -> dict[str, str]:
+    return {"Authorization": f"ApplePass {token}"} if token else {}
+
+
+async def post_points(db: Database, member_id: int, delta: int) -> None:
+    async with db.unit_of_work() as session:
+        await ledger.post(
+            session,
+            member_id=member_id,
+            kind=EntryKind.ADJUSTMENT if delta < 0 else EntryKind.EARN,
+            delta=delta,
+            now=clock.now(),
+        )
+
+
+async def member_id_of(db: Database) -> int:
+    async with db.read_session() as session:
+        return int(await session.scalar(select(func.max(Member.id))) or 0)
+
+
+async def outbox(db: Database) -> list[OutboxMessage]:
+    async with db.read_session() as session:
+        stmt = select(OutboxMessage).order_by(OutboxMessage.id)
+        return list((await session.scalars(stmt)).all())

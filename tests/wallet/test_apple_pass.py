@@ -7,37 +7,31 @@ import json
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 from sqlalchemy import func, select
 
-from app import clock
 from app.db import Database
-from app.events.outbox import OutboxMessage, OutboxStatus
-from app.ledger import service as ledger
-from app.ledger.models import EntryKind
-from app.members.models import Member
+from app.events.outbox import OutboxStatus
 from app.wallet import files
 from app.wallet.delivery import APPLE_PUSH, GOOGLE_UPDATE
 from app.wallet.models import WalletDeviceRegistration
-from tests.helpers import Api
-from tests.wallet.conftest import local_path, member_card, pass_json, unzip
-from tests.wallet_passes.test_wallet_apple import needs_openssl, openssl_verify
+from tests.helpers import Api, needs_openssl, openssl_verify
+from tests.wallet.conftest import (
+    DEVICE,
+    PASS_TYPE,
+    PUSH_TOKEN,
+    apple,
+    download_pass,
+    local_path,
+    member_card,
+    member_id_of,
+    outbox,
+    pass_json,
+    post_points,
+    unzip,
+)
 from wallet_passes.apns import ApnsResult, RecordingApnsSender
-
-PASS_TYPE = "pass.al.happy.card"
-DEVICE = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
-PUSH_TOKEN = "ab" * 32
-
-
-async def download_pass(api: Api, client: httpx.AsyncClient) -> tuple[dict[str, Any], bytes]:
-    _, me = await member_card(api)
-    response = await client.get(local_path(me["card"]["appleWalletUrl"]))
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"] == "application/vnd.apple.pkpass"
-    assert "attachment" in response.headers["content-disposition"]
-    return me, response.content
 
 
 @needs_openssl
@@ -93,32 +87,6 @@ async def test_pass_is_cached_by_content_version(api: Api, client: httpx.AsyncCl
     files._recent.items.clear()
     again = await client.get(local_path(me["card"]["appleWalletUrl"]))
     assert again.content == b"PK-cached"  # served from storage, not signed again
-
-
-def apple(serial: str, token: str | None) -> dict[str, str]:
-    return {"Authorization": f"ApplePass {token}"} if token else {}
-
-
-async def post_points(db: Database, member_id: int, delta: int) -> None:
-    async with db.unit_of_work() as session:
-        await ledger.post(
-            session,
-            member_id=member_id,
-            kind=EntryKind.ADJUSTMENT if delta < 0 else EntryKind.EARN,
-            delta=delta,
-            now=clock.now(),
-        )
-
-
-async def member_id_of(db: Database) -> int:
-    async with db.read_session() as session:
-        return int(await session.scalar(select(func.max(Member.id))) or 0)
-
-
-async def outbox(db: Database) -> list[OutboxMessage]:
-    async with db.read_session() as session:
-        stmt = select(OutboxMessage).order_by(OutboxMessage.id)
-        return list((await session.scalars(stmt)).all())
 
 
 async def test_apple_web_service_sequence(

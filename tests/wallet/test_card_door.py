@@ -14,9 +14,8 @@ from app.db import Database
 from app.errors import DomainError, ErrorCode
 from app.members.models import Card
 from app.wallet.scan import resolve_member
-from tests.helpers import Api
+from tests.helpers import Api, decode, rasterise_segno_svg
 from tests.wallet.conftest import PHONE_A, PHONE_B, local_path, member_card
-from tests.wallet_passes.test_wallet_qr import decode, rasterise_segno_svg
 from wallet_passes.dynamic_qr import read_card_token
 
 

@@ -18,8 +18,7 @@ from app.wallet.delivery import APPLE_PUSH, GOOGLE_UPDATE
 from app.wallet.models import WalletPass
 from tests.conftest import requires_postgres
 from tests.helpers import Api
-from tests.wallet.conftest import pass_json
-from tests.wallet.test_apple_pass import (
+from tests.wallet.conftest import (
     DEVICE,
     PASS_TYPE,
     PUSH_TOKEN,
@@ -27,6 +26,7 @@ from tests.wallet.test_apple_pass import (
     download_pass,
     member_id_of,
     outbox,
+    pass_json,
 )
 
 CHANGES = 8

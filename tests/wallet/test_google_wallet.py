@@ -88,7 +88,7 @@ async def test_rest_client_gets_a_token_then_patches():
 
 async def test_google_object_not_saved_is_dropped(api: Api, app, db: Database):
     from app.events.outbox import OutboxStatus
-    from tests.wallet.test_apple_pass import member_id_of, outbox, post_points
+    from tests.wallet.conftest import member_id_of, outbox, post_points
 
     await member_card(api)
 

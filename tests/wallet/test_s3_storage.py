@@ -11,12 +11,11 @@ from app.settings import Settings
 from app.wallet import files
 from tests.helpers import Api
 from tests.wallet.conftest import local_path, member_card
-from tests.wallet_passes.test_wallet_storage import moto_endpoint  # noqa: F401  (fixture)
 from wallet_passes.storage import S3Storage
 
 
 @pytest.fixture
-def settings(settings: Settings, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Settings:  # noqa: F811
+def settings(settings: Settings, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")

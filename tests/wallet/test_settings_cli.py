@@ -19,8 +19,7 @@ from app.settings import Settings, SettingsError, load_settings
 from app.wallet.models import WalletDeviceRegistration
 from app.wallet.runtime import WalletRuntime
 from tests.helpers import Api
-from tests.wallet.conftest import pass_json
-from tests.wallet.test_apple_pass import (
+from tests.wallet.conftest import (
     DEVICE,
     PASS_TYPE,
     PUSH_TOKEN,
@@ -28,6 +27,7 @@ from tests.wallet.test_apple_pass import (
     download_pass,
     member_id_of,
     outbox,
+    pass_json,
     post_points,
 )
 from wallet_passes.apple import PassSigner

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -15,6 +14,7 @@ import zxingcpp
 from cryptography import x509
 from PIL import Image
 
+from tests.helpers import OPENSSL, needs_openssl, openssl_verify
 from wallet_passes import qr
 from wallet_passes.apple import (
     PassColours,
@@ -30,9 +30,6 @@ from wallet_passes.dev_certs import DevChain, make_dev_chain
 
 PASS_TYPE_ID = "pass.al.happy.card"  # as in conftest.py
 TEAM_ID = "HAPPYDEV00"
-
-OPENSSL = shutil.which("openssl")
-needs_openssl = pytest.mark.skipif(OPENSSL is None, reason="openssl command not installed")
 
 
 def content(**overrides: object) -> PassContent:
@@ -62,38 +59,6 @@ def build(signer: PassSigner, **overrides: object) -> bytes:
 def unpack(data: bytes) -> dict[str, bytes]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         return {name: archive.read(name) for name in archive.namelist()}
-
-
-def openssl_verify(
-    folder: Path, files: dict[str, bytes], root: Path
-) -> subprocess.CompletedProcess[str]:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "signature").write_bytes(files["signature"])
-    (folder / "manifest.json").write_bytes(files["manifest.json"])
-    return subprocess.run(
-        [
-            str(OPENSSL),
-            "cms",
-            "-verify",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            str(folder / "signature"),
-            "-content",
-            str(folder / "manifest.json"),
-            "-CAfile",
-            str(root),
-            "-purpose",
-            "any",
-            "-out",
-            "/dev/null",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
 
 
 def manifest_matches(files: dict[str, bytes]) -> bool:

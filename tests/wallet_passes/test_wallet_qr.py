@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import io
-import re
 import xml.etree.ElementTree as ET
 
 import pytest
 import segno
-import zxingcpp
 from PIL import Image
 
+from tests.helpers import decode, rasterise_segno_svg
 from wallet_passes import qr
 from wallet_passes.dynamic_qr import issue_card_token
 
@@ -21,10 +20,6 @@ SAMPLES = [
     "https://happy.al/c/aGVsbG8ud29ybGQ",
     "Përshëndetje Happy — Здраво",
 ]
-
-
-def decode(image: Image.Image) -> list[zxingcpp.Result]:
-    return [r for r in zxingcpp.read_barcodes(image) if r.format == zxingcpp.BarcodeFormat.QRCode]
 
 
 @pytest.mark.parametrize("data", SAMPLES)
@@ -68,49 +63,6 @@ def test_rotating_token_is_small_alphanumeric_qr() -> None:
     assert symbol.mode == "alphanumeric"
     assert symbol.version in (1, 2, 3)
     assert [r.text for r in decode(Image.open(io.BytesIO(qr.qr_png(token))))] == [token]
-
-
-def rasterise_segno_svg(
-    svg: str, pixels_per_module: int = 6
-) -> tuple[list[list[int]], Image.Image]:
-    """Reads the SVG as a renderer would: the path's stroked unit-height horizontal runs."""
-    root = ET.fromstring(svg)
-    ns = {"svg": "http://www.w3.org/2000/svg"}
-    width = int(root.attrib["width"])
-    path = root.find("svg:path", ns)
-    assert path is not None
-    scale = int(re.fullmatch(r"scale\((\d+)\)", path.attrib["transform"]).group(1))  # type: ignore[union-attr]
-    assert path.attrib["stroke"] == "#000"
-    size = width // scale
-    matrix = [[0] * size for _ in range(size)]
-    x = y = 0.0
-    for command, args in re.findall(r"([MmHhVvZz])([^MmHhVvZz]*)", path.attrib["d"]):
-        numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", args)]
-        if command == "M":
-            x, y = numbers
-        elif command == "m":
-            x, y = x + numbers[0], y + numbers[1]
-        elif command in "hH":
-            end = x + numbers[0] if command == "h" else numbers[0]
-            for column in range(int(min(x, end)), int(max(x, end))):
-                matrix[int(y)][column] = 1  # stroke of width 1 centred on y = row + 0.5
-            x = end
-        else:
-            raise AssertionError(f"unexpected path command {command}")
-    image = Image.new("L", (size * pixels_per_module,) * 2, 255)
-    for row_index, row in enumerate(matrix):
-        for column, dark in enumerate(row):
-            if dark:
-                image.paste(
-                    0,
-                    (
-                        column * pixels_per_module,
-                        row_index * pixels_per_module,
-                        (column + 1) * pixels_per_module,
-                        (row_index + 1) * pixels_per_module,
-                    ),
-                )
-    return matrix, image
 
 
 @pytest.mark.parametrize("data", SAMPLES)

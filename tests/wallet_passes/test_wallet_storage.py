@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -92,44 +88,6 @@ def test_make_storage_kinds(tmp_path: Path) -> None:
 
 
 # --- S3 through a real HTTP server (moto in its own process) --------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
-    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urllib.request.urlopen(endpoint + "/moto-api/", timeout=1):
-                    break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("moto server did not start") from None
-                time.sleep(0.1)
-        yield endpoint
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 @pytest.fixture
@@ -228,3 +186,127 @@ def test_local_delete_folder(tmp_path: Path) -> None:
 def test_s3_delete_folder(s3_storage: S3Storage) -> None:
     _fill_folders(s3_storage)
     _check_only_folder_removed(s3_storage, s3_storage.delete_folder("passes/S1"))
+
+
+# --- concurrent writers and cleanups of one folder (issue 9 item 7) ----------------------
+
+
+def test_cleanup_leaves_a_concurrent_writers_temporary_file_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race behind the flaky wallet concurrency test, made deterministic: writer A has
+    written its temporary file and is about to ``os.replace`` it when writer B cleans the
+    folder (``_store_latest``: delete_folder, then put). B must not take A's file away."""
+    import threading
+
+    import wallet_passes.storage as storage_module
+
+    storage = LocalStorage(tmp_path)
+    storage.put("passes/S/old.pkpass", b"old", "application/vnd.apple.pkpass")
+    written, cleaned = threading.Event(), threading.Event()
+    real_replace = os.replace
+
+    def replace_after_cleanup(source: str, target: object) -> None:
+        written.set()  # A's temporary file is complete ...
+        assert cleaned.wait(5)  # ... and B cleans the folder before A renames it
+        real_replace(source, target)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(storage_module.os, "replace", replace_after_cleanup)
+    errors: list[BaseException] = []
+
+    def writer_a() -> None:
+        try:
+            storage.put("passes/S/new.pkpass", b"new", "application/vnd.apple.pkpass")
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    thread = threading.Thread(target=writer_a)
+    thread.start()
+    assert written.wait(5)
+    assert storage.delete_folder("passes/S") == 1  # the old version; not A's temporary file
+    cleaned.set()
+    thread.join(5)
+    assert errors == []
+    assert storage.get("passes/S/new.pkpass") == b"new"
+    assert storage.get("passes/S/old.pkpass") is None
+    assert sorted(p.name for p in (tmp_path / "passes" / "S").iterdir()) == ["new.pkpass"]
+
+
+def test_write_survives_its_folder_being_removed_under_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writer A made the folder; B's cleanup removes it (empty) before A creates its
+    temporary file there: A makes the folder again instead of failing."""
+    import tempfile
+
+    import wallet_passes.storage as storage_module
+
+    storage = LocalStorage(tmp_path)
+    real_mkstemp = tempfile.mkstemp
+    calls = []
+
+    def mkstemp_after_cleanup(*args: object, **kwargs: object) -> tuple[int, str]:
+        calls.append(1)
+        if len(calls) == 1:
+            assert storage.delete_folder("passes/S") == 0
+            assert not (tmp_path / "passes" / "S").exists()
+        return real_mkstemp(*args, **kwargs)  # type: ignore[call-overload, no-any-return]
+
+    monkeypatch.setattr(storage_module.tempfile, "mkstemp", mkstemp_after_cleanup)
+    storage.put("passes/S/new.pkpass", b"new", "application/vnd.apple.pkpass")
+    assert len(calls) == 2
+    assert storage.get("passes/S/new.pkpass") == b"new"
+
+
+def test_cleanup_keeps_a_folder_that_gains_a_file_and_tolerates_vanished_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage = LocalStorage(tmp_path)
+    storage.put("passes/S/a.pkpass", b"a", "application/vnd.apple.pkpass")
+    storage.put("passes/S/b.pkpass", b"b", "application/vnd.apple.pkpass")
+    real_unlink = Path.unlink
+
+    def unlink_racing(self: Path, missing_ok: bool = False) -> None:
+        if self.name == "b.pkpass":
+            real_unlink(self)  # a concurrent cleanup got there first ...
+            storage.put("passes/S/c.pkpass", b"c", "application/vnd.apple.pkpass")  # ... + a put
+        real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", unlink_racing)
+    assert storage.delete_folder("passes/S") == 1  # a; b was gone; c arrived after listing
+    monkeypatch.undo()
+    assert storage.get("passes/S/c.pkpass") == b"c"
+    assert storage.get("passes/S/a.pkpass") is None
+
+
+def test_cleanup_removes_only_stale_temporary_files(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path)
+    folder = tmp_path / "passes" / "S"
+    folder.mkdir(parents=True)
+    fresh, stale = folder / ".tmp-fresh.part", folder / ".tmp-stale.part"
+    fresh.write_bytes(b"being written")
+    stale.write_bytes(b"left by a crash")
+    long_ago = time.time() - 2 * 3600
+    os.utime(stale, (long_ago, long_ago))
+    assert storage.delete_folder("passes/S") == 0  # temporary files are not keys
+    assert fresh.exists() and not stale.exists()
+    fresh.unlink()
+    assert storage.delete_folder("passes/S") == 0
+    assert not folder.exists()
+
+
+def test_many_threads_storing_and_cleaning_one_folder(tmp_path: Path) -> None:
+    """What the Apple web service does when devices fetch a changing pass at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    storage = LocalStorage(tmp_path)
+
+    def store_latest(n: int) -> None:
+        for round_ in range(30):
+            storage.delete_folder("passes/S")
+            storage.put(f"passes/S/v{n}-{round_}.pkpass", b"x" * 512, "application/octet-stream")
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(store_latest, range(8)))  # re-raises any writer's error
+    left = list((tmp_path / "passes" / "S").iterdir())
+    assert left and all(p.suffix == ".pkpass" for p in left)  # no temporary file left behind

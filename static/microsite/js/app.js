@@ -6,7 +6,6 @@ import { $, busy, say, show } from "./dom.js";
 import { LANGUAGES, language, setLanguage, t } from "./i18n.js";
 import { forgetProfile, loadProfile, paintProfile, setupProfile } from "./profile.js";
 import { paintSignIn, setupSignIn } from "./signin.js";
-import { FEATURES } from "./features.js";
 import { forgetRewards, loadRewards, paintRewards, setupRewards } from "./rewards.js";
 import { forgetReceipts, loadReceipt, loadReceipts, paintReceipts, setupReceipts } from "./receipts.js";
 
@@ -80,12 +79,12 @@ async function route() {
     if (currentScreen !== "code") showScreen("phone");
     return;
   }
-  if (name === "receipt" && id && FEATURES.receipts) {
+  if (name === "receipt" && id) {
     showScreen("receipt");
     await loadReceipt(decodeURIComponent(id));
     return;
   }
-  const target = MEMBER_ROUTES[name] && (FEATURES[name] ?? true) ? name : "card";
+  const target = MEMBER_ROUTES[name] ? name : "card";
   showScreen(target);
   await MEMBER_ROUTES[target]();
 }
@@ -114,9 +113,6 @@ function signedOutLocally(message) {
 async function start() {
   const asked = new URLSearchParams(location.search).get("lang");
   applyLanguage(asked ?? "sq");
-  for (const link of document.querySelectorAll("[data-feature]")) {
-    show(link, Boolean(FEATURES[link.dataset.feature]));
-  }
   for (const button of document.querySelectorAll(".lang")) {
     button.addEventListener("click", () => applyLanguage(button.dataset.lang));
   }

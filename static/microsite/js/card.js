@@ -3,22 +3,14 @@
 import { gql } from "./api.js";
 import { $, busy, h, safeUrl, say, show, svgImage } from "./dom.js";
 import { formatDate, formatDateTime, formatMoney, formatNumber, t } from "./i18n.js";
-import { FEATURES } from "./features.js";
-
-// The card's QR and wallet links (issue 4) and the reward levels (issue 3).
-const WALLET_FIELDS = FEATURES.wallet ? "qrSvg appleWalletUrl googleWalletSaveUrl" : "";
-const REWARD_FIELDS = FEATURES.rewards
-  ? `rewardLevels { level points voucherCount totalValue { amount currency } pointsNeeded progressPercent }`
-  : "";
-const EXPIRING_FIELDS = FEATURES.rewards ? "expiringSoon { points date }" : "";
 
 const CARD_QUERY = `
 query Card {
   me {
     id firstName lastName phone language
-    card { number ${WALLET_FIELDS} }
-    balance { available pending lifetime ${EXPIRING_FIELDS} }
-    ${REWARD_FIELDS}
+    card { number qrSvg appleWalletUrl googleWalletSaveUrl }
+    balance { available pending lifetime expiringSoon { points date } }
+    rewardLevels { level points voucherCount totalValue { amount currency } pointsNeeded progressPercent }
     activity(first: 10) {
       edges { node { id kind points balanceAfter description occurredAt } }
       pageInfo { hasNextPage endCursor }

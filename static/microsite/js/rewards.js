@@ -4,21 +4,25 @@ import { gql, unwrap } from "./api.js";
 import { $, busy, h, say, svgImage } from "./dom.js";
 import { formatDate, formatMoney, formatNumber, t } from "./i18n.js";
 
-const VOUCHER_FIELDS = "id code value { amount currency } status expiresAt redeemedAt qrSvg";
+// me.vouchers is a connection: a page of vouchers, then "Show more" follows the cursor.
+const VOUCHER_PAGE = `
+  edges { node { id code value { amount currency } status expiresAt redeemedAt qrSvg } }
+  pageInfo { hasNextPage endCursor }`;
+const PAGE_SIZE = 20;
 
 const REWARDS_QUERY = `
-query Rewards($status: VoucherStatus) {
+query Rewards($status: VoucherStatus, $first: Int!) {
   me {
     id
     balance { available }
     rewardLevels { level points voucherCount totalValue { amount currency } pointsNeeded progressPercent }
-    vouchers(status: $status) { ${VOUCHER_FIELDS} }
+    vouchers(first: $first, status: $status) { ${VOUCHER_PAGE} }
   }
 }`;
 
 const VOUCHERS_QUERY = `
-query Vouchers($status: VoucherStatus) {
-  me { id vouchers(status: $status) { ${VOUCHER_FIELDS} } }
+query Vouchers($status: VoucherStatus, $first: Int!, $after: String) {
+  me { id vouchers(first: $first, after: $after, status: $status) { ${VOUCHER_PAGE} } }
 }`;
 
 const CLAIM = `
@@ -36,7 +40,28 @@ let claiming = null;
 let claimRequestId = null;
 let status = "ACTIVE";
 
+// The page's vouchers as a plain list plus where the next page starts.
+function takeVouchers(me) {
+  const page = me.vouchers;
+  return { ...me, vouchers: page.edges.map((edge) => edge.node), vouchersPage: page.pageInfo };
+}
+
 export function setupRewards() {
+  const more = $("#vouchers-more");
+  more.addEventListener("click", async () => {
+    say($("#vouchers-error"), "");
+    try {
+      await busy(more, async () => {
+        const variables = { status, first: PAGE_SIZE, after: data.vouchersPage.endCursor };
+        const next = takeVouchers((await gql(VOUCHERS_QUERY, variables)).me);
+        data.vouchers = data.vouchers.concat(next.vouchers);
+        data.vouchersPage = next.vouchersPage;
+      });
+      paintRewards();
+    } catch (failure) {
+      say($("#vouchers-error"), failure.message);
+    }
+  });
   for (const button of document.querySelectorAll(".filter-button")) {
     button.addEventListener("click", async () => {
       status = button.dataset.status;
@@ -45,7 +70,9 @@ export function setupRewards() {
       const list = $("#vouchers");
       list.setAttribute("aria-busy", "true");
       try {
-        data.vouchers = (await gql(VOUCHERS_QUERY, { status })).me.vouchers;
+        const next = takeVouchers((await gql(VOUCHERS_QUERY, { status, first: PAGE_SIZE })).me);
+        data.vouchers = next.vouchers;
+        data.vouchersPage = next.vouchersPage;
         paintRewards();
       } catch (failure) {
         say($("#vouchers-error"), failure.message);
@@ -80,7 +107,7 @@ export async function loadRewards() {
   list.setAttribute("aria-busy", "true");
   if (!data) list.replaceChildren(h("li", { class: "loading", text: t("loading") }));
   try {
-    data = (await gql(REWARDS_QUERY, { status })).me;
+    data = takeVouchers((await gql(REWARDS_QUERY, { status, first: PAGE_SIZE })).me);
     paintRewards();
   } catch (failure) {
     say($("#rewards-error"), failure.message);
@@ -91,6 +118,7 @@ export async function loadRewards() {
 
 export function forgetRewards() {
   data = null;
+  $("#vouchers-more").hidden = true;
   status = "ACTIVE";
   paintFilter();
 }
@@ -173,4 +201,5 @@ export function paintRewards() {
   );
   const empty = { ACTIVE: "vouchers.empty", USED: "vouchers.emptyUsed", EXPIRED: "vouchers.emptyExpired" };
   if (!data.vouchers.length) vouchers.append(h("li", { class: "empty", text: t(empty[status]) }));
+  $("#vouchers-more").hidden = !data.vouchersPage?.hasNextPage;
 }

@@ -1,4 +1,4 @@
-"""HTTP doors of the digital card.
+"""HTTP door of the digital card.
 
 - ``GET /files/card/{token}.png`` and ``GET /wallet/passes/{token}.pkpass``: the card's QR
   image and Apple pass behind short-lived signed links (``me.card.qrPngUrl`` /
@@ -36,18 +36,6 @@ _PUSH_TOKEN = re.compile(r"[0-9a-fA-F]{32,200}")
 _SERIAL = re.compile(r"[0-9a-f]{1,40}")
 MAX_LOG_BODY = 64 * 1024
 PRIVATE = {"Cache-Control": "private, no-store"}
-
-
-def sign_link(runtime: Runtime, kind: str, serial: str, now: datetime) -> str:
-    """A signed, expiring link token for ``kind`` ("qr" or "pkpass") of the pass ``serial``."""
-    from wallet_passes.url_tokens import sign_url_token
-
-    return sign_url_token(
-        runtime.keys.url_token_secret,
-        f"{kind}:{serial}",
-        runtime.settings.wallet_link_ttl_seconds,
-        now,
-    )
 
 
 class WalletDoor:
