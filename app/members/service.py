@@ -43,6 +43,7 @@ from app.receipts import service as receipts
 from app.rewards import codes
 from app.rewards import service as rewards
 from app.runtime import Runtime
+from app.text import require_clean_text
 from app.wallet import service as wallet
 from auth import otp, rate_limit
 from auth.sessions import IssuedSession, revoke_sessions, start_session
@@ -276,6 +277,8 @@ def _clean_profile_value(name: str, value: Any, now: datetime) -> Any:
         if name == "language":
             raise InvalidInput(field="language")
         return None
+    if isinstance(value, str):
+        require_clean_text(value, _camel(name))
     if name in {"first_name", "last_name", "city"}:
         text = " ".join(str(value).split())
         if not text or len(text) > 80 or any(ch in text for ch in "<>{}\\"):

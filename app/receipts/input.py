@@ -16,6 +16,7 @@ from typing import Any
 
 from app.clock import as_utc
 from app.errors import ErrorCode, InvalidInput
+from app.text import require_clean_text
 
 MAX_LINES = 500
 MAX_AMOUNT = 10**12
@@ -64,7 +65,7 @@ def _text(value: Any, field: str, maximum: int, *, required: bool = True) -> str
         return None
     if not isinstance(value, str) or len(value.strip()) > maximum:
         raise InvalidInput(field=field)
-    return value.strip()
+    return require_clean_text(value.strip(), field)
 
 
 def _money(value: Any, field: str) -> int:

@@ -39,6 +39,7 @@ from app.programme.service import get_programme
 from app.receipts.input import ReceiptInput, parse_receipt
 from app.receipts.models import Receipt, ReceiptLine, ReceiptRefund
 from app.runtime import Runtime
+from app.text import is_clean_text
 from app.wallet.scan import resolve_member
 from auth import rate_limit
 from auth.api_keys import PartnerCaller
@@ -503,8 +504,11 @@ async def import_batch(
             if not isinstance(raw, dict):
                 raise InvalidInput(field="line")
             candidate = raw.get("receiptId")
-            receipt_id = candidate if isinstance(candidate, str) else None
-        except (ValueError, DomainError):
+            # Only clean text is looked up: a NUL would fail in PostgreSQL.
+            receipt_id = (
+                candidate if isinstance(candidate, str) and is_clean_text(candidate) else None
+            )
+        except (ValueError, RecursionError, DomainError):  # RecursionError: nested too deep
             reports.append(BatchLineReport(number, None, "rejected", "INVALID_JSON", None))
             continue
         existed = (
