@@ -51,11 +51,12 @@ class _LiteralFinder(Visitor):
         self.found: str | None = None
 
     def enter_string_value(
-        self, node: StringValueNode, _key: Any, _parent: Any, _path: Any, ancestors: Any
+        self, node: StringValueNode, _key: Any, parent: Any, _path: Any, ancestors: Any
     ) -> Any:
         if is_clean_text(node.value):
             return None
-        names = [a.name.value for a in ancestors if isinstance(a, ArgumentNode | ObjectFieldNode)]
+        around = [*ancestors, parent]  # graphql-core's ancestors leave out the parent
+        names = [a.name.value for a in around if isinstance(a, ArgumentNode | ObjectFieldNode)]
         self.found = ".".join(names) or "query"
         return BREAK
 
