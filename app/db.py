@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
@@ -131,6 +131,16 @@ class Database:
             yield session
         finally:
             await session.close()
+
+    async def answers(self) -> bool:
+        """Whether the database answers a trivial query now (readiness checks)."""
+        try:
+            async with self.read_session() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception:
+            log.warning("database readiness check failed", exc_info=True)
+            return False
+        return True
 
     async def dispose(self) -> None:
         await self.engine.dispose()

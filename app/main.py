@@ -21,6 +21,7 @@ from app.events import MemberDeleted
 from app.events.delivery import Delivery
 from app.log import configure_logging
 from app.middleware import RequestIdMiddleware
+from app.request_guard import RequestGuardMiddleware
 from app.runtime import Runtime, build_runtime
 from app.security_headers import SecurityHeadersMiddleware
 from app.settings import Settings, get_settings
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         ],
         lifespan=lifespan,
     )
+    app.add_middleware(RequestGuardMiddleware, settings=settings)  # inside the request id
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(
         SecurityHeadersMiddleware,

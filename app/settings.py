@@ -35,6 +35,16 @@ def _env_int(name: str, default: int) -> int:
         raise SettingsError(f"HAPPY_{name} must be an integer, got {raw!r}") from exc
 
 
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(f"HAPPY_{name}")
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"HAPPY_{name} must be a number, got {raw!r}") from exc
+
+
 def _env_bool(name: str, default: bool) -> bool:
     raw = os.environ.get(f"HAPPY_{name}")
     if raw is None or raw == "":
@@ -87,6 +97,14 @@ class Settings:
     graphql_max_aliases: int = 15
     graphql_max_tokens: int = 2000
     graphiql: bool = True
+    # Request hardening (issue 16): cost of a query (fields times the lists they are in),
+    # the time one request may take, request body sizes (the partner door's importReceipts
+    # batch needs the larger one) and how deeply a JSON body may nest.
+    graphql_max_cost: int = 50_000
+    request_timeout_seconds: float = 10.0
+    max_body_bytes: int = 256 * 1024
+    partner_max_body_bytes: int = 4 * 1024 * 1024
+    max_json_depth: int = 64
 
     # Files (QR images, passes): local disk or S3
     storage: str = "local"  # local | s3
@@ -218,6 +236,12 @@ def load_settings() -> Settings:
         graphql_max_aliases=_env_int("GRAPHQL_MAX_ALIASES", 15),
         graphql_max_tokens=_env_int("GRAPHQL_MAX_TOKENS", 2000),
         graphiql=_env_bool("GRAPHIQL", env != "production"),
+        # Request hardening (issue 16)
+        graphql_max_cost=_env_int("GRAPHQL_MAX_COST", 50_000),
+        request_timeout_seconds=_env_float("REQUEST_TIMEOUT_SECONDS", 10.0),
+        max_body_bytes=_env_int("MAX_BODY_BYTES", 256 * 1024),
+        partner_max_body_bytes=_env_int("PARTNER_MAX_BODY_BYTES", 4 * 1024 * 1024),
+        max_json_depth=_env_int("MAX_JSON_DEPTH", 64),
         storage=_env("STORAGE", "local"),
         storage_dir=Path(_env("STORAGE_DIR", str(VAR_DIR / "files"))),
         s3_bucket=_env("S3_BUCKET", ""),

@@ -7,13 +7,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
@@ -21,6 +19,8 @@ from strawberry.types import ExecutionContext
 
 from app.log import current_request_id
 from app.settings import Settings
+from graphql_schema.query_limits import limits_rule
+from graphql_schema.text_arguments import RefuseUncleanText
 
 log = logging.getLogger("happy.graphql")
 
@@ -61,22 +61,27 @@ class MaskUnexpectedErrors(SchemaExtension):
 
 
 def standard_extensions(settings: Settings) -> list[Any]:
-    """Depth, alias and token limits, parser/validation caches, masking (no per-field hooks).
+    """Depth, alias, cost and token limits, parser/validation caches, masking.
 
     strawberry builds fresh extension instances per request from these factories. The
-    depth and alias limits are validation rules; they are made once here, so every request
-    validates with the *same* rule classes and the shared validation cache can hit (a limiter
-    built per request makes new rule classes, and every request would miss the cache).
+    depth, alias and cost limits are one validation rule (linear in the document even with
+    fragment fan-out: :mod:`graphql_schema.query_limits`); it is made once here, so every
+    request validates with the *same* rule class and the shared validation cache can hit (a
+    rule built per request is a new class, and every request would miss the cache).
     """
-    limits = [
-        *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
+    limits: list[type[ASTValidationRule]] = [
+        limits_rule(
+            max_depth=settings.graphql_max_depth,
+            max_aliases=settings.graphql_max_aliases,
+            max_cost=settings.graphql_max_cost,
+        )
     ]
     return [
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         lambda: AddValidationRules(limits),
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
+        RefuseUncleanText,
         MaskUnexpectedErrors,
     ]
 

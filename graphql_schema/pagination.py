@@ -9,11 +9,14 @@ from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import strawberry
+from graphql import GraphQLError
 
+from app import i18n
 from app.errors import InvalidInput
 
 T = TypeVar("T")
 N = TypeVar("N")
+K = TypeVar("K")
 
 MAX_PAGE = 100
 
@@ -41,14 +44,17 @@ def encode_cursor(*keys: Any) -> str:
 
 
 def decode_cursor(cursor: str | None) -> list[Any] | None:
+    """The sort keys in ``cursor``; :class:`InvalidInput` (field ``after``) if malformed."""
     if cursor is None:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         keys = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+    except (binascii.Error, ValueError, RecursionError) as exc:
+        # ValueError covers bad JSON and text that is not ASCII/UTF-8; RecursionError a
+        # forged cursor nesting thousands of brackets.
         raise InvalidInput(field="after") from exc
-    if not isinstance(keys, list):
+    if not isinstance(keys, list) or not keys:
         raise InvalidInput(field="after")
     return keys
 
@@ -58,6 +64,46 @@ def page_size(first: int | None, default: int = 20) -> int:
     if size < 1 or size > MAX_PAGE:
         raise InvalidInput(field="first", maximum=MAX_PAGE)
     return size
+
+
+def row_id_key(value: Any) -> int:
+    """A cursor's row id: an integer a database id column can hold (else ValueError)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+        raise ValueError(f"not a row id: {value!r}")
+    return value
+
+
+def page_arguments(
+    first: int | None,
+    after: str | None,
+    cursor_keys: Callable[[list[Any]], K],
+    *,
+    default: int = 20,
+) -> tuple[int, K | None]:
+    """The ONE check of a connection's paging arguments: ``(page size, cursor keys)``.
+
+    ``first`` must be 1..MAX_PAGE; ``after`` must be a cursor this connection made:
+    ``cursor_keys`` turns its decoded keys into the connection's sort keys and raises
+    ValueError, TypeError, IndexError or OverflowError for anything else (a forged cursor).
+    Every failure is :class:`InvalidInput` naming ``first`` or ``after``; a resolver turns
+    it into a top-level error with :func:`invalid_argument`.
+    """
+    size = page_size(first, default)
+    keys = decode_cursor(after)
+    if keys is None:
+        return size, None
+    try:
+        return size, cursor_keys(keys)
+    except (ValueError, TypeError, IndexError, OverflowError) as exc:
+        raise InvalidInput(field="after") from exc
+
+
+def invalid_argument(exc: InvalidInput, language: str | None) -> GraphQLError:
+    """A bad query argument as a top-level error the client can read (not masked)."""
+    return GraphQLError(
+        i18n.translate(exc.code.value, language, **exc.params),
+        extensions={"code": exc.code.value, "field": exc.field},
+    )
 
 
 def build_connection(

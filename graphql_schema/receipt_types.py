@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.types import Info
 
-from app import i18n
 from app.errors import InvalidInput
 from app.receipts.models import Receipt, ReceiptLine
 from app.receipts.scoring import BreakdownItem, BreakdownKind
 from graphql_schema.pagination import (
     Connection,
     build_connection,
-    decode_cursor,
     encode_cursor,
-    page_size,
+    invalid_argument,
+    page_arguments,
+    row_id_key,
     to_global_id,
 )
 
@@ -150,6 +149,13 @@ class ReceiptNode:
         return [ReceiptLineNode.from_model(line) for line in lines]
 
 
+def _receipt_cursor(keys: list[Any]) -> tuple[datetime, int]:
+    issued = datetime.fromisoformat(keys[0])  # TypeError unless a string
+    if issued.utcoffset() is None:
+        raise ValueError("a cursor date without a time zone")
+    return issued.astimezone(UTC), row_id_key(keys[1])  # OverflowError near year 1
+
+
 def receipt_page_args(
     first: int,
     after: str | None,
@@ -161,18 +167,12 @@ def receipt_page_args(
     for field, value in (("from", issued_from), ("to", issued_to)):
         if value is not None and value.utcoffset() is None:
             raise InvalidInput(field=field)
-    size = page_size(first)
-    keys = decode_cursor(after)
-    if keys is None:
-        return size, None
-    try:
-        issued = datetime.fromisoformat(str(keys[0]))
-        cursor = (issued, int(keys[1]))
-    except (ValueError, IndexError, TypeError) as exc:
-        raise InvalidInput(field="after") from exc
-    if issued.utcoffset() is None:
-        raise InvalidInput(field="after")
-    return size, cursor
+        try:
+            if value is not None:
+                value.astimezone(UTC)  # the database compares in UTC
+        except OverflowError as exc:
+            raise InvalidInput(field=field) from exc
+    return page_arguments(first, after, _receipt_cursor)
 
 
 def receipt_connection(rows: list[Receipt], size: int) -> Connection[ReceiptNode]:
@@ -184,9 +184,5 @@ def receipt_connection(rows: list[Receipt], size: int) -> Connection[ReceiptNode
     )
 
 
-def invalid_query_input(exc: InvalidInput, language: str | None) -> GraphQLError:
-    """A bad query argument as a top-level error the client can read (not masked)."""
-    return GraphQLError(
-        i18n.translate(exc.code.value, language, **exc.params),
-        extensions={"code": exc.code.value, "field": exc.field},
-    )
+# The doors' name for the paging module's converter (one implementation).
+invalid_query_input = invalid_argument

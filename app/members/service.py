@@ -41,6 +41,7 @@ from app.members.models import (
 from app.members.phone import normalise_phone
 from app.programme.service import get_programme, points_expire_at
 from app.rewards import service as rewards
+from app.text import require_clean_text
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
@@ -200,6 +201,8 @@ def _clean_profile_value(name: str, value: Any, now: datetime) -> Any:
         if name == "language":
             raise InvalidInput(field="language")
         return None
+    if isinstance(value, str):
+        require_clean_text(value, _camel(name))
     if name in {"first_name", "last_name", "city"}:
         text = " ".join(str(value).split())
         if not text or len(text) > 80 or any(ch in text for ch in "<>{}\\"):

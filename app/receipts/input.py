@@ -22,6 +22,7 @@ from typing import Any
 
 from app.clock import as_utc
 from app.errors import ErrorCode, InvalidInput
+from app.text import require_clean_text
 
 MAX_LINES = 500
 MAX_AMOUNT = 10**12
@@ -97,7 +98,7 @@ class ReceiptInput:
 def _text(value: str, field: str, maximum: int) -> str:
     if not value.strip() or len(value.strip()) > maximum:
         raise InvalidInput(field=field)
-    return value.strip()
+    return require_clean_text(value.strip(), field)
 
 
 def _optional_text(value: str | None, field: str, maximum: int) -> str | None:

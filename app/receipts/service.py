@@ -54,6 +54,7 @@ from app.receipts.scoring import (
     rescore_remaining,
     score_receipt,
 )
+from app.text import is_clean_text
 from app.wallet.scan import resolve_member
 
 MAX_BATCH_LINES = 1000
@@ -449,8 +450,11 @@ async def import_lines(
             if not isinstance(raw, dict):
                 raise InvalidInput(field="line")
             candidate = raw.get("receiptId")
-            receipt_id = candidate if isinstance(candidate, str) else None
-        except (ValueError, DomainError):
+            # Only clean text is looked up: a NUL would fail in PostgreSQL.
+            receipt_id = (
+                candidate if isinstance(candidate, str) and is_clean_text(candidate) else None
+            )
+        except (ValueError, RecursionError, DomainError):  # RecursionError: nested too deep
             reports.append(
                 BatchLineReport(number, None, BatchLineStatus.REJECTED, "INVALID_JSON", None)
             )

@@ -3,7 +3,7 @@ filtered by status) and the ``claimReward`` mutation."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import strawberry
@@ -23,9 +23,9 @@ from graphql_schema.errors import (
 from graphql_schema.pagination import (
     Connection,
     build_connection,
-    decode_cursor,
     encode_cursor,
-    page_size,
+    page_arguments,
+    row_id_key,
     to_global_id,
 )
 from graphql_schema.receipt_types import Money, invalid_query_input
@@ -122,20 +122,17 @@ async def resolve_reward_levels(context: Any, member_id: int) -> list[RewardLeve
     return [RewardLevelNode.from_model(level, available) for level in levels]
 
 
+def _voucher_cursor(keys: list[object]) -> tuple[datetime, int]:
+    """A vouchers cursor's keys ``(expires_at, id)`` (ValueError etc. for a forged one)."""
+    expires = datetime.fromisoformat(str(keys[0]))
+    if expires.utcoffset() is None:
+        raise ValueError("a cursor date without a time zone")
+    return expires.astimezone(UTC), row_id_key(keys[1])
+
+
 def voucher_page_args(first: int, after: str | None) -> tuple[int, tuple[datetime, int] | None]:
     """Page size and keyset cursor ``(expires_at, id)``; :class:`InvalidInput` if bad."""
-    size = page_size(first)
-    keys = decode_cursor(after)
-    if keys is None:
-        return size, None
-    try:
-        expires = datetime.fromisoformat(str(keys[0]))
-        cursor = (expires, int(keys[1]))
-    except (ValueError, IndexError, TypeError) as exc:
-        raise InvalidInput(field="after") from exc
-    if expires.utcoffset() is None:
-        raise InvalidInput(field="after")
-    return size, cursor
+    return page_arguments(first, after, _voucher_cursor)
 
 
 async def resolve_vouchers(

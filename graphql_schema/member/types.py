@@ -9,6 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from app import clock
+from app.errors import InvalidInput
 from app.i18n import Language
 from app.ledger import expiry
 from app.ledger import service as ledger
@@ -25,9 +26,10 @@ from graphql_schema.member import wallet as wallet_view
 from graphql_schema.pagination import (
     Connection,
     build_connection,
-    decode_cursor,
     encode_cursor,
-    page_size,
+    invalid_argument,
+    page_arguments,
+    row_id_key,
     to_global_id,
 )
 from graphql_schema.receipt_types import ReceiptNode
@@ -196,9 +198,10 @@ class Member:
     async def activity(
         self, info: Info[MemberContext, None], first: int = 20, after: str | None = None
     ) -> Connection[PointsEntryNode]:
-        size = page_size(first)
-        keys = decode_cursor(after)
-        before_id = int(keys[0]) if keys else None
+        try:
+            size, before_id = page_arguments(first, after, lambda keys: row_id_key(keys[0]))
+        except InvalidInput as exc:
+            raise invalid_argument(exc, info.context.language) from exc
         async with info.context.db.read_session() as session:
             rows = await ledger.list_entries(
                 session, self.db_id, before_id=before_id, limit=size + 1

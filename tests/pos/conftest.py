@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+import cli
 from app import clock
 from app.db import Database
 from app.demo import load_demo
@@ -268,8 +270,6 @@ def receipt(
 def ledger_check_after_module(database_url: str) -> Iterator[None]:
     """After every test module: ``happy ledger check`` holds (balances == ledger == lots)."""
     yield
-    import cli
-
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HAPPY_ENV", "test")
         patch.setenv("HAPPY_DATABASE_URL", database_url)
@@ -278,3 +278,28 @@ def ledger_check_after_module(database_url: str) -> Iterator[None]:
             assert cli.main(["ledger", "check"]) == 0
         finally:
             get_settings.cache_clear()
+
+
+CLAIM = """
+mutation($level: Int!, $requestId: String) {
+  claimReward(level: $level, requestId: $requestId) {
+    __typename
+    ... on RewardClaimed { level pointsSpent balance vouchers { code status value { amount currency } expiresAt qrSvg } }
+    ... on InsufficientPointsError { pointsNeeded }
+    ... on Error { code message }
+  }
+}"""
+
+
+async def claim(
+    api: Api, member: Member, level: int, request_id: str | None = None
+) -> dict[str, Any]:
+    body = await api.gql(CLAIM, {"level": level, "requestId": request_id}, token=member.token)
+    assert "errors" not in body, body
+    result: dict[str, Any] = body["data"]["claimReward"]
+    return result
+
+
+async def happy(argv: list[str]) -> int:
+    """Run a ``happy`` command as the operator would (its own event loop, in a thread)."""
+    return await asyncio.to_thread(cli.main, argv)

@@ -13,9 +13,7 @@ from app.db import Database
 from app.ledger.models import EntryKind, PointsEntry
 from tests.conftest import requires_postgres
 from tests.helpers import Api
-from tests.pos.conftest import Member, Pos, give_points, receipt
-from tests.pos.test_pos_history import happy
-from tests.pos.test_pos_rewards import CLAIM, claim
+from tests.pos.conftest import CLAIM, Member, Pos, claim, give_points, happy, receipt
 
 
 async def ledger_holds() -> None:

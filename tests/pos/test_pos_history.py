@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -11,11 +10,10 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-import cli
 from app import clock
 from app.db import Database
 from tests.helpers import Api
-from tests.pos.conftest import Member, Pos, receipt, sign_up
+from tests.pos.conftest import Member, Pos, happy, receipt, sign_up
 
 RECEIPTS = """
 query($first: Int!, $after: String, $partnerId: ID, $from: DateTime, $to: DateTime) {
@@ -29,11 +27,6 @@ query($first: Int!, $after: String, $partnerId: ID, $from: DateTime, $to: DateTi
     pageInfo { hasNextPage endCursor }
   } }
 }"""
-
-
-async def happy(argv: list[str]) -> int:
-    """Run a ``happy`` command as the operator would (its own event loop, in a thread)."""
-    return await asyncio.to_thread(cli.main, argv)
 
 
 ONE = "query($id: ID!) { me { receipt(id: $id) { receiptId lines { sku } } } }"

@@ -11,30 +11,11 @@ from app import clock
 from app.db import Database
 from app.rewards import codes
 from tests.helpers import Api
-from tests.pos.conftest import VALIDATE, Member, Pos, give_points
+from tests.pos.conftest import VALIDATE, Member, Pos, claim, give_points
 
 LEVELS = "query { me { balance { available } rewardLevels { level points voucherCount voucherValue { amount currency } totalValue { amount currency } pointsNeeded progressPercent } } }"
 
-CLAIM = """
-mutation($level: Int!, $requestId: String) {
-  claimReward(level: $level, requestId: $requestId) {
-    __typename
-    ... on RewardClaimed { level pointsSpent balance vouchers { code status value { amount currency } expiresAt qrSvg } }
-    ... on InsufficientPointsError { pointsNeeded }
-    ... on Error { code message }
-  }
-}"""
-
 VOUCHERS = "query($s: VoucherStatus) { me { vouchers(status: $s) { edges { node { code status value { amount currency } } } } } }"
-
-
-async def claim(
-    api: Api, member: Member, level: int, request_id: str | None = None
-) -> dict[str, Any]:
-    body = await api.gql(CLAIM, {"level": level, "requestId": request_id}, token=member.token)
-    assert "errors" not in body, body
-    result: dict[str, Any] = body["data"]["claimReward"]
-    return result
 
 
 def test_voucher_codes_are_unguessable_and_checked() -> None:

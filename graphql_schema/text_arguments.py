@@ -1,0 +1,91 @@
+"""Every string argument of every door checked once, before any resolver runs.
+
+A NUL character or a lone surrogate in any argument (a literal in the document or a
+variable) is refused with INVALID_INPUT naming the argument, so no resolver, service or
+SQL statement ever sees it (:mod:`app.text` says why). Linear in the document and the
+variables; services that parse text themselves (the batch import's JSON lines) check with
+:func:`app.text.require_clean_text`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import (
+    BREAK,
+    ArgumentNode,
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    ObjectFieldNode,
+    StringValueNode,
+    Visitor,
+    visit,
+)
+from strawberry.extensions import SchemaExtension
+
+from app import i18n
+from app.errors import ErrorCode
+from app.text import is_clean_text
+
+
+def unclean_variable(variables: dict[str, Any] | None) -> str | None:
+    """The path (``input.lines.0.name``) of the first unclean string in ``variables``."""
+    stack: list[tuple[str, Any]] = [(name, value) for name, value in (variables or {}).items()]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if not is_clean_text(value):
+                return path
+        elif isinstance(value, dict):
+            stack.extend((f"{path}.{key}", item) for key, item in value.items())
+        elif isinstance(value, list):
+            stack.extend((f"{path}.{index}", item) for index, item in enumerate(value))
+    return None
+
+
+class _LiteralFinder(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: str | None = None
+
+    def enter_string_value(
+        self, node: StringValueNode, _key: Any, parent: Any, _path: Any, ancestors: Any
+    ) -> Any:
+        if is_clean_text(node.value):
+            return None
+        around = [*ancestors, parent]  # graphql-core's ancestors leave out the parent
+        names = [a.name.value for a in around if isinstance(a, ArgumentNode | ObjectFieldNode)]
+        self.found = ".".join(names) or "query"
+        return BREAK
+
+
+def unclean_literal(document: DocumentNode | None) -> str | None:
+    """The argument (``input.receiptId``) of the first unclean string literal."""
+    if document is None:
+        return None
+    finder = _LiteralFinder()
+    visit(document, finder)
+    return finder.found
+
+
+class RefuseUncleanText(SchemaExtension):
+    """INVALID_INPUT (top-level, with ``extensions.field``) instead of executing."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        field = unclean_variable(context.variables) or unclean_literal(context.graphql_document)
+        if field is not None:
+            language = getattr(context.context, "language", None)
+            code = ErrorCode.INVALID_INPUT.value
+            context.result = ExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        i18n.translate(code, language),
+                        extensions={"code": code, "field": field},
+                    )
+                ],
+            )
+        yield
