@@ -21,6 +21,8 @@ from strawberry.types import ExecutionContext
 
 from app.log import current_request_id
 from app.settings import Settings
+from graphql_schema.errors import ServiceUnavailableErrors
+from graphql_schema.schema_visibility import schema_visibility_extensions
 
 log = logging.getLogger("happy.graphql")
 
@@ -78,6 +80,9 @@ def standard_extensions(settings: Settings) -> list[Any]:
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         MaskUnexpectedErrors,
+        # After the masking: extensions exit in reverse order, so these see errors first.
+        ServiceUnavailableErrors,
+        *schema_visibility_extensions(settings),
     ]
 
 
