@@ -23,9 +23,9 @@ from app.settings import Settings
 from tests.conftest import with_settings
 from wallet_passes.google import make_dev_service_account
 
-STRONG_JWT_SECRET = "kZ3q9VtR1xW7mP0sL4yB8nC2dF6gH5jA-uE_oI"  # noqa: S105 (test value)
-STRONG_HASH_SECRET = "Qw8eR4tY2uI6oP0aS9dF3gH7jK1lZ5xC-vB_nM"  # noqa: S105 (test value)
-INTROSPECTION_TOKEN = "Hn4Lr8Tq2Wx6Zc0Vb3Nm7Kj1Gf5Ds9Ap-Ue_Yi"  # noqa: S105 (test value)
+STRONG_JWT_SECRET = "kZ3q9VtR1xW7mP0sL4yB8nC2dF6gH5jA-uE_oI"
+STRONG_HASH_SECRET = "Qw8eR4tY2uI6oP0aS9dF3gH7jK1lZ5xC-vB_nM"
+INTROSPECTION_TOKEN = "Hn4Lr8Tq2Wx6Zc0Vb3Nm7Kj1Gf5Ds9Ap-Ue_Yi"
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ def test_nothing_is_trusted_by_default() -> None:
 def test_trusted_proxies_setting_is_validated(settings: Settings) -> None:
     good = with_settings(settings, trusted_proxies=("10.0.0.0/8", "192.0.2.1", "2001:db8::/32"))
     assert len(good.trusted_proxy_networks()) == 3
-    with pytest.raises(SettingsError, match="HAPPY_TRUSTED_PROXIES: 'proxy.local'"):
+    with pytest.raises(SettingsError, match=r"HAPPY_TRUSTED_PROXIES: 'proxy\.local'"):
         with_settings(settings, trusted_proxies=("proxy.local",)).validate()
 
 
