@@ -105,6 +105,8 @@ _NETWORK_ERRNOS = {
     errno.ETIMEDOUT,
     errno.EPIPE,
 }
+# Driver "interface" errors are mostly misuse (a bug); these words mean the connection went.
+_CLOSED_CONNECTION = ("connection is closed", "connection was closed", "connection lost")
 # SQLite calls its programming errors "OperationalError" too; these are not retryable.
 _SQLITE_PROGRAMMING_ERRORS = ("no such ", "syntax error", "has no column", "already exists")
 
@@ -137,12 +139,17 @@ def _is_transport_failure(exc: BaseException) -> bool:
     if isinstance(exc, sa_exc.OperationalError):
         message = str(exc.orig if exc.orig is not None else exc).lower()
         return not any(p in message for p in _SQLITE_PROGRAMMING_ERRORS)
+    if isinstance(exc, sa_exc.InterfaceError):
+        message = str(exc.orig if exc.orig is not None else exc).lower()
+        return any(word in message for word in _CLOSED_CONNECTION)
     sqlstate = getattr(exc, "sqlstate", None)
     if isinstance(sqlstate, str) and sqlstate.startswith(_RETRYABLE_SQLSTATE_PREFIXES):
         return True
     if type(exc).__name__ == "ConnectionDoesNotExistError":  # asyncpg, not imported here
         return True
-    if type(exc).__module__.startswith("asyncpg") and "connection is closed" in str(exc):
+    if type(exc).__module__.startswith("asyncpg") and any(
+        word in str(exc).lower() for word in _CLOSED_CONNECTION
+    ):
         return True
     if isinstance(exc, ConnectionError | TimeoutError | socket.gaierror):
         return True
