@@ -201,9 +201,9 @@ async def test_unexpected_errors_are_still_internal(
 # --- PostgreSQL: the server ends the app's connections mid-load ----------------------------
 
 
-async def _terminate_app_connections(stop: asyncio.Event) -> int:
-    """From a connection of its own, end every other session on the test database, over and
-    over, until ``stop``; returns how many sessions were ended."""
+async def _terminate_app_connections(stop: asyncio.Event, interval: float) -> int:
+    """From a connection of its own, end every other session on the test database every
+    ``interval`` seconds until ``stop``; returns how many sessions were ended."""
     engine = create_async_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
     ended = 0
     try:
@@ -216,7 +216,7 @@ async def _terminate_app_connections(stop: asyncio.Event) -> int:
                     )
                 )
                 ended += sum(1 for (done,) in rows if done)
-                await asyncio.sleep(0.02)
+                await asyncio.sleep(interval)
     finally:
         await engine.dispose()
     return ended
@@ -246,10 +246,17 @@ async def test_connections_ended_mid_load_lose_nothing_and_credit_nothing_twice(
         typename: str = answer["data"]["submitReceipt"]["__typename"]
         return typename
 
+    async def load() -> list[tuple[int, dict[str, Any]]]:
+        """Waves of 15 concurrent tills, so connections are ended between and during them."""
+        answers: list[tuple[int, dict[str, Any]]] = []
+        for start in range(0, len(bodies), 15):
+            answers += await asyncio.gather(*(send(b) for b in bodies[start : start + 15]))
+        return answers
+
     stop = asyncio.Event()
-    killer = asyncio.create_task(_terminate_app_connections(stop))
+    killer = asyncio.create_task(_terminate_app_connections(stop, interval=0.5))
     try:
-        first_round = await asyncio.gather(*(send(b) for b in bodies))
+        first_round = await load()
     finally:
         stop.set()
         ended = await killer
