@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -227,6 +227,14 @@ class Settings:
         (:meth:`production_problems`) and ``extra_problems`` found by inspecting what they
         point at (the start of the app adds the wallet files'), so an operator fixes all at once.
         """
+        self.validate_values()
+        if self.is_production:
+            problems = [*self.production_problems(), *(extra_problems or [])]
+            if problems:
+                raise SettingsError("refusing to start in production: " + "; ".join(problems))
+
+    def validate_values(self) -> None:
+        """Refuse values that are malformed in any environment."""
         if self.env not in {"development", "production", "test"}:
             raise SettingsError(
                 f"HAPPY_ENV must be development, test or production, not {self.env!r}"
@@ -244,10 +252,6 @@ class Settings:
         self.trusted_proxy_networks()
         if self.service_unavailable_retry_after_seconds < 1:
             raise SettingsError("HAPPY_SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS must be at least 1")
-        if self.is_production:
-            problems = [*self.production_problems(), *(extra_problems or [])]
-            if problems:
-                raise SettingsError("refusing to start in production: " + "; ".join(problems))
 
 
 def load_settings(*, check_production: bool = True) -> Settings:
@@ -321,7 +325,7 @@ def load_settings(*, check_production: bool = True) -> Settings:
     if check_production:
         settings.validate()
     else:
-        replace(settings, env="development").validate()
+        settings.validate_values()
     return settings
 
 

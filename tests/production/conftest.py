@@ -21,6 +21,7 @@ from app.db import Database
 from app.main import create_app
 from app.settings import Settings
 from tests.conftest import with_settings
+from tests.pos.conftest import coalition, member, spar  # noqa: F401 (the POS door's fixtures)
 from wallet_passes.google import make_dev_service_account
 
 STRONG_JWT_SECRET = "kZ3q9VtR1xW7mP0sL4yB8nC2dF6gH5jA-uE_oI"

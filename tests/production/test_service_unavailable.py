@@ -26,15 +26,7 @@ from app.receipts.models import Receipt
 from app.settings import Settings
 from tests.conftest import TEST_DATABASE_URL, requires_postgres, with_settings
 from tests.helpers import REQUEST_OTP, Api
-from tests.pos.conftest import (  # noqa: F401 (fixtures)
-    SUBMIT,
-    Member,
-    Pos,
-    coalition,
-    member,
-    receipt,
-    spar,
-)
+from tests.pos.conftest import SUBMIT, Member, Pos, receipt
 
 UNREACHABLE_URL = "postgresql+asyncpg://postgres@127.0.0.1:1/happy_nowhere"
 
