@@ -69,7 +69,7 @@ def secret_weakness(value: str) -> str | None:
             return f"it contains the placeholder word {word!r}"
     distinct = len(set(value))
     if distinct < MIN_DISTINCT_CHARACTERS:
-        return f"it uses only {distinct} different characters"
+        return f"it uses only {distinct} different character{'' if distinct == 1 else 's'}"
     bits = estimated_bits(value)
     if bits < MIN_ESTIMATED_BITS:
         return f"it carries about {bits:.0f} bits of entropy, {MIN_ESTIMATED_BITS} are required"

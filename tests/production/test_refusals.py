@@ -32,7 +32,7 @@ from wallet_passes.google import make_dev_service_account
 @pytest.mark.parametrize(
     ("value", "reason"),
     [
-        ("a" * 40, "1 different characters"),
+        ("a" * 40, "only 1 different character"),
         ("ab" * 20, "2 different characters"),
         ("abcd" * 10, "4 different characters"),
         ("abcdefgh" * 5, "one block repeated"),
@@ -68,7 +68,7 @@ def _config_only(files: WalletFiles, **changes: object) -> Settings:
 def test_a_forty_character_secret_of_one_letter_is_refused(wallet_files: WalletFiles) -> None:
     with pytest.raises(SettingsError) as refused:
         _config_only(wallet_files, jwt_secret="j" * 40).validate()
-    assert "HAPPY_JWT_SECRET is too weak: it uses only 1 different characters" in str(refused.value)
+    assert "HAPPY_JWT_SECRET is too weak: it uses only 1 different character;" in str(refused.value)
     assert "HAPPY_HASH_SECRET" not in str(refused.value)
     assert "secrets.token_urlsafe" in str(refused.value)  # how to make a good one
 
