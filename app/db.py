@@ -9,13 +9,16 @@ On PostgreSQL, services take row locks (``with_for_update``) or use guarded
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import event, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
@@ -51,6 +54,85 @@ async def _run_after_commit(session: AsyncSession) -> None:
             await action()
         except Exception:
             log.exception("after-commit action failed")
+
+
+# SQLSTATE classes and codes after which the same request may simply be sent again:
+# 08 connection exception, 53 insufficient resources (too many connections...), 57P
+# operator intervention (pg_terminate_backend, shutdown, starting up), 40001 serialization
+# failure, 40P01 deadlock (the transaction was rolled back entirely).
+_RETRYABLE_SQLSTATE_PREFIXES = ("08", "53", "57P", "40001", "40P01")
+_NETWORK_ERRNOS = {
+    errno.ECONNREFUSED,
+    errno.ECONNRESET,
+    errno.ECONNABORTED,
+    errno.EHOSTUNREACH,
+    errno.ENETUNREACH,
+    errno.ENETDOWN,
+    errno.ETIMEDOUT,
+    errno.EPIPE,
+}
+# Driver "interface" errors are mostly misuse (a bug); these words mean the connection went.
+_CLOSED_CONNECTION = ("connection is closed", "connection was closed", "connection lost")
+# SQLite calls its programming errors "OperationalError" too; these are not retryable.
+_SQLITE_PROGRAMMING_ERRORS = ("no such ", "syntax error", "has no column", "already exists")
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and what it wraps (``orig`` of SQLAlchemy errors, causes and contexts)."""
+    seen: list[BaseException] = []
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or any(current is s for s in seen) or len(seen) > 20:
+            continue
+        seen.append(current)
+        orig = getattr(current, "orig", None)
+        pending.extend(
+            [
+                orig if isinstance(orig, BaseException) else None,
+                current.__cause__,
+                current.__context__,
+            ]
+        )
+    return seen
+
+
+def _is_transport_failure(exc: BaseException) -> bool:
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, sa_exc.TimeoutError | sa_exc.DisconnectionError):
+        return True  # the pool timed out waiting for a connection, or a ping failed
+    if isinstance(exc, sa_exc.OperationalError):
+        message = str(exc.orig if exc.orig is not None else exc).lower()
+        return not any(p in message for p in _SQLITE_PROGRAMMING_ERRORS)
+    if isinstance(exc, sa_exc.InterfaceError):
+        message = str(exc.orig if exc.orig is not None else exc).lower()
+        return any(word in message for word in _CLOSED_CONNECTION)
+    sqlstate = getattr(exc, "sqlstate", None)
+    if isinstance(sqlstate, str) and sqlstate.startswith(_RETRYABLE_SQLSTATE_PREFIXES):
+        return True
+    if type(exc).__name__ == "ConnectionDoesNotExistError":  # asyncpg, not imported here
+        return True
+    if type(exc).__module__.startswith("asyncpg") and any(
+        word in str(exc).lower() for word in _CLOSED_CONNECTION
+    ):
+        return True
+    if isinstance(exc, ConnectionError | TimeoutError | socket.gaierror):
+        return True
+    return isinstance(exc, OSError) and exc.errno in _NETWORK_ERRNOS
+
+
+def is_transport_failure(exc: BaseException) -> bool:
+    """True when ``exc`` means the database (or the way to it) failed, not the request.
+
+    A dropped, refused or reset connection, a pool timeout, the server terminating the
+    session or shutting down, a serialization failure or deadlock: the transaction did not
+    commit (or, for a lost COMMIT, its effect is idempotent by constraint), so the same
+    request can be sent again. The doors answer SERVICE_UNAVAILABLE for these instead of an
+    internal error. The engine recovers by itself: an invalidated connection is discarded,
+    and ``pool_pre_ping`` replaces dead idle ones on checkout.
+    """
+    return any(_is_transport_failure(e) for e in _causes(exc))
 
 
 def _install_sqlite_behaviour(engine: AsyncEngine) -> None:

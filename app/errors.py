@@ -43,6 +43,8 @@ class ErrorCode(StrEnum):
     VOUCHER_NOT_VALID_HERE = "VOUCHER_NOT_VALID_HERE"
     VOID_WINDOW_PASSED = "VOID_WINDOW_PASSED"
     REWARD_LEVEL_NOT_FOUND = "REWARD_LEVEL_NOT_FOUND"
+    # The database could not be reached or dropped the connection: retry the same request
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 
 class DomainError(Exception):
@@ -117,6 +119,19 @@ class InsufficientPoints(DomainError):
 
 class Conflict(DomainError):
     code = ErrorCode.CONFLICT
+
+
+class ServiceUnavailable(Exception):
+    """The request failed in transport (the database dropped or refused the connection, the
+    pool timed out): nothing it did was committed unless its answer says so, and the same
+    request may be sent again after ``retry_after`` seconds. A top-level error in every door
+    (HTTP 503 with ``Retry-After`` where the whole request failed)."""
+
+    code = ErrorCode.SERVICE_UNAVAILABLE
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"service unavailable, retry after {retry_after} s")
+        self.retry_after = retry_after
 
 
 class AuthenticationRequired(Exception):

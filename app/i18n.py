@@ -21,6 +21,8 @@ _CATALOGUE: dict[str, dict[str, str]] = {
         "CODE_EXPIRED": "The code has expired. Ask for a new one.",
         "TOO_MANY_ATTEMPTS": "Too many wrong tries. Ask for a new code.",
         "RATE_LIMITED": "Too many requests. Try again in {retry_after} seconds.",
+        "SERVICE_UNAVAILABLE": "The service is briefly unavailable. "
+        "Send the same request again in {retry_after} seconds.",
         "UNAUTHENTICATED": "Your session has ended. Please sign in again.",
         "FORBIDDEN": "You are not allowed to do this.",
         "NOT_FOUND": "Not found.",
@@ -57,6 +59,8 @@ _CATALOGUE: dict[str, dict[str, str]] = {
         "CODE_EXPIRED": "Kodi ka skaduar. Kërkoni një kod të ri.",
         "TOO_MANY_ATTEMPTS": "Shumë përpjekje të gabuara. Kërkoni një kod të ri.",
         "RATE_LIMITED": "Shumë kërkesa. Provoni përsëri pas {retry_after} sekondash.",
+        "SERVICE_UNAVAILABLE": "Shërbimi nuk është i disponueshëm për pak kohë. "
+        "Dërgoni të njëjtën kërkesë përsëri pas {retry_after} sekondash.",
         "UNAUTHENTICATED": "Seanca juaj ka përfunduar. Ju lutem hyni përsëri.",
         "FORBIDDEN": "Nuk keni leje për këtë veprim.",
         "NOT_FOUND": "Nuk u gjet.",

@@ -16,17 +16,19 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from app.client_address import ClientAddressMiddleware
 from app.db import Database, create_database
 from app.events import MemberDeleted
 from app.events.delivery import Delivery
 from app.log import configure_logging
-from app.middleware import RequestIdMiddleware
+from app.middleware import RequestIdMiddleware, ServiceUnavailableMiddleware
 from app.request_guard import RequestGuardMiddleware
 from app.runtime import Runtime, build_runtime
 from app.security_headers import SecurityHeadersMiddleware
-from app.settings import Settings, get_settings
+from app.settings import Settings, get_settings, load_settings
 from app.wallet import delivery as wallet_delivery
 from app.wallet.delivery import WalletDelivery
+from app.wallet.runtime import WalletRuntime
 from auth import sessions
 from graphql_schema.member.schema import build_member_schema
 from graphql_schema.partner.schema import build_partner_schema
@@ -60,10 +62,17 @@ def assemble(
     return delivery
 
 
+def preflight(settings: Settings) -> None:
+    """Refuse to start on an unusable configuration, naming every problem in one message
+    (in production also what the wallet files turn out to be: development or placeholder)."""
+    found = WalletRuntime(settings).production_problems() if settings.is_production else []
+    settings.validate(extra_problems=found)
+
+
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Starlette:
     """Build the application. Tests pass their own settings and database."""
     settings = settings or get_settings()
-    settings.validate()
+    preflight(settings)
     database = db or create_database(settings)
     runtime: Runtime = build_runtime(settings)
     delivery = assemble(database, settings, runtime)
@@ -96,7 +105,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         lifespan=lifespan,
     )
     app.add_middleware(RequestGuardMiddleware, settings=settings)  # inside the request id
+    app.add_middleware(
+        ServiceUnavailableMiddleware, settings.service_unavailable_retry_after_seconds
+    )
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(ClientAddressMiddleware, settings.trusted_proxy_networks())
     app.add_middleware(
         SecurityHeadersMiddleware,
         graphiql=settings.graphiql,
@@ -111,6 +124,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
 def asgi_app() -> Starlette:
     """Entry point for ``uvicorn --factory app.main:asgi_app``."""
-    settings = get_settings()
+    # Production checks run once, in create_app, so every problem is named in one message.
+    settings = load_settings(check_production=False)
     configure_logging(settings.log_level)
     return create_app(settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -9,7 +10,10 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.log import set_request_id
+from app import i18n
+from app.db import is_transport_failure
+from app.errors import ErrorCode, ServiceUnavailable
+from app.log import current_request_id, set_request_id
 
 access_log = logging.getLogger("happy.access")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -52,3 +56,73 @@ class RequestIdMiddleware:
                 },
             )
             set_request_id(None)
+
+
+class ServiceUnavailableMiddleware:
+    """A request that fails because the database is unreachable gets HTTP 503 with
+    ``Retry-After`` and a GraphQL-shaped body (code SERVICE_UNAVAILABLE), not a 500.
+
+    The GraphQL doors answer such failures inside execution (``ServiceUnavailableErrors``);
+    this catches what escapes any route before its answer has started (a plain HTTP route,
+    a door's context).
+    """
+
+    def __init__(self, app: ASGIApp, retry_after: int) -> None:
+        self.app = app
+        self.retry_after = retry_after
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracking)
+        except Exception as exc:
+            if started or not (isinstance(exc, ServiceUnavailable) or is_transport_failure(exc)):
+                raise
+            retry_after = max(self.retry_after, getattr(exc, "retry_after", 0))
+            access_log.warning(
+                "database unavailable: %s: %s",
+                type(exc).__name__,
+                exc,
+                extra={"path": scope.get("path")},
+            )
+            language = i18n.normalise_language(
+                dict(scope["headers"]).get(b"accept-language", b"").decode("latin-1")
+            )
+            code = ErrorCode.SERVICE_UNAVAILABLE.value
+            body = json.dumps(
+                {
+                    "errors": [
+                        {
+                            "message": i18n.translate(code, language, retry_after=retry_after),
+                            "extensions": {
+                                "code": code,
+                                "retryAfterSeconds": retry_after,
+                                "requestId": current_request_id(),
+                            },
+                        }
+                    ]
+                }
+            ).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 503,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                        (b"retry-after", str(retry_after).encode()),
+                        (b"cache-control", b"no-store"),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})

@@ -8,13 +8,29 @@ that protect the doors.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from app.secret_strength import HOW_TO_MAKE_ONE, secret_weakness
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = PROJECT_ROOT / "var"
+
+
+DEV_KEY_DIR = VAR_DIR / "keys"
+
+
+def _development_keys() -> set[str]:
+    """The development keys made under ``var/keys`` (``auth.keys``), if any."""
+    found = set()
+    for name in ("jwt.key", "hash.key"):
+        path = DEV_KEY_DIR / name
+        if path.is_file():
+            found.add(path.read_text().strip())
+    return found
 
 
 class SettingsError(RuntimeError):
@@ -141,6 +157,14 @@ class Settings:
 
     # Outbox (app/events): after-commit work of event subscribers, retried until done
     outbox_poll_seconds: int = 30  # how often a server delivers rows left due (0: never)
+    # Production hardening (issue 16: proxies, schema visibility, retry hints)
+    # Peers (addresses or CIDRs, IPv4/IPv6) whose X-Forwarded-For is believed; nobody else's.
+    trusted_proxies: tuple[str, ...] = ()
+    # In production introspection is off; a request carrying this token in the
+    # X-Introspection-Token header may introspect (empty: nobody may).
+    graphql_introspection_token: str = ""
+    # Seconds a client is told to wait (Retry-After) when the database is unreachable.
+    service_unavailable_retry_after_seconds: int = 2
 
     @property
     def apple_web_service_url(self) -> str:
@@ -164,6 +188,50 @@ class Settings:
             problems.append("HAPPY_PUBLIC_BASE_URL must be https (Apple's webServiceURL)")
         return problems
 
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """``trusted_proxies`` parsed (a bare address is a network of one)."""
+        networks = []
+        for entry in self.trusted_proxies:
+            try:
+                networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError as exc:
+                raise SettingsError(
+                    f"HAPPY_TRUSTED_PROXIES: {entry!r} is not an IP address or CIDR network"
+                ) from exc
+        return tuple(networks)
+
+    def secret_problems(self) -> list[str]:
+        """Why the configured secrets are unfit for production (empty when fine)."""
+        problems = []
+        secrets = [("HAPPY_JWT_SECRET", self.jwt_secret), ("HAPPY_HASH_SECRET", self.hash_secret)]
+        if self.graphql_introspection_token:
+            secrets.append(("HAPPY_GRAPHQL_INTROSPECTION_TOKEN", self.graphql_introspection_token))
+        for name, value in secrets:
+            if not value:
+                problems.append(f"{name} is required")
+                continue
+            weakness = secret_weakness(value)
+            if weakness:
+                problems.append(f"{name} is too weak: {weakness}")
+            elif value in _development_keys():
+                problems.append(f"{name} is a development key from {DEV_KEY_DIR}")
+        if self.jwt_secret and self.jwt_secret == self.hash_secret:
+            problems.append("HAPPY_JWT_SECRET and HAPPY_HASH_SECRET must differ")
+        if problems:
+            problems.append(f"make each secret with: {HOW_TO_MAKE_ONE}")
+        return problems
+
+    def production_problems(self) -> list[str]:
+        """Every reason the configuration is unfit for production (empty when fine)."""
+        problems = []
+        if self.sms_backend == "outbox":
+            problems.append("HAPPY_SMS_BACKEND=outbox is for development only")
+        problems.extend(self.secret_problems())
+        if self.graphiql:
+            problems.append("HAPPY_GRAPHIQL must be off")
+        problems.extend(self.wallet_problems())
+        return problems
+
     @property
     def is_production(self) -> bool:
         return self.env == "production"
@@ -172,8 +240,21 @@ class Settings:
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
-    def validate(self) -> None:
-        """Refuse configurations that are unsafe for production."""
+    def validate(self, extra_problems: list[str] | None = None) -> None:
+        """Refuse malformed configurations, and in production unsafe ones.
+
+        In production every problem found goes into one message: the settings' own
+        (:meth:`production_problems`) and ``extra_problems`` found by inspecting what they
+        point at (the start of the app adds the wallet files'), so an operator fixes all at once.
+        """
+        self.validate_values()
+        if self.is_production:
+            problems = [*self.production_problems(), *(extra_problems or [])]
+            if problems:
+                raise SettingsError("refusing to start in production: " + "; ".join(problems))
+
+    def validate_values(self) -> None:
+        """Refuse values that are malformed in any environment."""
         if self.env not in {"development", "production", "test"}:
             raise SettingsError(
                 f"HAPPY_ENV must be development, test or production, not {self.env!r}"
@@ -188,23 +269,17 @@ class Settings:
             raise SettingsError("HAPPY_STORAGE=s3 needs HAPPY_S3_BUCKET")
         if self.access_token_ttl_seconds > 900:
             raise SettingsError("HAPPY_ACCESS_TOKEN_TTL_SECONDS may be at most 900 (15 minutes)")
-        if self.is_production:
-            problems = []
-            if self.sms_backend == "outbox":
-                problems.append("HAPPY_SMS_BACKEND=outbox is for development only")
-            if len(self.jwt_secret) < 32:
-                problems.append("HAPPY_JWT_SECRET (at least 32 characters) is required")
-            if len(self.hash_secret) < 32:
-                problems.append("HAPPY_HASH_SECRET (at least 32 characters) is required")
-            if self.graphiql:
-                problems.append("HAPPY_GRAPHIQL must be off")
-            problems.extend(self.wallet_problems())
-            if problems:
-                raise SettingsError("refusing to start in production: " + "; ".join(problems))
+        self.trusted_proxy_networks()
+        if self.service_unavailable_retry_after_seconds < 1:
+            raise SettingsError("HAPPY_SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS must be at least 1")
 
 
-def load_settings() -> Settings:
-    """Read settings from the environment (uncached)."""
+def load_settings(*, check_production: bool = True) -> Settings:
+    """Read settings from the environment (uncached).
+
+    ``check_production=False`` leaves the production checks to the caller, who adds what it
+    finds in files to the same message (``app.main.preflight``).
+    """
     env = _env("ENV", "development")
     default_db = f"sqlite+aiosqlite:///{VAR_DIR / 'happy.db'}"
     settings = Settings(
@@ -268,8 +343,16 @@ def load_settings() -> Settings:
         google_program_logo_url=_env("GOOGLE_PROGRAM_LOGO_URL", ""),
         wallet_link_ttl_seconds=_env_int("WALLET_LINK_TTL_SECONDS", 600),
         outbox_poll_seconds=_env_int("OUTBOX_POLL_SECONDS", 30),
+        trusted_proxies=_env_list("TRUSTED_PROXIES", ""),
+        graphql_introspection_token=_env("GRAPHQL_INTROSPECTION_TOKEN", ""),
+        service_unavailable_retry_after_seconds=_env_int(
+            "SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS", 2
+        ),
     )
-    settings.validate()
+    if check_production:
+        settings.validate()
+    else:
+        settings.validate_values()
     return settings
 
 

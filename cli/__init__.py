@@ -15,7 +15,8 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from app.settings import Settings, get_settings
+from app.main import preflight
+from app.settings import Settings, get_settings, load_settings
 from cli import db, demo, ledger, partners, programme, receipts, rewards, schema, serve, wallet
 from cli.errors import USAGE, CliError, UsageError, explain
 
@@ -48,7 +49,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings: Settings | None = None
     try:
         args = build_parser().parse_args(argv)
-        settings = get_settings()
+        if args.handler is serve.cmd_serve:
+            # The server names every configuration problem, settings and files, at once.
+            settings = load_settings(check_production=False)
+            preflight(settings)
+        else:
+            settings = get_settings()
         handler: Callable[[argparse.Namespace, Settings], int] = args.handler
         return handler(args, settings)
     except SystemExit as exc:  # --help, or uvicorn stopping

@@ -9,7 +9,8 @@ that type). Authentication and permission failures are top-level errors with
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import strawberry
@@ -146,8 +147,10 @@ EXCEPTION_HANDLERS = [
 class PublicError(GraphQLError):
     """A top-level error shown to the client as is, with ``extensions.code``."""
 
-    def __init__(self, code: ErrorCode, language: str | None) -> None:
-        super().__init__(i18n.translate(code.value, language), extensions={"code": code.value})
+    def __init__(self, code: ErrorCode, language: str | None, **params: Any) -> None:
+        super().__init__(
+            i18n.translate(code.value, language, **params), extensions={"code": code.value}
+        )
 
 
 def unauthenticated(language: str | None) -> PublicError:
@@ -156,3 +159,73 @@ def unauthenticated(language: str | None) -> PublicError:
 
 def forbidden(language: str | None) -> PublicError:
     return PublicError(ErrorCode.FORBIDDEN, language)
+
+
+# --- Transport failures are SERVICE_UNAVAILABLE, never an internal error ----------------
+
+from strawberry.extensions import SchemaExtension  # noqa: E402
+
+from app.db import is_transport_failure  # noqa: E402
+from app.errors import ServiceUnavailable  # noqa: E402
+
+unavailable_log = logging.getLogger("happy.graphql")
+
+
+def service_unavailable(language: str | None, retry_after: int) -> PublicError:
+    error = PublicError(ErrorCode.SERVICE_UNAVAILABLE, language, retry_after=retry_after)
+    error.extensions = {**(error.extensions or {}), "retryAfterSeconds": retry_after}
+    return error
+
+
+class ServiceUnavailableErrors(SchemaExtension):
+    """Errors caused by a dropped or refused database connection (``is_transport_failure``)
+    become SERVICE_UNAVAILABLE with ``retryAfterSeconds``, and the HTTP answer 503 with
+    ``Retry-After``: the till may send the same request again. Listed after
+    ``MaskUnexpectedErrors`` so it sees the errors first (extensions exit in reverse order).
+    """
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if result is None or not errors:
+            return
+        context = self.execution_context.context
+        settings = context.runtime.settings
+        retry_after = settings.service_unavailable_retry_after_seconds
+        replaced = False
+        new_errors = []
+        for error in errors:
+            original = error.original_error
+            if original is not None and (
+                isinstance(original, ServiceUnavailable) or is_transport_failure(original)
+            ):
+                if isinstance(original, ServiceUnavailable):
+                    retry_after = max(retry_after, original.retry_after)
+                unavailable_log.warning(
+                    "database unavailable in %s: %s: %s",
+                    ".".join(str(p) for p in error.path or []) or "operation",
+                    type(original).__name__,
+                    original,
+                )
+                replacement = service_unavailable(context.language, retry_after)
+                new_errors.append(
+                    GraphQLError(
+                        replacement.message,
+                        nodes=error.nodes,
+                        source=error.source,
+                        positions=error.positions,
+                        path=error.path,
+                        extensions=replacement.extensions,
+                    )
+                )
+                replaced = True
+            else:
+                new_errors.append(error)
+        if not replaced:
+            return
+        result.errors = new_errors
+        response = getattr(context, "response", None)
+        if response is not None:
+            response.status_code = 503
+            response.headers["Retry-After"] = str(retry_after)

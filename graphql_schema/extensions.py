@@ -19,7 +19,9 @@ from strawberry.types import ExecutionContext
 
 from app.log import current_request_id
 from app.settings import Settings
+from graphql_schema.errors import ServiceUnavailableErrors
 from graphql_schema.query_limits import limits_rule
+from graphql_schema.schema_visibility import schema_visibility_extensions
 from graphql_schema.text_arguments import RefuseUncleanText
 
 log = logging.getLogger("happy.graphql")
@@ -83,6 +85,9 @@ def standard_extensions(settings: Settings) -> list[Any]:
         lambda: ValidationCache(maxsize=512),
         RefuseUncleanText,
         MaskUnexpectedErrors,
+        # After the masking: extensions exit in reverse order, so these see errors first.
+        ServiceUnavailableErrors,
+        *schema_visibility_extensions(settings),
     ]
 
 

@@ -91,8 +91,8 @@ def _production_env(monkeypatch: pytest.MonkeyPatch, **extra: str) -> None:
     for key, value in {
         "HAPPY_ENV": "production",
         "HAPPY_SMS_BACKEND": "sns",
-        "HAPPY_JWT_SECRET": "j" * 40,
-        "HAPPY_HASH_SECRET": "h" * 40,
+        "HAPPY_JWT_SECRET": "kZ3q9VtR1xW7mP0sL4yB8nC2dF6gH5jA-uE_oI",
+        "HAPPY_HASH_SECRET": "Qw8eR4tY2uI6oP0aS9dF3gH7jK1lZ5xC-vB_nM",
         "HAPPY_GRAPHIQL": "false",
         "HAPPY_PUBLIC_BASE_URL": "https://happy.example.al",
         "HAPPY_APPLE_PASS_CERT": "s3://secrets/pass.pem",

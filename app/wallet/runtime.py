@@ -4,7 +4,8 @@ Everything expensive or secret (the pass signer, the Google key, the S3 client) 
 lazily on first use and then kept. In development and tests, when no Apple certificates or
 Google service account are configured, a development chain and key are made once under
 ``settings.wallet_dev_dir`` (like the development JWT key under ``var/keys``); production
-refuses to start without real ones (``Settings.wallet_problems``).
+refuses to start without real ones (``Settings.wallet_problems``), and with development or
+placeholder ones (:meth:`WalletRuntime.production_problems`, which reads the files).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,11 @@ from wallet_passes.google import GoogleWalletClient, make_dev_service_account
 from wallet_passes.storage import Storage, make_storage
 
 _lock = threading.Lock()
+
+# Names that only development or example material carries.
+_DEVELOPMENT_MARKS = ("happy development", "happy-dev", "(development)")
+_PLACEHOLDER_MARKS = ("placeholder", "example", "changeme", "change-me", "your-project", "xxxx")
+_APPLE = "Apple Inc."
 
 
 @dataclass(frozen=True)
@@ -154,6 +161,134 @@ class WalletRuntime:
         if s.google_wallet_backend == "rest":
             return GoogleRestClient(self.google_service_account)
         return OutboxGoogleWalletClient(log_path=s.google_outbox)
+
+    def production_problems(self) -> list[str]:
+        """What is wrong with the configured certificates and service account for production.
+
+        Reads the files the settings point at (local or S3) and refuses development material:
+        the chain ``happy`` makes under ``wallet_dev_dir``, certificates not issued by Apple,
+        expired ones, a key that does not belong to the pass certificate, and development or
+        placeholder Google service accounts. Empty when fine (or nothing is configured: that
+        is ``Settings.wallet_problems``' business).
+        """
+        return [*self._apple_problems(), *self._google_problems()]
+
+    def _under_dev_dir(self, source: str) -> bool:
+        if source.startswith("s3://"):
+            return False
+        try:
+            path = Path(source).expanduser().resolve()
+            return path.is_relative_to(self.settings.wallet_dev_dir.resolve())
+        except OSError:
+            return False
+
+    def _read(self, name: str, source: str, problems: list[str]) -> bytes | None:
+        if self._under_dev_dir(source):
+            problems.append(f"{name} is a development file under {self.settings.wallet_dev_dir}")
+            return None
+        try:
+            return self._load_pem(source)
+        except Exception as exc:  # any failure to read is a start problem, said once
+            problems.append(f"{name} cannot be read from {source}: {exc}")
+            return None
+
+    def _apple_problems(self) -> list[str]:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.x509.oid import NameOID
+
+        s = self.settings
+        if not (s.apple_pass_cert and s.apple_pass_key and s.apple_wwdr_cert):
+            return []
+        problems: list[str] = []
+        certificates: dict[str, x509.Certificate] = {}
+        for name, source in (
+            ("HAPPY_APPLE_PASS_CERT", s.apple_pass_cert),
+            ("HAPPY_APPLE_WWDR_CERT", s.apple_wwdr_cert),
+        ):
+            data = self._read(name, source, problems)
+            if data is None:
+                continue
+            try:
+                certificate = x509.load_pem_x509_certificate(data)
+            except ValueError:
+                problems.append(f"{name} is not a PEM certificate")
+                continue
+            certificates[name] = certificate
+            subject, issuer = (
+                certificate.subject.rfc4514_string(),
+                certificate.issuer.rfc4514_string(),
+            )
+            organisations = [
+                str(a.value)
+                for a in certificate.issuer.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+            ]
+            if any(mark in f"{subject} {issuer}".lower() for mark in _DEVELOPMENT_MARKS):
+                problems.append(f"{name} is a development certificate ({subject})")
+            elif certificate.subject == certificate.issuer:
+                problems.append(f"{name} is self-signed ({subject})")
+            elif _APPLE not in organisations:
+                problems.append(f"{name} is not issued by Apple (issuer: {issuer})")
+            if certificate.not_valid_after_utc <= datetime.now(UTC):
+                problems.append(
+                    f"{name} expired on {certificate.not_valid_after_utc.date().isoformat()}"
+                )
+        key_data = self._read("HAPPY_APPLE_PASS_KEY", s.apple_pass_key, problems)
+        pass_certificate = certificates.get("HAPPY_APPLE_PASS_CERT")
+        if key_data is not None:
+            password = s.apple_pass_key_password.encode("utf-8") or None
+            try:
+                key = serialization.load_pem_private_key(key_data, password=password)
+            except (ValueError, TypeError) as exc:
+                problems.append(f"HAPPY_APPLE_PASS_KEY cannot be loaded: {exc}")
+            else:
+                if pass_certificate is not None and key.public_key() != (
+                    pass_certificate.public_key()
+                ):
+                    problems.append("HAPPY_APPLE_PASS_KEY does not belong to HAPPY_APPLE_PASS_CERT")
+        return problems
+
+    def _google_problems(self) -> list[str]:
+        from cryptography.hazmat.primitives import serialization
+
+        s = self.settings
+        name = "HAPPY_GOOGLE_SERVICE_ACCOUNT_FILE"
+        if not s.google_service_account_file:
+            return []
+        problems: list[str] = []
+        data = self._read(name, s.google_service_account_file, problems)
+        if data is None:
+            return problems
+        try:
+            account = json.loads(data)
+        except ValueError:
+            return [f"{name} is not a JSON service-account key file"]
+        if not isinstance(account, dict) or account.get("type") != "service_account":
+            return [f'{name} is not a service-account key file ("type": "service_account")']
+        missing = [
+            k
+            for k in ("project_id", "client_email", "private_key_id", "private_key")
+            if not isinstance(account.get(k), str) or not account[k]
+        ]
+        if missing:
+            return [f"{name} lacks {', '.join(missing)}"]
+        identity = " ".join(
+            str(account[k]).lower() for k in ("project_id", "client_email", "private_key_id")
+        )
+        if any(mark in identity for mark in _DEVELOPMENT_MARKS):
+            problems.append(f"{name} is a development service account ({account['client_email']})")
+        elif any(mark in identity for mark in _PLACEHOLDER_MARKS):
+            problems.append(f"{name} is a placeholder service account ({account['client_email']})")
+        if not str(account["client_email"]).endswith(".iam.gserviceaccount.com"):
+            problems.append(f"{name}: client_email is not a Google service account")
+        token_uri = str(account.get("token_uri", "https://oauth2.googleapis.com/token"))
+        if not token_uri.startswith("https://oauth2.googleapis.com/"):
+            problems.append(f"{name}: token_uri {token_uri!r} is not Google's")
+        try:
+            serialization.load_pem_private_key(str(account["private_key"]).encode(), password=None)
+        except (ValueError, TypeError):
+            problems.append(f"{name}: private_key is not a usable PEM private key")
+        return problems
 
     async def aclose(self) -> None:
         """Close the HTTP clients made so far (the production senders keep connections)."""

@@ -64,7 +64,7 @@ async def test_fan_out_bomb_in_production(
     production = replace(settings, env="production", sms_backend="log", graphiql=False)
     # The start-up checks (certificates, secrets) are other tests' business: here the
     # production app is built as is, to show the limits hold there too.
-    monkeypatch.setattr(Settings, "validate", lambda self: None)
+    monkeypatch.setattr(Settings, "validate", lambda self, **_: None)
     app = create_app(production, db)
     transport = httpx.ASGITransport(app=app, client=("203.0.113.10", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as client:

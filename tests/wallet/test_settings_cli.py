@@ -39,8 +39,8 @@ def production(**changes: object) -> Settings:
     base = Settings(
         env="production",
         sms_backend="sns",
-        jwt_secret="j" * 40,
-        hash_secret="h" * 40,
+        jwt_secret="kZ3q9VtR1xW7mP0sL4yB8nC2dF6gH5jA-uE_oI",
+        hash_secret="Qw8eR4tY2uI6oP0aS9dF3gH7jK1lZ5xC-vB_nM",
         graphiql=False,
         public_base_url="https://api.happy.al",
         apple_pass_cert="s3://secrets/pass.pem",
