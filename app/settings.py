@@ -72,6 +72,62 @@ def _env_list(name: str, default: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in _env(name, default).split(",") if part.strip())
 
 
+# --- The programme's operator and legal texts (microsite footer, /terms, /privacy) ---
+LEGAL_PLACEHOLDERS = PROJECT_ROOT / "static" / "microsite" / "legal"
+LEGAL_LANGUAGES = ("sq", "en")
+
+
+@dataclass(frozen=True)
+class Operator:
+    """Who runs the programme, as members see it: named in the microsite's footer and on
+    the terms and privacy pages, whose texts the operator supplies.
+
+    ``terms_file`` and ``privacy_file`` are HTML fragments (the operator's own, trusted
+    text); ``{lang}`` in the path is replaced by ``sq`` or ``en``. A language without a
+    file falls back to Albanian. The defaults are placeholders to be replaced.
+    """
+
+    name: str = "Happy (demo operator)"
+    contact: str = "info@happy.example"
+    terms_file: str = str(LEGAL_PLACEHOLDERS / "terms.{lang}.html")
+    privacy_file: str = str(LEGAL_PLACEHOLDERS / "privacy.{lang}.html")
+
+    def legal_file(self, page: str, lang: str) -> Path:
+        """The file of ``page`` (``terms`` or ``privacy``) in ``lang``, else in Albanian."""
+        pattern = self.terms_file if page == "terms" else self.privacy_file
+        wanted = Path(pattern.replace("{lang}", lang))
+        return wanted if wanted.is_file() else Path(pattern.replace("{lang}", "sq"))
+
+    def problems(self) -> list[str]:
+        """What makes this unusable (empty when fine): names and Albanian texts required."""
+        found = []
+        if not self.name.strip():
+            found.append("HAPPY_OPERATOR_NAME must not be empty")
+        if not self.contact.strip():
+            found.append("HAPPY_OPERATOR_CONTACT must not be empty")
+        for page, variable in (("terms", "HAPPY_TERMS_FILE"), ("privacy", "HAPPY_PRIVACY_FILE")):
+            if not self.legal_file(page, "sq").is_file():
+                found.append(f"{variable}: no file {self.legal_file(page, 'sq')}")
+        return found
+
+
+def _load_operator() -> Operator:
+    defaults = Operator()
+    operator = Operator(
+        name=_env("OPERATOR_NAME", defaults.name).strip(),
+        contact=_env("OPERATOR_CONTACT", defaults.contact).strip(),
+        terms_file=_env("TERMS_FILE", defaults.terms_file),
+        privacy_file=_env("PRIVACY_FILE", defaults.privacy_file),
+    )
+    problems = operator.problems()
+    if problems:
+        raise SettingsError("; ".join(problems))
+    return operator
+
+
+# --- end of the operator block ---
+
+
 @dataclass(frozen=True)
 class Settings:
     env: str = "development"
@@ -165,6 +221,7 @@ class Settings:
     graphql_introspection_token: str = ""
     # Seconds a client is told to wait (Retry-After) when the database is unreachable.
     service_unavailable_retry_after_seconds: int = 2
+    operator: Operator = Operator()  # footer, terms and privacy pages (the block above)
 
     @property
     def apple_web_service_url(self) -> str:
@@ -348,6 +405,7 @@ def load_settings(*, check_production: bool = True) -> Settings:
         service_unavailable_retry_after_seconds=_env_int(
             "SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS", 2
         ),
+        operator=_load_operator(),
     )
     if check_production:
         settings.validate()

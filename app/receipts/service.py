@@ -32,7 +32,7 @@ from app.errors import (
     NotFound,
 )
 from app.ledger import service as ledger
-from app.ledger.models import EntryKind, PointsAccount
+from app.ledger.models import EntryKind, PointsAccount, PointsEntry
 from app.limits import service as limits
 from app.members.models import Member, MemberStatus
 from app.members.phone import normalise_phone
@@ -543,6 +543,23 @@ async def get_member_receipt(session: AsyncSession, member_id: int, receipt_pk: 
     if receipt is None or receipt.member_id != member_id:
         raise NotFound(field="id")
     return receipt
+
+
+async def receipts_of_entries(
+    session: AsyncSession, member_id: int, entries: Sequence[PointsEntry]
+) -> dict[int, Receipt]:
+    """The receipt behind each of the member's ledger entries that has one (points earned
+    on it, or taken back after a return), keyed by entry id: one query for a page."""
+    wanted: dict[int, list[int]] = {}
+    for entry in entries:
+        if entry.reference_type == "receipt" and (entry.reference_id or "").isdigit():
+            wanted.setdefault(int(entry.reference_id or 0), []).append(entry.id)
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(Receipt).where(Receipt.id.in_(wanted), Receipt.member_id == member_id)
+    )
+    return {entry_id: receipt for receipt in rows.scalars() for entry_id in wanted[receipt.id]}
 
 
 async def get_partner_receipt(

@@ -18,6 +18,8 @@ from app.members.models import Gender, MarketingChannel, RegistrationChannel
 from app.members.models import MarketingConsent as ConsentModel
 from app.members.models import Member as MemberModel
 from app.programme.service import get_programme
+from app.receipts import service as receipts_service
+from app.receipts.models import Receipt
 from graphql_schema.context import MemberContext
 from graphql_schema.errors import CodeError, InputError, RateLimitedError, SessionError
 from graphql_schema.member import receipts as member_receipts
@@ -113,9 +115,14 @@ class PointsEntryNode:
     description: str | None
     occurred_at: datetime
     expires_at: datetime | None
+    receipt: ReceiptNode | None = strawberry.field(
+        default=None,
+        description="The receipt behind this movement (points earned on it, or taken back "
+        "after a return, with its partner and store); null for other movements.",
+    )
 
     @classmethod
-    def from_model(cls, entry: PointsEntry) -> PointsEntryNode:
+    def from_model(cls, entry: PointsEntry, receipt: Receipt | None = None) -> PointsEntryNode:
         return cls(
             id=to_global_id("PointsEntry", entry.id),
             kind=entry.kind,
@@ -124,6 +131,7 @@ class PointsEntryNode:
             description=entry.description,
             occurred_at=entry.created_at,
             expires_at=entry.expires_at,
+            receipt=ReceiptNode.from_model(receipt) if receipt is not None else None,
         )
 
 
@@ -206,8 +214,13 @@ class Member:
             rows = await ledger.list_entries(
                 session, self.db_id, before_id=before_id, limit=size + 1
             )
+            # Earnings and returns name their receipt (partner, store): one query a page.
+            receipts = await receipts_service.receipts_of_entries(session, self.db_id, rows)
         return build_connection(
-            rows, size, lambda e: encode_cursor(e.id), PointsEntryNode.from_model
+            rows,
+            size,
+            lambda e: encode_cursor(e.id),
+            lambda e: PointsEntryNode.from_model(e, receipts.get(e.id)),
         )
 
     @strawberry.field(description="Receipts from partner tills, newest first.")

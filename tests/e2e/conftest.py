@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -22,6 +23,8 @@ import httpx
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
+E2E_DIR = Path(__file__).resolve().parent
+AXE_JS = E2E_DIR / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 HAPPY = Path(sys.executable).with_name("happy")
 
@@ -138,3 +141,22 @@ def browser(live_server: LiveServer) -> Iterator[Any]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def axe_js() -> Path:
+    """axe-core's script for the accessibility check, installed from tests/e2e/package.json
+    (``npm ci``, pinned by the lock file) the first time on a fresh machine."""
+    if not AXE_JS.exists():
+        npm = shutil.which("npm")
+        assert npm, "npm is needed for the accessibility check (apt-get install npm)"
+        done = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--silent"],
+            cwd=E2E_DIR,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+    assert AXE_JS.exists(), f"npm ci did not install {AXE_JS}"
+    return AXE_JS

@@ -50,6 +50,19 @@ TEXTS = {
         "used": "Të përdorur",
         "active": "Aktivë",
         "no_used": "Nuk keni përdorur ende kupona.",
+        "terms": "rregullat e programit Happy",
+        "privacy": "njoftimin e privatësisë",
+        "terms_title": "Rregullat e programit Happy",
+        "privacy_title": "Njoftimi i privatësisë",
+        "back": "Kthehu te Happy",
+        "earn": "Pikë nga blerja",
+        "reversal": "Kthim malli: pikë të marra mbrapsht",
+        "returned": "Kthyer",
+        "taken_back": "Pikë të marra mbrapsht",
+        "day": "Dita",
+        "month": "Muaji",
+        "year": "Viti",
+        "bad_date": "Shkruani një datë të vërtetë: dita, muaji dhe viti me 4 shifra, p.sh. 23 11 1990.",
     },
     "en": {
         "title": "Welcome to Happy",
@@ -85,6 +98,19 @@ TEXTS = {
         "used": "Used",
         "active": "Active",
         "no_used": "You have not used any vouchers yet.",
+        "terms": "Happy programme rules",
+        "privacy": "privacy notice",
+        "terms_title": "Happy programme rules",
+        "privacy_title": "Privacy notice",
+        "back": "Back to Happy",
+        "earn": "Points from a purchase",
+        "reversal": "Return: points taken back",
+        "returned": "Returned",
+        "taken_back": "Points taken back",
+        "day": "Day",
+        "month": "Month",
+        "year": "Year",
+        "bad_date": "Enter a real date: day, month and a 4-digit year, for example 23 11 1990.",
     },
 }
 
@@ -141,6 +167,31 @@ AUDIT_JS = """
 """
 
 
+# axe-core over the whole document: WCAG 2.0-2.2 A/AA rules and axe's best practices.
+AXE_RUN = """
+async () => {
+  const result = await axe.run(document, { resultTypes: ["violations"] });
+  return result.violations.map((v) =>
+    `${v.id} (${v.impact}): ${v.help} -> ` +
+    v.nodes.slice(0, 3).map((n) => n.target.join(" ") + " " + n.failureSummary).join(" | "));
+}
+"""
+
+
+def accessibility_problems(page: Any) -> list[str]:
+    """axe-core's violations on the page (its script is an init script of the context)."""
+    problems: list[str] = page.evaluate(AXE_RUN)
+    return problems
+
+
+def new_context(browser: Any, axe_js: Path, **options: Any) -> Any:
+    """A browser context whose pages carry axe-core. An init script, not a script tag:
+    the pages' CSP forbids inline scripts, and the journey must see the real CSP."""
+    context = browser.new_context(**options)
+    context.add_init_script(path=str(axe_js))
+    return context
+
+
 class Journey:
     """The browser page plus what the test needs around it (screenshots, CSP watch)."""
 
@@ -162,10 +213,13 @@ class Journey:
     def shot(self, name: str, *, full_page: bool = True) -> None:
         """Screenshot the screen; full pages from the top (the tab bar is sticky).
 
-        Each screen is also audited: text contrast (WCAG AA) and no sideways scrolling.
+        Each screen is also audited: axe-core (zero violations), text contrast (WCAG AA)
+        and no sideways scrolling.
         """
         problems = self.page.evaluate(AUDIT_JS)
         assert problems == [], (name, problems)
+        violations = accessibility_problems(self.page)
+        assert violations == [], (name, self.lang, violations)
         self.shots += 1
         if full_page:
             self.page.evaluate("window.scrollTo(0, 0)")
@@ -180,7 +234,9 @@ class Journey:
 
     def no_token_in_browser_storage(self) -> None:
         page = self.page
-        assert page.evaluate("localStorage.length") == 0
+        # Only the language choice is kept in storage (never a token).
+        stored = page.evaluate("Object.keys(localStorage)")
+        assert set(stored) <= {"happy.lang"}, stored
         assert page.evaluate("sessionStorage.length") == 0
         assert page.evaluate("document.cookie") == ""  # JavaScript sees no cookie at all
         for cookie in page.context.cookies():
@@ -217,11 +273,15 @@ def sign_in(j: Journey, typed: str, e164: str, *, wrong_code_first: bool = False
 
 
 @pytest.mark.parametrize("lang", ["sq", "en"])
-def test_member_journey(live_server: LiveServer, browser: Any, artifacts: Path, lang: str) -> None:
+def test_member_journey(
+    live_server: LiveServer, browser: Any, artifacts: Path, axe_js: Path, lang: str
+) -> None:
     from playwright.sync_api import expect
 
     other = "en" if lang == "sq" else "sq"
-    context = browser.new_context(
+    context = new_context(
+        browser,
+        axe_js,
         viewport=PHONE_SIZE,
         device_scale_factor=2,
         is_mobile=True,
@@ -243,6 +303,23 @@ def test_member_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
         expect(page.get_by_role("heading", level=1)).to_have_text(j.text["title"])
         expect(j.button(lang.upper())).to_have_attribute("aria-pressed", "true")
         j.shot("phone")
+
+        # "By continuing you accept the rules": the terms and the privacy notice, in the
+        # page's language, with the operator's name; back to sign in.
+        for link, title in (("terms", "terms_title"), ("privacy", "privacy_title")):
+            page.locator("#phone-form").get_by_role("link", name=j.text[link]).click()
+            expect(page.locator("html")).to_have_attribute("lang", lang)
+            expect(page.get_by_role("heading", level=1)).to_have_text(j.text[title])
+            expect(page.locator("footer")).to_contain_text("Happy (demo operator)")
+            j.shot(link)
+            page.get_by_role("link", name=j.text["back"]).click()
+            expect(page.locator("#screen-phone")).to_be_visible()
+            expect(page.locator("html")).to_have_attribute("lang", lang)
+        footer = page.locator("footer")
+        expect(footer).to_contain_text("Happy (demo operator)")
+        expect(footer.get_by_role("link", name="info@happy.example")).to_have_attribute(
+            "href", "mailto:info@happy.example"
+        )
 
         # A wrong number: the API's message, in the chosen language, next to the field.
         page.get_by_label(re.compile("Numri i celularit|Mobile number")).fill("12")
@@ -297,8 +374,33 @@ def test_member_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
         expect(page.locator("#progress-text")).to_have_text(j.text["to_go"])
         j.shot("card-qr")
 
+        # A purchase at Neptun, then the HDMI cable goes back: the activity names the
+        # partner and store, the receipt shows the return and the points taken back.
+        store, currency, key = neptun_store(live_server)
+        bought = submit_tv_receipt(live_server, key, currency, card_number)
+        returned = refund_line(live_server, key, bought, line=2)
+        assert returned["pointsReversed"] > 0, returned
+        page.reload()
+        activity = page.locator("#activity .activity-receipt")
+        expect(activity).to_have_count(2)
+        expect(activity.first).to_contain_text(j.text["reversal"])
+        expect(activity.first).to_contain_text(
+            "\u2212" + points_text(lang, returned["pointsReversed"])
+        )
+        expect(activity.nth(1)).to_contain_text(j.text["earn"])
+        for entry in (activity.first, activity.nth(1)):
+            expect(entry).to_contain_text(f"Neptun · {store}")
+        j.shot("card-activity")
+        activity.first.get_by_role("link").click()
+        detail = page.locator("#receipt")
+        expect(detail.locator(".line-returned").first).to_contain_text(j.text["returned"])
+        expect(detail).to_contain_text(j.text["taken_back"])
+        expect(detail).to_contain_text("\u2212" + points_text(lang, returned["pointsReversed"]))
+        j.shot("receipt-returned")
+
         # Shopping at Neptun (partner door, like the till) to 5,000 points and more.
         balance = shop_until(live_server, card_number, 5000)
+        page.get_by_role("link", name=j.text["card_tab"]).click()
         page.reload()
         expect(page.locator("#balance-available")).to_have_text(points_text(lang, balance))
         expect(page.locator("#progress-reached")).to_contain_text(j.text["reached"])
@@ -308,6 +410,7 @@ def test_member_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
         receipts = page.locator("#receipts .receipt-item")
         expect(receipts.first).to_contain_text("Neptun")
         assert receipts.count() >= 2
+        expect(receipts.last).to_contain_text(j.text["returned"])  # the first, returned one
         j.shot("receipts")
         receipts.first.get_by_role("link").click()
         detail = page.locator("#receipt")
@@ -373,6 +476,12 @@ def test_member_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
         j.button(other.upper()).click()
         expect(page.locator("html")).to_have_attribute("lang", other)
         expect(page.locator("#card-title")).to_have_text(TEXTS[other]["hello"])
+        # The choice survives a bare reload (no ?lang= in the address): kept on the device,
+        # over the member's profile language.
+        page.goto(live_server.base_url + "/#card")
+        expect(page.locator("html")).to_have_attribute("lang", other)
+        expect(page.locator("#card-title")).to_have_text(TEXTS[other]["hello"])
+        expect(j.button(other.upper())).to_have_attribute("aria-pressed", "true")
         j.button(lang.upper()).click()
         expect(page.locator("html")).to_have_attribute("lang", lang)
 
@@ -387,6 +496,21 @@ def test_member_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
         expect(page.locator("#profile-error")).to_have_text(j.text["invalid_input"])
         expect(page.locator("#email")).to_be_focused()
         page.locator("#email").fill("arta@example.com")
+        # The birth date in the page's order and words (day, month, year), never the
+        # browser's mm/dd/yyyy; an impossible date is refused before it is sent.
+        birth = page.locator("#birth-date")
+        expect(birth.locator("label")).to_have_text(
+            [j.text["day"], j.text["month"], j.text["year"]]
+        )
+        page.get_by_label(j.text["day"], exact=True).fill("31")
+        page.get_by_label(j.text["month"], exact=True).fill("2")
+        page.get_by_label(j.text["year"], exact=True).fill("1990")
+        j.button(j.text["save"]).click()
+        expect(page.locator("#profile-error")).to_have_text(j.text["bad_date"])
+        expect(page.locator("#birth-day")).to_be_focused()
+        expect(page.locator("#birth-day")).to_have_attribute("aria-invalid", "true")
+        page.get_by_label(j.text["day"], exact=True).fill("23")
+        page.get_by_label(j.text["month"], exact=True).fill("11")
         j.button(j.text["save"]).click()
         expect(page.locator("#profile-status")).to_have_text(j.text["saved"])
         expect(page.locator("#profile-error")).to_be_hidden()
@@ -410,6 +534,9 @@ def test_member_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
         page.reload()
         expect(page.locator("#consent-SMS")).to_be_checked()
         expect(page.locator("#first-name")).to_have_value("Arta")
+        expect(page.locator("#birth-day")).to_have_value("23")
+        expect(page.locator("#birth-month")).to_have_value("11")
+        expect(page.locator("#birth-year")).to_have_value("1990")
 
         # Download my data: a JSON file with the profile and the ledger.
         with page.expect_download() as info:
@@ -419,6 +546,7 @@ def test_member_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
         data = json.loads(Path(download.path()).read_text())
         assert data["member"]["phone"] == e164
         assert data["member"]["firstName"] == "Arta"
+        assert data["member"]["birthDate"] == "1990-11-23"
         assert data["balance"]["available"] == balance
         expect(page.locator("#privacy-status")).to_have_text(j.text["downloaded"])
 
@@ -525,6 +653,61 @@ def test_keyboard_only_sign_in_with_visible_focus(
         context.close()
 
 
+def test_language_switch_keeps_a_visible_focus_ring(
+    live_server: LiveServer, browser: Any, artifacts: Path
+) -> None:
+    """WCAG 2.4.7: the focus ring of SQ / EN is drawn whole, not clipped by the switch."""
+    import io
+
+    from PIL import Image
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport=PHONE_SIZE, reduced_motion="reduce")
+    page = context.new_page()
+    try:
+        page.goto(live_server.base_url + "/?lang=sq")
+        expect(page.locator("#screen-phone")).to_be_visible()
+        page.locator("body").focus()
+        for _ in range(5):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.dataset.lang") == "en":
+                break
+        button = page.locator(".lang[data-lang=en]")
+        expect(button).to_be_focused()
+        box = button.bounding_box()
+        assert box is not None
+        margin = 8
+        clip = {
+            "x": box["x"] - margin,
+            "y": box["y"] - margin,
+            "width": box["width"] + 2 * margin,
+            "height": box["height"] + 2 * margin,
+        }
+        page.screenshot(path=str(artifacts / "lang-switch-focus.png"), clip=clip)
+        image = Image.open(io.BytesIO(page.screenshot(clip=clip))).convert("RGB")
+        # The ring's blue (--focus: #1a56db) outside the button itself, on each side.
+        focus = (0x1A, 0x56, 0xDB)
+        width, height = image.size
+
+        def ring(x: int, y: int) -> bool:
+            pixel = image.getpixel((x, y))
+            assert isinstance(pixel, tuple)
+            return sum(abs(a - b) for a, b in zip(pixel, focus, strict=True)) < 60
+
+        sides = {
+            "top": [ring(x, y) for x in range(width) for y in range(margin - 1)],
+            "bottom": [
+                ring(x, y) for x in range(width) for y in range(height - margin + 1, height)
+            ],
+            "left": [ring(x, y) for x in range(margin - 1) for y in range(height)],
+            "right": [ring(x, y) for x in range(width - margin + 1, width) for y in range(height)],
+        }
+        for side, pixels in sides.items():
+            assert sum(pixels) >= 3, f"no focus ring on the {side} of EN"
+    finally:
+        context.close()
+
+
 def decode_qr(locator: Any) -> str:
     """Read a QR code on the page back with zxing-cpp, as a till's scanner would."""
     import io
@@ -540,11 +723,11 @@ def decode_qr(locator: Any) -> str:
 
 
 def neptun_store(server: LiveServer) -> tuple[str, str, str]:
-    """A Neptun store of the demo coalition: (code, currency, a fresh API key)."""
+    """A Neptun store of the demo coalition: (its name, currency, a fresh API key)."""
     stores = [line.split("\t") for line in server.happy("store", "list").splitlines()]
-    code, *_, currency = next(s for s in stores if s[2] == "Neptun")  # PARTNER NAME
+    code, _, _, name, *_, currency = next(s for s in stores if s[2] == "Neptun")  # PARTNER NAME
     key = server.happy("partner", "key", "create", "--store", code).strip().splitlines()[-1]
-    return code, currency, key
+    return name, currency, key
 
 
 SUBMIT = """
@@ -556,59 +739,95 @@ mutation($input: ReceiptInput!) {
   }
 }"""
 
+REFUND = """
+mutation($input: RefundInput!) {
+  refundReceipt(input: $input) {
+    __typename
+    ... on ReceiptRefunded { refundedAmount pointsReversed balance }
+    ... on Error { code message }
+  }
+}"""
 
-def shop_until(server: LiveServer, card_number: str, points: int) -> int:
-    """Receipts at a Neptun till (partner door) until the member has ``points``; the balance."""
+
+def partner_call(server: LiveServer, key: str, query: str, field: str, input: Any) -> Any:
+    answer = httpx.post(
+        server.base_url + "/partner/graphql",
+        json={"query": query, "variables": {"input": input}},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=10,
+    ).json()
+    return answer["data"][field]
+
+
+def submit_tv_receipt(
+    server: LiveServer, key: str, currency: str, card_number: str
+) -> dict[str, Any]:
+    """A television and two HDMI cables at a Neptun till; the accepted answer and its id."""
     import uuid
     from datetime import UTC, datetime
 
-    import httpx
+    total = 25_000_000  # minor units: 250,000 lek, a television
+    receipt_id = f"e2e-{uuid.uuid4().hex[:12]}"
+    result = partner_call(
+        server,
+        key,
+        SUBMIT,
+        "submitReceipt",
+        {
+            "receiptId": receipt_id,
+            "issuedAt": datetime.now(UTC).isoformat(),
+            "currency": currency,
+            "total": total,
+            "cardNumber": card_number,
+            "lines": [
+                {
+                    "sku": "TV-55",
+                    "name": "Televizor 55 inç",
+                    "brand": "Samsung",
+                    "category": "electronics",
+                    "quantity": "1",
+                    "unitPrice": total - 50_000,
+                    "amount": total - 50_000,
+                },
+                {
+                    "sku": "HDMI-2",
+                    "name": "Kabllo HDMI",
+                    "brand": None,
+                    "category": "accessories",
+                    "quantity": "2",
+                    "unitPrice": 25_000,
+                    "amount": 50_000,
+                },
+            ],
+        },
+    )
+    assert result["__typename"] == "ReceiptAccepted", result
+    return {**result, "receiptId": receipt_id}
 
+
+def refund_line(server: LiveServer, key: str, receipt: dict[str, Any], line: int) -> dict[str, Any]:
+    """The till takes one line of ``receipt`` back whole."""
+    result = partner_call(
+        server,
+        key,
+        REFUND,
+        "refundReceipt",
+        {
+            "receiptId": receipt["receiptId"],
+            "refundId": f"{receipt['receiptId']}-r{line}",
+            "lines": [{"lineNumber": line}],
+        },
+    )
+    assert result["__typename"] == "ReceiptRefunded", result
+    return dict(result)
+
+
+def shop_until(server: LiveServer, card_number: str, points: int) -> int:
+    """Receipts at a Neptun till (partner door) until the member has ``points``; the balance."""
     _, currency, key = neptun_store(server)
     balance = 0
     for _ in range(20):
-        total = 25_000_000  # minor units: 250,000 lek, a television
-        body = {
-            "query": SUBMIT,
-            "variables": {
-                "input": {
-                    "receiptId": f"e2e-{uuid.uuid4().hex[:12]}",
-                    "issuedAt": datetime.now(UTC).isoformat(),
-                    "currency": currency,
-                    "total": total,
-                    "cardNumber": card_number,
-                    "lines": [
-                        {
-                            "sku": "TV-55",
-                            "name": "Televizor 55 inç",
-                            "brand": "Samsung",
-                            "category": "electronics",
-                            "quantity": "1",
-                            "unitPrice": total - 50_000,
-                            "amount": total - 50_000,
-                        },
-                        {
-                            "sku": "HDMI-2",
-                            "name": "Kabllo HDMI",
-                            "brand": None,
-                            "category": "accessories",
-                            "quantity": "2",
-                            "unitPrice": 25_000,
-                            "amount": 50_000,
-                        },
-                    ],
-                }
-            },
-        }
-        answer = httpx.post(
-            server.base_url + "/partner/graphql",
-            json=body,
-            headers={"Authorization": f"Bearer {key}"},
-            timeout=10,
-        ).json()
-        result = answer["data"]["submitReceipt"]
-        assert result["__typename"] == "ReceiptAccepted", result
-        balance = result["balance"]
+        balance = submit_tv_receipt(server, key, currency, card_number)["balance"]
         if balance >= points:
             return balance
     raise AssertionError(f"still {balance} points after 20 receipts")

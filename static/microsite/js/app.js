@@ -3,7 +3,7 @@
 import { forgetSession, isSignedIn, logout, onSignedOut, refreshSession } from "./api.js";
 import { forgetCard, loadCard, paintCard, setupCard, setWelcome } from "./card.js";
 import { $, busy, say, show } from "./dom.js";
-import { LANGUAGES, language, setLanguage, t } from "./i18n.js";
+import { LANGUAGES, language, rememberLanguage, savedLanguage, setLanguage, t } from "./i18n.js";
 import { forgetProfile, loadProfile, paintProfile, setupProfile } from "./profile.js";
 import { paintSignIn, setupSignIn } from "./signin.js";
 import { forgetRewards, loadRewards, paintRewards, setupRewards } from "./rewards.js";
@@ -48,9 +48,13 @@ function notice(message) {
   say($("#notice"), message);
 }
 
-/** Put every static text in the chosen language; redraw the screens that hold data. */
-function applyLanguage(lang) {
+/**
+ * Put every static text in the chosen language; redraw the screens that hold data.
+ * A choice the member made (`remember`) is kept on this device for the next visit.
+ */
+function applyLanguage(lang, { remember = false } = {}) {
   setLanguage(lang);
+  if (remember) rememberLanguage(language());
   document.documentElement.lang = language();
   for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
   for (const el of document.querySelectorAll("[data-i18n-aria-label]")) {
@@ -60,7 +64,11 @@ function applyLanguage(lang) {
     button.setAttribute("aria-pressed", String(button.dataset.lang === language()));
   }
   document.title = t("app.title");
-  // The choice survives a reload in the address (?lang=en), not in browser storage.
+  // The terms and privacy pages open in the same language.
+  for (const link of document.querySelectorAll("a[data-legal]")) {
+    link.href = `/${link.dataset.legal}?lang=${language()}`;
+  }
+  // The address carries the choice too (?lang=en): a shared link opens in that language.
   const url = new URL(location.href);
   if (url.searchParams.get("lang") !== language()) {
     url.searchParams.set("lang", language());
@@ -111,10 +119,12 @@ function signedOutLocally(message) {
 }
 
 async function start() {
-  const asked = new URLSearchParams(location.search).get("lang");
-  applyLanguage(asked ?? "sq");
+  // The language asked for in the address, else the one chosen on this device before.
+  const inAddress = new URLSearchParams(location.search).get("lang");
+  const asked = LANGUAGES.includes(inAddress) ? inAddress : savedLanguage();
+  applyLanguage(asked ?? "sq", { remember: Boolean(asked) });
   for (const button of document.querySelectorAll(".lang")) {
-    button.addEventListener("click", () => applyLanguage(button.dataset.lang));
+    button.addEventListener("click", () => applyLanguage(button.dataset.lang, { remember: true }));
   }
   setupSignIn({ onSignedIn: signedIn, showScreen });
   setupCard();
@@ -122,7 +132,7 @@ async function start() {
   setupReceipts();
   setupProfile({
     onLanguageChosen: (lang) => {
-      if (LANGUAGES.includes(lang)) applyLanguage(lang);
+      if (LANGUAGES.includes(lang)) applyLanguage(lang, { remember: true });
     },
     onDeleted: () => {
       $("#phone").value = "";
@@ -152,7 +162,8 @@ async function start() {
     $("#main").focus();
   });
 
-  // Restore the session from the refresh cookie (if any) and adopt the member's language.
+  // Restore the session from the refresh cookie (if any) and adopt the member's profile
+  // language, unless a language was asked for or chosen on this device.
   try {
     const session = await refreshSession();
     if (!asked) applyLanguage(session.member.language.toLowerCase());

@@ -4,6 +4,12 @@ import { gql } from "./api.js";
 import { $, busy, h, safeUrl, say, show, svgImage } from "./dom.js";
 import { formatDate, formatDateTime, formatMoney, formatNumber, t } from "./i18n.js";
 
+// Earnings and returns name their receipt: partner and store, and a link to it.
+const ACTIVITY_FIELDS = `
+  edges { node { id kind points balanceAfter description occurredAt
+                 receipt { id partner { name } store { name city } } } }
+  pageInfo { hasNextPage endCursor }`;
+
 const CARD_QUERY = `
 query Card {
   me {
@@ -11,19 +17,13 @@ query Card {
     card { number qrSvg appleWalletUrl googleWalletSaveUrl }
     balance { available pending lifetime expiringSoon { points date } }
     rewardLevels { level points voucherCount totalValue { amount currency } pointsNeeded progressPercent }
-    activity(first: 10) {
-      edges { node { id kind points balanceAfter description occurredAt } }
-      pageInfo { hasNextPage endCursor }
-    }
+    activity(first: 10) { ${ACTIVITY_FIELDS} }
   }
 }`;
 
 const MORE_ACTIVITY = `
 query More($after: String) {
-  me { activity(first: 10, after: $after) {
-    edges { node { id kind points balanceAfter description occurredAt } }
-    pageInfo { hasNextPage endCursor }
-  } }
+  me { activity(first: 10, after: $after) { ${ACTIVITY_FIELDS} } }
 }`;
 
 let me = null;
@@ -106,26 +106,34 @@ export function paintCard() {
   paintProgress();
 
   const list = $("#activity");
-  list.replaceChildren(
-    ...activity.map((entry) =>
-      h(
-        "li",
-        { class: "list-item" },
-        h(
-          "div",
-          { class: "list-main" },
-          h("span", { class: "list-title", text: t(`kind.${entry.kind}`) }),
-          h("time", { datetime: entry.occurredAt, class: "list-sub", text: formatDateTime(entry.occurredAt) }),
-        ),
-        h("span", {
-          class: entry.points >= 0 ? "points plus" : "points minus",
-          text: `${entry.points >= 0 ? "+" : "−"}${formatNumber(Math.abs(entry.points))}`,
-        }),
-      ),
-    ),
-  );
+  list.replaceChildren(...activity.map(activityItem));
   if (!activity.length) list.append(h("li", { class: "empty", text: t("activity.empty") }));
   show($("#activity-more"), Boolean(pageInfo?.hasNextPage));
+}
+
+/** One ledger movement: what, where (partner · store, city), when, and the points. */
+function activityItem(entry) {
+  const receipt = entry.receipt;
+  const main = h(
+    "span",
+    { class: "list-main" },
+    h("span", { class: "list-title", text: t(`kind.${entry.kind}`) }),
+    receipt
+      ? h("span", { class: "list-sub", text: `${receipt.partner.name} · ${receipt.store.name}, ${receipt.store.city}` })
+      : null,
+    h("time", { datetime: entry.occurredAt, class: "list-sub", text: formatDateTime(entry.occurredAt) }),
+  );
+  const points = h("span", {
+    class: entry.points >= 0 ? "points plus" : "points minus",
+    text: `${entry.points >= 0 ? "+" : "−"}${formatNumber(Math.abs(entry.points))}`,
+  });
+  if (!receipt) return h("li", { class: "list-item" }, main, points);
+  // The receipt behind the points opens with its lines (and what was returned).
+  return h(
+    "li",
+    { class: "list-item activity-receipt" },
+    h("a", { href: `#receipt/${encodeURIComponent(receipt.id)}`, class: "list-link" }, main, points),
+  );
 }
 
 function paintWallet() {

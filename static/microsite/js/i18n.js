@@ -25,8 +25,11 @@ const TEXTS = {
     "phone.hint":
       "Numër celulari nga Shqipëria, Kosova, Maqedonia e Veriut ose Mali i Zi. Do t'ju dërgojmë një kod me 6 shifra me SMS.",
     "phone.submit": "Dërgo kodin",
-    "phone.terms":
-      "Duke vazhduar pranoni rregullat e programit Happy. Të dhënat tuaja i shkarkoni ose i fshini kur të doni.",
+    "phone.terms.accept": "Duke vazhduar pranoni",
+    "phone.terms.rules": "rregullat e programit Happy",
+    "phone.terms.and": "dhe",
+    "phone.terms.privacy": "njoftimin e privatësisë",
+    "phone.terms.data": "Të dhënat tuaja i shkarkoni ose i fshini kur të doni.",
     "code.title": "Shkruani kodin",
     "code.sent": "Kodin me 6 shifra e dërguam me SMS te {phone}.",
     "code.label": "Kodi nga SMS",
@@ -66,7 +69,7 @@ const TEXTS = {
     "kind.REWARD_CLAIM": "Shpërblim i marrë",
     "kind.PRIZE_EXCHANGE": "Këmbim çmimi",
     "kind.EXPIRY": "Pikë të skaduara",
-    "kind.REVERSAL": "Kthim",
+    "kind.REVERSAL": "Kthim malli: pikë të marra mbrapsht",
     "kind.ADJUSTMENT": "Rregullim",
     "rewards.title": "Shpërblimet",
     "rewards.lead": "Këmbeni pikët me kupona që vlejnë te çdo partner Happy.",
@@ -101,7 +104,6 @@ const TEXTS = {
     "receipts.earned": "Pikë të fituara",
     "receipts.bonus": "Bonuse",
     "receipts.notFound": "Kjo blerje nuk u gjet.",
-    "receipts.reversed": "Pikë të kthyera",
     "receipts.breakdown": "Si u llogaritën pikët",
     "breakdown.BASE": "Norma bazë",
     "breakdown.BRAND": "Bonus marke {rule} ({percent}%)",
@@ -147,7 +149,20 @@ const TEXTS = {
     "delete.done": "Llogaria juaj u fshi. Faleminderit që ishit me Happy.",
     "signedOut": "Dolët nga llogaria.",
     "sessionEnded": "Seanca juaj ka përfunduar. Ju lutem hyni përsëri.",
-    "footer": "Happy · programi i besnikërisë i partnerëve",
+    "footer.runBy": "Programi Happy drejtohet nga",
+    "footer.contact": "Kontakt",
+    "footer.terms": "Rregullat e programit",
+    "footer.privacy": "Privatësia",
+    "profile.birthDateHint": "Dita, muaji dhe viti, p.sh. 23 11 1990",
+    "profile.birthDateInvalid": "Shkruani një datë të vërtetë: dita, muaji dhe viti me 4 shifra, p.sh. 23 11 1990.",
+    "date.day": "Dita",
+    "date.month": "Muaji",
+    "date.year": "Viti",
+    "activity.openReceipt": "Shiko blerjen",
+    "receipts.returned": "Kthyer",
+    "receipts.returnedAmount": "Kthyer {amount}",
+    "receipts.takenBack": "Pikë të marra mbrapsht",
+    "receipts.afterReturn": "Pas kthimit",
   },
   en: {
     "app.title": "Happy – your loyalty card",
@@ -170,8 +185,11 @@ const TEXTS = {
     "phone.hint":
       "A mobile number from Albania, Kosovo, North Macedonia or Montenegro. We will send you a 6-digit code by SMS.",
     "phone.submit": "Send code",
-    "phone.terms":
-      "By continuing you accept the Happy programme rules. You can download or delete your data at any time.",
+    "phone.terms.accept": "By continuing you accept the",
+    "phone.terms.rules": "Happy programme rules",
+    "phone.terms.and": "and the",
+    "phone.terms.privacy": "privacy notice",
+    "phone.terms.data": "You can download or delete your data at any time.",
     "code.title": "Enter the code",
     "code.sent": "We sent a 6-digit code by SMS to {phone}.",
     "code.label": "Code from the SMS",
@@ -211,7 +229,7 @@ const TEXTS = {
     "kind.REWARD_CLAIM": "Reward claimed",
     "kind.PRIZE_EXCHANGE": "Prize exchange",
     "kind.EXPIRY": "Points expired",
-    "kind.REVERSAL": "Return",
+    "kind.REVERSAL": "Return: points taken back",
     "kind.ADJUSTMENT": "Adjustment",
     "rewards.title": "Rewards",
     "rewards.lead": "Turn your points into vouchers you can use at any Happy partner.",
@@ -246,7 +264,6 @@ const TEXTS = {
     "receipts.earned": "Points earned",
     "receipts.bonus": "Bonuses",
     "receipts.notFound": "This receipt was not found.",
-    "receipts.reversed": "Points reversed",
     "receipts.breakdown": "How the points were counted",
     "breakdown.BASE": "Base rate",
     "breakdown.BRAND": "Brand bonus {rule} ({percent}%)",
@@ -292,11 +309,46 @@ const TEXTS = {
     "delete.done": "Your account has been deleted. Thank you for being with Happy.",
     "signedOut": "You are signed out.",
     "sessionEnded": "Your session has ended. Please sign in again.",
-    "footer": "Happy · the partners' loyalty programme",
+    "footer.runBy": "The Happy programme is run by",
+    "footer.contact": "Contact",
+    "footer.terms": "Programme rules",
+    "footer.privacy": "Privacy",
+    "profile.birthDateHint": "Day, month and year, for example 23 11 1990",
+    "profile.birthDateInvalid": "Enter a real date: day, month and a 4-digit year, for example 23 11 1990.",
+    "date.day": "Day",
+    "date.month": "Month",
+    "date.year": "Year",
+    "activity.openReceipt": "See the purchase",
+    "receipts.returned": "Returned",
+    "receipts.returnedAmount": "Returned {amount}",
+    "receipts.takenBack": "Points taken back",
+    "receipts.afterReturn": "After the return",
   },
 };
 
 let current = "sq";
+
+// The member's language choice on this device, kept across reloads: the one thing the
+// page puts in browser storage (never a token). Storage may be blocked: then the choice
+// lives only in the address (?lang=).
+const LANGUAGE_KEY = "happy.lang";
+
+export function savedLanguage() {
+  try {
+    const saved = localStorage.getItem(LANGUAGE_KEY);
+    return LANGUAGES.includes(saved) ? saved : null;
+  } catch {
+    return null;
+  }
+}
+
+export function rememberLanguage(lang) {
+  try {
+    localStorage.setItem(LANGUAGE_KEY, lang);
+  } catch {
+    // Private mode or storage turned off: the address still carries ?lang=.
+  }
+}
 
 export function language() {
   return current;

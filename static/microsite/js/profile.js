@@ -5,7 +5,11 @@ import { $, busy, downloadJson, h, say } from "./dom.js";
 import { t } from "./i18n.js";
 
 const CHANNELS = ["SMS", "VIBER", "EMAIL", "PUSH"];
-const FIELDS = ["firstName", "lastName", "birthDate", "gender", "city", "email", "language"];
+const FIELDS = ["firstName", "lastName", "gender", "city", "email", "language"];
+// The birth date is three fields (day, month, year), in the order Albanians and the
+// British write it: a browser's own date input follows the browser's locale, not the
+// page's, and showed mm/dd/yyyy on the Albanian page.
+const BIRTH_PARTS = ["birthDay", "birthMonth", "birthYear"];
 
 const PROFILE_QUERY = `
 query Profile {
@@ -49,6 +53,13 @@ export function setupProfile({ onLanguageChosen, onDeleted }) {
       input[name] = value === "" ? null : value;
     }
     if (input.language === null) delete input.language;
+    const birthDate = readBirthDate(form);
+    if (birthDate === undefined) {
+      markInvalid(form, "birthDate");
+      say($("#profile-error"), t("profile.birthDateInvalid"));
+      return;
+    }
+    input.birthDate = birthDate;
     try {
       const member = await busy(form.querySelector("button[type=submit]"), async () =>
         unwrap((await gql(UPDATE_PROFILE, { input })).updateProfile),
@@ -61,11 +72,7 @@ export function setupProfile({ onLanguageChosen, onDeleted }) {
       say($("#profile-status"), t("profile.saved"));
     } catch (failure) {
       say($("#profile-error"), failure.message);
-      const culprit = failure.field && form.elements[failure.field];
-      if (culprit) {
-        culprit.setAttribute("aria-invalid", "true");
-        culprit.focus();
-      }
+      if (failure.field) markInvalid(form, failure.field);
     }
   });
 
@@ -124,6 +131,27 @@ export function setupProfile({ onLanguageChosen, onDeleted }) {
   });
 }
 
+/** The birth date as YYYY-MM-DD, null when all three fields are empty, undefined if invalid. */
+function readBirthDate(form) {
+  const [day, month, year] = BIRTH_PARTS.map((name) => form.elements[name].value.trim());
+  if (!day && !month && !year) return null;
+  if (![day, month, year].every((part) => /^\d+$/.test(part)) || year.length !== 4) return undefined;
+  const [d, m, y] = [Number(day), Number(month), Number(year)];
+  const date = new Date(Date.UTC(y, m - 1, d));
+  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== m - 1 || date.getUTCDate() !== d) {
+    return undefined;
+  }
+  return `${year}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`;
+}
+
+/** Mark the field the API (or the page) named as invalid and put the focus on it. */
+function markInvalid(form, field) {
+  const inputs = field === "birthDate" ? BIRTH_PARTS.map((name) => form.elements[name]) : [form.elements[field]];
+  const present = inputs.filter(Boolean);
+  for (const input of present) input.setAttribute("aria-invalid", "true");
+  present[0]?.focus();
+}
+
 export async function loadProfile() {
   say($("#profile-error"), "");
   say($("#profile-status"), "");
@@ -154,6 +182,10 @@ export function paintProfile() {
   const form = $("#profile-form");
   $("#profile-phone").textContent = profile.phone;
   for (const name of FIELDS) form.elements[name].value = profile[name] ?? "";
+  const [year, month, day] = profile.birthDate ? profile.birthDate.split("-") : ["", "", ""];
+  form.elements.birthDay.value = day ? String(Number(day)) : "";
+  form.elements.birthMonth.value = month ? String(Number(month)) : "";
+  form.elements.birthYear.value = year;
   const granted = new Map(profile.marketingConsents.map((c) => [c.channel, c.granted]));
   const fieldset = $("#consents");
   const legend = fieldset.querySelector("legend");

@@ -21,7 +21,7 @@ const RECEIPT_QUERY = `
 query Receipt($id: ID!) {
   me { id receipt(id: $id) {
     ${RECEIPT_FIELDS}
-    lines { lineNumber sku name brand category quantity unitPrice amount points }
+    lines { lineNumber sku name brand category quantity unitPrice amount refundedAmount points }
     breakdown { kind rule multiplierPercent amount points }
   } }
 }`;
@@ -113,12 +113,21 @@ export function paintReceipts() {
             h("span", { class: "list-title", text: r.partner.name }),
             h("span", { class: "list-sub", text: where(r) }),
             h("time", { class: "list-sub", datetime: r.issuedAt, text: formatDateTime(r.issuedAt) }),
+            r.refundedAmount
+              ? h("span", {
+                  class: "badge returned",
+                  text: t("receipts.returnedAmount", { amount: formatMoney(r.refundedAmount, r.total.currency) }),
+                })
+              : null,
           ),
           h(
             "span",
             { class: "list-end" },
             h("span", { class: "amount", text: formatMoney(r.total.amount, r.total.currency) }),
             h("span", { class: "points plus", text: t("receipts.points", { points: formatNumber(r.pointsEarned) }) }),
+            r.pointsReversed
+              ? h("span", { class: "points minus", text: `−${formatNumber(r.pointsReversed)}` })
+              : null,
           ),
         ),
       ),
@@ -157,6 +166,14 @@ function paintReceipt() {
             h("span", { text: [line.brand, line.category, line.sku].filter(Boolean).join(" · ") }),
             h("span", { class: "nowrap", text: `${quantity(line.quantity)} × ${money(line.unitPrice)}` }),
           ),
+          line.refundedAmount
+            ? h(
+                "div",
+                { class: "line-meta line-returned" },
+                h("span", { text: t("receipts.returned") }),
+                h("span", { class: "amount", text: `−${money(line.refundedAmount)}` }),
+              )
+            : null,
         ),
       ),
     ),
@@ -166,12 +183,30 @@ function paintReceipt() {
       h("span", { text: t("receipts.total") }),
       h("span", { class: "amount", text: money(r.total.amount) }),
     ),
+    r.refundedAmount
+      ? h(
+          "div",
+          { class: "returned-totals" },
+          h(
+            "p",
+            { class: "line-meta line-returned" },
+            h("span", { text: t("receipts.returned") }),
+            h("span", { class: "amount", text: `−${money(r.refundedAmount)}` }),
+          ),
+          h(
+            "p",
+            { class: "line-total" },
+            h("span", { text: t("receipts.afterReturn") }),
+            h("span", { class: "amount", text: money(r.total.amount - r.refundedAmount) }),
+          ),
+        )
+      : null,
     h(
       "dl",
       { class: "figures" },
       h("div", {}, h("dt", { text: t("receipts.earned") }), h("dd", { class: "points plus", text: `+${formatNumber(r.pointsEarned)}` })),
       r.pointsReversed
-        ? h("div", {}, h("dt", { text: t("receipts.reversed") }), h("dd", { class: "points minus", text: `−${formatNumber(r.pointsReversed)}` }))
+        ? h("div", {}, h("dt", { text: t("receipts.takenBack") }), h("dd", { class: "points minus", text: `−${formatNumber(r.pointsReversed)}` }))
         : null,
     ),
     r.breakdown.length
