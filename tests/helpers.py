@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -209,3 +210,59 @@ def rasterise_segno_svg(
                     ),
                 )
     return matrix, image
+
+
+# --- microsite pages: security headers and a strict CSP ----------------------------------
+
+EXPECTED_CSP = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "connect-src": "'self'",
+    "frame-ancestors": "'none'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
+}
+
+
+def csp_directives(header: str) -> dict[str, str]:
+    parts = (p.strip().split(" ", 1) for p in header.split(";") if p.strip())
+    return {name: value for name, value in parts}
+
+
+def assert_security_headers(response: httpx.Response) -> None:
+    directives = csp_directives(response.headers["content-security-policy"])
+    for name, value in EXPECTED_CSP.items():
+        assert directives[name] == value, (name, directives)
+    assert "unsafe-inline" not in response.headers["content-security-policy"]
+    assert "unsafe-eval" not in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+class InlineFinder(HTMLParser):
+    """Collects anything a strict CSP would block: inline scripts, styles, handlers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.problems: list[str] = []
+        self.in_script_without_src = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        names = dict(attrs)
+        if tag == "style":
+            self.problems.append("<style> element")
+        if tag == "script":
+            if not names.get("src"):
+                self.problems.append("inline <script>")
+            elif not str(names["src"]).startswith("/microsite/"):
+                self.problems.append(f"script from elsewhere: {names['src']}")
+        for name, _value in attrs:
+            if name == "style" or name.startswith("on"):
+                self.problems.append(f"inline {name}= on <{tag}>")
+        for name in ("src", "href"):
+            value = names.get(name) or ""
+            if re.match(r"^(https?:)?//", value):
+                self.problems.append(f"external {name}: {value}")

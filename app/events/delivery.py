@@ -25,9 +25,9 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import and_, exists, select, text
+from sqlalchemy import Table, and_, exists, or_, select, text, update
 from sqlalchemy.orm import aliased
 
 from app import clock
@@ -88,15 +88,28 @@ class Delivery:
         # returns.
         self.in_background = in_background
         self._tasks: set[asyncio.Task[DeliveryReport]] = set()
+        self._again = False
 
     async def kick(self) -> None:
-        """Deliver what is due after a commit: inline, or as a background task."""
+        """Deliver what is due after a commit: inline, or as a background task (one at a
+        time per process: a kick while one runs makes it go round once more)."""
         if not self.in_background:
             await self.drain()
             return
-        task = asyncio.create_task(self.drain())
+        if self._tasks:
+            self._again = True
+            return
+        task = asyncio.create_task(self._drain_while_kicked())
         self._tasks.add(task)  # keep a reference until it is done
         task.add_done_callback(self._finished)
+
+    async def _drain_while_kicked(self) -> DeliveryReport:
+        total = DeliveryReport()
+        while True:
+            self._again = False
+            total.add(await self.drain())
+            if not self._again:
+                return total
 
     def _finished(self, task: asyncio.Task[DeliveryReport]) -> None:
         self._tasks.discard(task)
@@ -145,8 +158,13 @@ class Delivery:
         for row in claimed:
             key = row.coalesce_key if row.coalesce_key is not None else f"#row{row.id}"
             groups[(row.subscriber, key)].append(row)
+        claims = {row.id: row.attempts for row in claimed}
         outcomes: dict[int, _Outcome] = {}
         for rows in groups.values():
+            # The lease covered the claim; renew it for this group now, so a slow group
+            # before it cannot let another delivery take these rows while they are handled.
+            if not await self._renew(rows, claims):
+                continue  # the lease ran out and another delivery has them now
             newest = max(rows, key=lambda r: r.id)
             outcome = await self._handle(newest)
             for row in rows:
@@ -154,8 +172,21 @@ class Delivery:
                     outcomes[row.id] = _Outcome(OutboxStatus.SUPERSEDED)
                 else:
                     outcomes[row.id] = outcome
-        await self._record(outcomes, report)
+        await self._record(outcomes, claims, report)
         return report
+
+    async def _renew(self, rows: list[OutboxMessage], claims: dict[int, int]) -> bool:
+        """Extend the lease of ``rows`` if they are still this delivery's claim."""
+        table = cast(Table, OutboxMessage.__table__)
+        mine = or_(*(and_(table.c.id == r.id, table.c.attempts == claims[r.id]) for r in rows))
+        async with self.db.unit_of_work() as session:
+            result = await session.execute(
+                update(table)
+                .where(mine, table.c.status == OutboxStatus.SENDING.value)
+                .values(next_attempt_at=clock.now() + LEASE)
+            )
+            renewed = int(getattr(result, "rowcount", 0) or 0)
+        return renewed == len(rows)
 
     async def _claim(self, now: datetime, limit: int) -> list[OutboxMessage]:
         async with self.db.unit_of_work() as session:
@@ -204,7 +235,9 @@ class Delivery:
             return _Outcome(OutboxStatus.PENDING, f"{type(exc).__name__}: {exc}"[:300])
         return _Outcome(OutboxStatus.DONE)
 
-    async def _record(self, outcomes: dict[int, _Outcome], report: DeliveryReport) -> None:
+    async def _record(
+        self, outcomes: dict[int, _Outcome], claims: dict[int, int], report: DeliveryReport
+    ) -> None:
         now = clock.now()
         async with self.db.unit_of_work() as session:
             rows = (
@@ -213,6 +246,8 @@ class Delivery:
                 )
             ).all()
             for row in rows:
+                if row.status is not OutboxStatus.SENDING or row.attempts != claims[row.id]:
+                    continue  # no longer this delivery's claim: its outcome is not ours to write
                 outcome = outcomes[row.id]
                 row.last_error = outcome.error
                 if outcome.status is OutboxStatus.PENDING:

@@ -10,6 +10,7 @@ credit impossible even if that guard were bypassed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
@@ -30,6 +31,7 @@ from app.errors import (
     InvalidInput,
     MemberNotIdentified,
     NotFound,
+    RateLimited,
 )
 from app.ledger import service as ledger
 from app.ledger.models import EntryKind, PointsAccount, PointsEntry
@@ -470,6 +472,12 @@ async def import_lines(
                     session, runtime, caller, data, now=now, source="batch"
                 )
         except DomainError as exc:
+            if exc.keep_changes and exc.code is ErrorCode.MEMBER_NOT_FOUND:
+                # The savepoint took the miss's count with it: count it again outside, or a
+                # batch could probe any number of phone numbers (the next phone line is then
+                # refused with RATE_LIMITED once the key's budget is spent).
+                with contextlib.suppress(RateLimited):
+                    await limits.count_failure(session, limits.PHONE_PROBES, caller, now)
             reports.append(
                 BatchLineReport(number, receipt_id, BatchLineStatus.REJECTED, exc.code.value, None)
             )

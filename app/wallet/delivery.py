@@ -7,8 +7,10 @@
   PATCH of the member's Google loyalty object with the current balance and name. Both
   read the current state when they run, so rows for one member coalesce into one
   delivery and a retried row never sends a stale balance.
-- When an account is deleted: its device registrations go in the same transaction, the
-  stored pass files after commit.
+- When an account is deleted: its device registrations go in the same transaction; after
+  commit the stored pass files are deleted and the Google object is emptied (no name, no
+  points, inactive). Apple devices are not pushed: the pass web service answers 401 for a
+  deleted account, so a push could not change the pass on the device.
 
 APNs 410 (or ``Unregistered``/``BadDeviceToken``) removes the device's registrations; a
 Google 404 means the member never saved the object: nothing to update. Any other
@@ -35,6 +37,7 @@ from wallet_passes.google import loyalty_object_patch, patch_request
 APPLE_PUSH = "wallet.apple_push"
 GOOGLE_UPDATE = "wallet.google_update"
 FORGET_FILES = "wallet.forget_files"
+CLEAR_GOOGLE_OBJECT = "wallet.clear_google_object"
 
 PassEvent = BalanceChanged | MemberProfileChanged
 
@@ -117,6 +120,26 @@ class WalletDelivery:
         if not 200 <= status < 300:
             raise RuntimeError(f"google {status}")
 
+    async def clear_google_object(self, event: MemberDeleted) -> None:
+        """A deleted account's Google object keeps no name and no points, and is inactive
+        (the object is Google's: it cannot be deleted, only emptied)."""
+        async with self.db.read_session() as session:
+            suffix = await service.google_object_suffix_of(session, event.member_id)
+        if suffix is None:
+            return
+        object_id, body = loyalty_object_patch(
+            issuer_id=self.settings.google_issuer_id,
+            object_suffix=suffix,
+            balance=0,
+            account_name=self.settings.apple_organization_name,
+        )
+        body["state"] = "INACTIVE"
+        status = await self.wallet.google.send(patch_request(object_id, body))
+        if status == 404:
+            raise Undeliverable("google 404: object not saved")
+        if not 200 <= status < 300:
+            raise RuntimeError(f"google {status}")
+
     async def forget_files(self, event: MemberDeleted) -> None:
         async with self.db.read_session() as session:
             serials = await service.serials_of_member(session, event.member_id)
@@ -144,3 +167,6 @@ def subscribe(bus: EventBus, delivery: WalletDelivery) -> None:
     )
     bus.in_transaction(MemberDeleted, forget_devices)
     bus.after_commit(MemberDeleted, FORGET_FILES, delivery.forget_files, when=_has_pass)
+    bus.after_commit(
+        MemberDeleted, CLEAR_GOOGLE_OBJECT, delivery.clear_google_object, when=_has_pass
+    )

@@ -326,6 +326,15 @@ async def forget_devices(session: AsyncSession, member_id: int) -> None:
     )
 
 
+async def google_object_suffix_of(session: AsyncSession, member_id: int) -> str | None:
+    """The member's Google object suffix if they have a pass, whatever the account's
+    status (a deleted account's object is cleared after the deletion)."""
+    public_id = await session.scalar(select(Member.public_id).where(Member.id == member_id))
+    if public_id is None or not await has_pass(session, member_id):
+        return None
+    return object_suffix_for(public_id)
+
+
 async def serials_of_member(session: AsyncSession, member_id: int) -> list[str]:
     rows = await session.scalars(
         select(WalletPass.serial_number).where(WalletPass.member_id == member_id)

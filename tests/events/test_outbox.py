@@ -236,3 +236,42 @@ async def test_one_subscriber_name_means_one_handler(db: Database) -> None:
     db.events.after_commit(events.MemberDeleted, "test.same", recorder.handle)  # same handler
     with pytest.raises(ValueError, match="taken"):
         db.events.after_commit(events.BalanceChanged, "test.same", other.handle)
+
+
+async def test_a_delivery_whose_lease_ran_out_does_not_overwrite_the_next_one(
+    db: Database, settings: Settings
+) -> None:
+    """A slow delivery loses its rows when its lease ends; its late outcome is dropped,
+    so a row another delivery finished is not sent again."""
+    import asyncio
+
+    from app.events.delivery import LEASE
+
+    member_id = await _member(db, settings)
+    release, started = asyncio.Event(), asyncio.Event()
+    calls: list[str] = []
+
+    async def slow_then_failing(event: events.BalanceChanged) -> None:
+        calls.append("slow")
+        if len(calls) == 1:
+            started.set()
+            await release.wait()
+            raise ConnectionError("gave up late")
+
+    db.events.after_commit(events.BalanceChanged, "test.slow", slow_then_failing)
+    first = Delivery(db, db.events, in_background=False)
+    second = Delivery(db, db.events, in_background=False)
+    await _post(db, member_id, 5)
+
+    slow = asyncio.create_task(first.run_once())
+    await started.wait()
+    # The first delivery's lease has run out (as seen from the second one's clock).
+    report = await second.run_once(now=clock.now() + LEASE + timedelta(seconds=5))
+    assert report.done == 1
+    release.set()
+    late = await slow
+    assert late.retrying == 0 and late.done == 0
+    [row] = await _rows(db)
+    assert row.status == OutboxStatus.DONE and row.attempts == 2
+    assert (await first.run_once(now=clock.now() + timedelta(days=1))).done == 0
+    assert calls == ["slow", "slow"]

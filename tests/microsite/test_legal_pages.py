@@ -16,7 +16,7 @@ import pytest
 from app.main import create_app
 from app.settings import Operator, Settings, SettingsError, load_settings
 from tests.conftest import with_settings
-from tests.microsite.test_pages import _InlineFinder, assert_security_headers
+from tests.helpers import InlineFinder, assert_security_headers
 from web.microsite import contact_html
 
 
@@ -61,7 +61,7 @@ async def test_placeholder_terms_and_privacy_in_both_languages(client: httpx.Asy
         assert '<html lang="en">' in by_header.text
         unknown = await client.get(path + "?lang=xx", headers={"Accept-Language": "de"})
         assert '<html lang="sq">' in unknown.text
-        finder = _InlineFinder()
+        finder = InlineFinder()
         finder.feed(sq.text)
         assert finder.problems == []
 

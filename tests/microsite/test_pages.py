@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from typing import Any
 
 import httpx
@@ -12,34 +11,8 @@ from app.main import create_app
 from app.security_headers import CONTENT_SECURITY_POLICY, SecurityHeadersMiddleware
 from app.settings import Settings
 from tests.conftest import with_settings
+from tests.helpers import InlineFinder, assert_security_headers, csp_directives
 from web.microsite import MICROSITE_DIR
-
-EXPECTED_CSP = {
-    "default-src": "'self'",
-    "script-src": "'self'",
-    "style-src": "'self'",
-    "img-src": "'self' data:",
-    "connect-src": "'self'",
-    "frame-ancestors": "'none'",
-    "base-uri": "'none'",
-    "form-action": "'self'",
-}
-
-
-def csp_directives(header: str) -> dict[str, str]:
-    parts = (p.strip().split(" ", 1) for p in header.split(";") if p.strip())
-    return {name: value for name, value in parts}
-
-
-def assert_security_headers(response: httpx.Response) -> None:
-    directives = csp_directives(response.headers["content-security-policy"])
-    for name, value in EXPECTED_CSP.items():
-        assert directives[name] == value, (name, directives)
-    assert "unsafe-inline" not in response.headers["content-security-policy"]
-    assert "unsafe-eval" not in response.headers["content-security-policy"]
-    assert response.headers["x-content-type-options"] == "nosniff"
-    assert response.headers["referrer-policy"] == "no-referrer"
-    assert response.headers["x-frame-options"] == "DENY"
 
 
 async def test_page_at_root_with_security_headers(client: httpx.AsyncClient) -> None:
@@ -104,34 +77,8 @@ async def test_graphiql_keeps_its_own_page_in_development(settings: Settings, db
     assert_security_headers(page)
 
 
-class _InlineFinder(HTMLParser):
-    """Collects anything a strict CSP would block: inline scripts, styles, handlers."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.problems: list[str] = []
-        self.in_script_without_src = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        names = dict(attrs)
-        if tag == "style":
-            self.problems.append("<style> element")
-        if tag == "script":
-            if not names.get("src"):
-                self.problems.append("inline <script>")
-            elif not str(names["src"]).startswith("/microsite/"):
-                self.problems.append(f"script from elsewhere: {names['src']}")
-        for name, _value in attrs:
-            if name == "style" or name.startswith("on"):
-                self.problems.append(f"inline {name}= on <{tag}>")
-        for name in ("src", "href"):
-            value = names.get(name) or ""
-            if re.match(r"^(https?:)?//", value):
-                self.problems.append(f"external {name}: {value}")
-
-
 def test_pages_have_nothing_inline_and_nothing_from_other_sites() -> None:
-    finder = _InlineFinder()
+    finder = InlineFinder()
     finder.feed((MICROSITE_DIR / "index.html").read_text())
     assert finder.problems == []
     for script in (MICROSITE_DIR / "js").glob("*.js"):

@@ -551,3 +551,27 @@ async def test_a_refund_is_scored_with_the_rate_of_its_receipt(
         receiptId="R-RATE", refundId="RF-1", lines=[{"lineNumber": 1, "amount": 30000}]
     )
     assert part["pointsReversed"] == 6
+
+
+async def test_a_batch_cannot_probe_phone_numbers_either(
+    spar: Pos, member: Member, frozen_now: Any
+) -> None:
+    """Misses in an offline batch count against the key like real-time ones (a line's
+    savepoint must not take the count back with it)."""
+    import json
+
+    from app.limits.service import PHONE_PROBES
+
+    frozen_now[0] = frozen_now[0].replace(minute=0, second=0)
+    unknown = [
+        json.dumps(receipt(f"B-X{n}", None, phone=f"+355 69 800 {n:04d}"))
+        for n in range(PHONE_PROBES.attempts + 5)
+    ]
+    known = json.dumps(receipt("B-MEMBER", None, phone="069 123 4567"))
+    report = await spar.call(IMPORT, "importReceipts", {"lines": "\n".join([*unknown, known])})
+    reasons = [line["reason"] for line in report["lines"]]
+    assert reasons[: PHONE_PROBES.attempts] == ["MEMBER_NOT_FOUND"] * PHONE_PROBES.attempts
+    # Once the key's budget is spent, phone lines are refused: members and non-members alike.
+    assert set(reasons[PHONE_PROBES.attempts :]) == {"RATE_LIMITED"}
+    blocked = await spar.submit(receipt("R-AFTER", None, phone="069 123 4567"))
+    assert blocked["__typename"] == "RateLimitedError"

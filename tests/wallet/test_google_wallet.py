@@ -100,3 +100,19 @@ async def test_google_object_not_saved_is_dropped(api: Api, app, db: Database):
     await post_points(db, await member_id_of(db), 10)
     [row] = await outbox(db)
     assert row.status == OutboxStatus.DROPPED
+
+
+async def test_deleting_the_account_empties_the_google_object(api: Api, app, db: Database):
+    """The Google object is Google's: on deletion it keeps no name and no points."""
+    token, _me = await member_card(api)
+    await api.gql(
+        'mutation { updateProfile(input: {firstName: "Arta"}) { __typename } }', token=token
+    )
+    body = await api.gql("mutation { deleteAccount { deletedAt } }", token=token)
+    assert body["data"]["deleteAccount"]["deletedAt"]
+    google = app.state.runtime.wallet.google
+    last = google.requests[-1]
+    assert last.method == "PATCH"
+    assert last.json["loyaltyPoints"]["balance"] == {"int": 0}
+    assert last.json["accountName"] == "Happy" and last.json["state"] == "INACTIVE"
+    assert all("Arta" not in str(r.json) for r in google.requests[-1:])
