@@ -8,6 +8,8 @@ input is expected, ``END <screen>`` when the dialogue is over.
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs
+
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
@@ -23,15 +25,16 @@ class AfricasTalking:
         if "application/x-www-form-urlencoded" not in content_type:
             return None
         try:
-            form = await request.form()
-        except Exception:  # a malformed body is the gateway's mistake, not ours
+            # A small urlencoded body: parsed here (no multipart parser needed).
+            form = parse_qs((await request.body()).decode("utf-8"), keep_blank_values=True)
+        except (UnicodeDecodeError, ValueError):  # the gateway's mistake, not ours
             return None
         fields: dict[str, str] = {}
         for name in ("sessionId", "serviceCode", "phoneNumber", "networkCode", "text"):
-            value = form.get(name, "")
-            if not isinstance(value, str):
+            values = form.get(name, [""])
+            if len(values) != 1:
                 return None
-            fields[name] = value.strip()
+            fields[name] = values[0].strip()
         session_id, text = fields["sessionId"], fields["text"]
         if not session_id or len(session_id) > MAX_SESSION_ID or not fields["phoneNumber"]:
             return None

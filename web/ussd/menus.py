@@ -105,7 +105,11 @@ class Menus:
         member = dialogue.member
         walk = _Walk(
             stack=[("main",) if dialogue.started_as_member else ("welcome",)],
-            language=texts.language_of(member.language if member else None),
+            # A dialogue begun by a new number starts in Albanian whatever it chose later
+            # (its choices are in the inputs, walked below).
+            language=texts.language_of(
+                member.language if member and dialogue.started_as_member else None
+            ),
             is_member=dialogue.started_as_member,
         )
         for index, pressed in enumerate(inputs):
