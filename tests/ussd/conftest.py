@@ -17,6 +17,7 @@ from app.ledger.models import EntryKind
 from app.members.models import Member
 from app.settings import Settings
 from tests.conftest import with_settings
+from tests.pos.conftest import cli_env  # noqa: F401 - the `happy` command in these tests
 from web.ussd import gsm
 
 TOKEN = "ussd-test-gateway-token-" + "z" * 24

@@ -16,7 +16,7 @@ from app.settings import Settings
 from tests.conftest import with_settings
 from tests.helpers import Outbox
 from tests.pos.conftest import Pos, demo, make_key, receipt
-from tests.ussd.conftest import PHONE, Handset, member_id_of, registered, top_up
+from tests.ussd.conftest import PHONE, Handset, registered
 
 
 async def claims_of(db: Database, member_id: int) -> int:
