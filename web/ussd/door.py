@@ -121,12 +121,29 @@ class UssdDoor:
         text: str,
         inputs: tuple[str, ...],
     ) -> Screen:
+        return await self.answer(
+            credential.key, session_id, phone, text, inputs, credential=credential
+        )
+
+    async def answer(
+        self,
+        gateway_key: str,
+        session_id: str,
+        phone: str,
+        text: str,
+        inputs: tuple[str, ...],
+        *,
+        credential: ussd_gateways.GatewayCredential | None = None,
+    ) -> Screen:
+        """The screen for one request of a dialogue (a resend gets the kept one). Also the
+        terminal simulator's way in (``happy ussd simulate``), as gateway ``simulator``."""
         now = clock.now()
         async with self.db.unit_of_work() as session:
-            await ussd_gateways.touch(session, credential, now)
+            if credential is not None:
+                await ussd_gateways.touch(session, credential, now)
             row = await ussd.open_session(
                 session,
-                gateway_key=credential.key,
+                gateway_key=gateway_key,
                 session_id=session_id,
                 phone_e164=phone,
                 now=now,
@@ -138,7 +155,7 @@ class UssdDoor:
                     session=session,
                     runtime=self.runtime,
                     session_pk=row.id,
-                    gateway_key=credential.key,
+                    gateway_key=gateway_key,
                     session_id=session_id,
                     phone_e164=phone,
                     started_as_member=row.started_as_member,
