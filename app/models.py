@@ -27,7 +27,7 @@ __all__ = [
     "programme_models",
     "receipts_models",
     "rewards_models",
-    "wallet_models",
-    "ussd_models",
     "ussd_gateway_models",
+    "ussd_models",
+    "wallet_models",
 ]

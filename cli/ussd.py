@@ -114,6 +114,8 @@ def simulate(args: argparse.Namespace, settings: Settings, stdin: TextIO, out: T
             if not line or not line.strip():
                 print("(session ended)", file=out)
                 return 0
+            if not stdin.isatty():
+                print(line.strip(), file=out)  # piped keys: show them as if typed
             inputs.append(line.strip())
 
     return run(settings, work)

@@ -144,7 +144,9 @@ async def test_balance_vouchers_receipts_claim_and_language(
     assert len(seen) == 6, handset.screens[-3:]  # the two pages show every voucher once
     assert await handset.press("0") == vouchers  # back to the first page
 
-    changed = await handset.press("00", "6", "2")
+    choose = await handset.press("00", "6")
+    assert "Zgjidhni gjuhen:\n1 Shqip\n2 English" in choose
+    changed = await handset.press("2")
     assert "Language changed: English." in changed
     assert "1 Points" in await handset.press("00")
     assert "Available points" in await handset.walk("1")

@@ -233,9 +233,11 @@ class Menus:
             return Screen(await self._confirm(d, member, lang, hint, int(top[1])), True)
         if kind == "claim":
             return Screen(await self._claim(d, member, lang, hint, int(top[1]), int(top[2])), True)
+        if kind == "language":
+            return Screen(_join(hint, texts.text("language", lang)), True)
         if kind == "set_language":
             return Screen(await self._set_language(d, member, str(top[1]), hint), True)
-        return Screen(_join(hint, texts.text("main", lang, name="")), True)  # pragma: no cover
+        raise AssertionError(f"no screen for {kind}")  # pragma: no cover - a menu bug
 
     def _error(self, exc: DomainError, lang: str, hint: str, footer: str) -> str:
         key = f"error.{exc.code}"
