@@ -35,6 +35,7 @@ from graphql_schema.partner.schema import build_partner_schema
 from graphql_schema.views import member_door, partner_door
 from web.health import health_routes
 from web.microsite import microsite_routes
+from web.ussd import ussd_routes
 from web.wallet import wallet_routes
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             Route("/partner/graphql", partner_view, methods=["POST"]),
             *wallet_routes(database, runtime),
             *microsite_routes(),
+            *ussd_routes(database, runtime),
         ],
         lifespan=lifespan,
     )

@@ -9,9 +9,11 @@ from app.partners import models as partners_models
 from app.programme import models as programme_models
 from app.receipts import models as receipts_models
 from app.rewards import models as rewards_models
+from app.ussd import models as ussd_models
 from app.wallet import models as wallet_models
 from auth import api_key_models as api_key_models
 from auth import models as auth_models
+from auth import ussd_gateway_models as ussd_gateway_models
 
 __all__ = [
     "api_key_models",
@@ -25,5 +27,7 @@ __all__ = [
     "programme_models",
     "receipts_models",
     "rewards_models",
+    "ussd_gateway_models",
+    "ussd_models",
     "wallet_models",
 ]

@@ -222,6 +222,13 @@ class Settings:
     # Seconds a client is told to wait (Retry-After) when the database is unreachable.
     service_unavailable_retry_after_seconds: int = 2
     operator: Operator = Operator()  # footer, terms and privacy pages (the block above)
+    # USSD door (issue 11): gateway token from the environment (more with `happy ussd
+    # gateway create`), optional source allow-list, session lifetime, per-number limits.
+    ussd_gateway_token: str = ""
+    ussd_allowed_ips: tuple[str, ...] = ()
+    ussd_session_seconds: int = 180
+    ussd_registrations_per_phone_per_day: int = 3
+    ussd_claims_per_phone_per_day: int = 5
 
     @property
     def apple_web_service_url(self) -> str:
@@ -406,6 +413,11 @@ def load_settings(*, check_production: bool = True) -> Settings:
             "SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS", 2
         ),
         operator=_load_operator(),
+        ussd_gateway_token=_env("USSD_GATEWAY_TOKEN", ""),
+        ussd_allowed_ips=_env_list("USSD_ALLOWED_IPS", ""),
+        ussd_session_seconds=_env_int("USSD_SESSION_SECONDS", 180),
+        ussd_registrations_per_phone_per_day=_env_int("USSD_REGISTRATIONS_PER_PHONE_PER_DAY", 3),
+        ussd_claims_per_phone_per_day=_env_int("USSD_CLAIMS_PER_PHONE_PER_DAY", 5),
     )
     if check_production:
         settings.validate()
