@@ -105,6 +105,9 @@ async def load_demo(session: AsyncSession, now: datetime) -> dict[str, int]:
             )
             counts["stores"] += 1
     await seed_pos_demo(session, [p[0] for p in DEMO_PARTNERS], now)
+    from app.tiers.service import seed_demo_tiers
+
+    await seed_demo_tiers(session, now)
     return counts
 
 
