@@ -112,7 +112,9 @@ def _texts(value: Any, field: str, maximum: int, *, required: bool) -> dict[str,
     found = {}
     for lang, text in value.items():
         if lang not in LANGUAGES:
-            raise OfferFileError(f"{field}.{lang}", f"unknown language (use {', '.join(LANGUAGES)})")
+            raise OfferFileError(
+                f"{field}.{lang}", f"unknown language (use {', '.join(LANGUAGES)})"
+            )
         if not isinstance(text, str) or not text.strip() or len(text.strip()) > maximum:
             raise OfferFileError(f"{field}.{lang}", f"must be text of 1-{maximum} characters")
         if "\x00" in text:
@@ -128,7 +130,9 @@ def _time(value: Any, field: str) -> datetime:
         try:
             moment = datetime.fromisoformat(value)
         except ValueError as exc:
-            raise OfferFileError(field, "must be an ISO 8601 time, e.g. 2025-06-01T00:00:00+02:00") from exc
+            raise OfferFileError(
+                field, "must be an ISO 8601 time, e.g. 2025-06-01T00:00:00+02:00"
+            ) from exc
     else:
         raise OfferFileError(field, "must be an ISO 8601 time")
     if moment.tzinfo is None:
@@ -236,7 +240,7 @@ def parse_offer(data: dict[str, Any]) -> OfferDefinition:
     if on is not None:
         if not isinstance(on, dict) or len(on) != 1:
             raise OfferFileError("mechanic.on", "must name one of brands, categories or skus")
-        (key, values), = on.items()
+        ((key, values),) = on.items()
         scopes = {"brands": Scope.BRAND, "categories": Scope.CATEGORY, "skus": Scope.SKU}
         if key not in scopes:
             raise OfferFileError(f"mechanic.on.{key}", "must be brands, categories or skus")

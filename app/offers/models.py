@@ -65,7 +65,9 @@ class Offer(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    funder_partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"))  # None: programme
+    funder_partner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partners.id")
+    )  # None: programme
     titles: Mapped[dict[str, str]] = mapped_column(JSON)  # language -> text
     descriptions: Mapped[dict[str, str]] = mapped_column(JSON)
     image_url: Mapped[str | None] = mapped_column(String(500))

@@ -41,7 +41,6 @@ from app.offers.models import (
 from app.partners.models import Partner, Store
 from app.tiers.models import MemberTier, Tier
 
-
 # --- operator ----------------------------------------------------------------------------
 
 
@@ -69,13 +68,19 @@ async def create_offer(session: AsyncSession, definition: OfferDefinition, now: 
             if store is None:
                 raise OfferFileError(f"where.stores.{i}", f"no store with code {code!r}")
             if partner_ids is not None and store.partner_id not in partner_ids:
-                raise OfferFileError(f"where.stores.{i}", "belongs to a partner not in where.partners")
+                raise OfferFileError(
+                    f"where.stores.{i}", "belongs to a partner not in where.partners"
+                )
             if d.currency is not None and store.currency != d.currency:
-                raise OfferFileError(f"where.stores.{i}", f"takes {store.currency}, not {d.currency}")
+                raise OfferFileError(
+                    f"where.stores.{i}", f"takes {store.currency}, not {d.currency}"
+                )
             store_ids.append(store.id)
     if d.segment == Segment.TIER:
         if await session.scalar(select(Tier.id).where(Tier.code == d.segment_value)) is None:
-            raise OfferFileError("segment.tier", f"no tier {d.segment_value!r} (see `happy tier list`)")
+            raise OfferFileError(
+                "segment.tier", f"no tier {d.segment_value!r} (see `happy tier list`)"
+            )
     offer = Offer(
         funder_partner_id=funder_id,
         titles=d.titles,
@@ -189,9 +194,7 @@ class MemberFacts:
 
 async def member_facts(session: AsyncSession, member: Member) -> MemberFacts:
     """The member's tier (held, else the base tier) and last purchase: ONE query."""
-    held = (
-        select(MemberTier.tier_id).where(MemberTier.member_id == member.id).scalar_subquery()
-    )
+    held = select(MemberTier.tier_id).where(MemberTier.member_id == member.id).scalar_subquery()
 
     def tier_column(column: object) -> object:
         return (
@@ -246,14 +249,16 @@ def in_segment(offer: Offer, facts: MemberFacts, at: datetime) -> bool:
         case Segment.TIER:
             return facts.tier_code == value
         case Segment.NEW_MEMBERS:
-            return at < facts.joined_at + relativedelta(days=int(value or 0))
+            joined: datetime = facts.joined_at + relativedelta(days=int(value or 0))
+            return at < joined
         case Segment.BIRTHDAY_MONTH:
             return facts.birth_date is not None and facts.birth_date.month == at.month
         case Segment.CITY:
             return (facts.city or "").strip().casefold() == (value or "").casefold()
         case Segment.DORMANT:
             since = facts.last_purchase_at or facts.joined_at
-            return at >= since + relativedelta(days=int(value or 0))
+            quiet_until: datetime = since + relativedelta(days=int(value or 0))
+            return at >= quiet_until
     return False  # pragma: no cover
 
 
@@ -374,7 +379,9 @@ def _offers() -> Table:
     return cast(Table, Offer.__table__)
 
 
-async def _ensure_state(session: AsyncSession, offer_id: int, member_id: int, now: datetime) -> None:
+async def _ensure_state(
+    session: AsyncSession, offer_id: int, member_id: int, now: datetime
+) -> None:
     await session.execute(
         insert_ignoring_conflicts(
             session,
@@ -440,9 +447,7 @@ async def give_back_budget(session: AsyncSession, offer: Offer, points: int) -> 
         return
     table = _offers()
     await session.execute(
-        update(table)
-        .where(table.c.id == offer.id)
-        .values(budget_left=table.c.budget_left + points)
+        update(table).where(table.c.id == offer.id).values(budget_left=table.c.budget_left + points)
     )
 
 
@@ -642,7 +647,9 @@ async def _take_back(
         return 0
     account = (
         await session.execute(
-            select(PointsAccount).where(PointsAccount.member_id == award.member_id).with_for_update()
+            select(PointsAccount)
+            .where(PointsAccount.member_id == award.member_id)
+            .with_for_update()
         )
     ).scalar_one()
     collect = min(due, account.available)
@@ -729,7 +736,9 @@ async def offers_for_member(
     )
     if after is not None:
         ends, offer_pk = after
-        stmt = stmt.where((Offer.ends_at > ends) | ((Offer.ends_at == ends) & (Offer.id > offer_pk)))
+        stmt = stmt.where(
+            (Offer.ends_at > ends) | ((Offer.ends_at == ends) & (Offer.id > offer_pk))
+        )
     found: list[MemberOffer] = []
     # Segments are checked here, so read in chunks until the page is full.
     for offer, state in (await session.execute(stmt)).all():
@@ -805,6 +814,3 @@ async def places_of(
         )
         stores = {sid: (name, city) for sid, name, city in rows2.all()}
     return partners, stores
-
-
-

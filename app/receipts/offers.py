@@ -140,7 +140,9 @@ async def prepare(
     facts = await offers.member_facts(session, member)
     tier = None
     if facts.tier_code is not None and facts.tier_bonus_pct:
-        tier = TierModifier(facts.tier_code, facts.tier_name or facts.tier_code, facts.tier_bonus_pct)
+        tier = TierModifier(
+            facts.tier_code, facts.tier_name or facts.tier_code, facts.tier_bonus_pct
+        )
     candidates = await offers.offers_at_till(
         session,
         facts,
@@ -234,7 +236,9 @@ async def settle(
                 continue
             till.contributions[offer.id] = spend
             if progress.completed_now:
-                till.flats[offer.id] = FixedBonus(offer, offer.title_in(till.language), offer.points)
+                till.flats[offer.id] = FixedBonus(
+                    offer, offer.title_in(till.language), offer.points
+                )
     final = score_receipt(rules, lines, till.context())
     awards = [
         Award(o, _offer_points(final, oid), offers.qualifying_amount(o, earning))

@@ -41,6 +41,7 @@ from app.offers.models import Mechanic
 from app.partners.earn_rules import rules_for
 from app.partners.models import Store
 from app.programme.service import get_programme, points_expire_at
+from app.receipts import offers as till_offers
 from app.receipts.answers import (
     BatchLineReport,
     BatchLineStatus,
@@ -48,7 +49,6 @@ from app.receipts.answers import (
     RefundAnswer,
 )
 from app.receipts.input import ReceiptInput, check_receipt, parse_receipt
-from app.receipts import offers as till_offers
 from app.receipts.models import Receipt, ReceiptLine, ReceiptRefund
 from app.receipts.scoring import (
     NO_MODIFIERS,

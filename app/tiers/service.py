@@ -121,9 +121,7 @@ async def set_tier(
         "label_colour": _check_colour(label_colour, "label"),
     }
     tier = await session.scalar(select(Tier).where(Tier.code == code).with_for_update())
-    clash = await session.scalar(
-        select(Tier).where(Tier.threshold == threshold, Tier.code != code)
-    )
+    clash = await session.scalar(select(Tier).where(Tier.threshold == threshold, Tier.code != code))
     if clash is not None:
         raise InvalidInput(field="threshold")  # two tiers at one threshold: which one?
     if tier is None:
@@ -174,9 +172,9 @@ async def current_tier_of(session: AsyncSession, member_id: int) -> TierRule | N
     """The tier the member holds (the base tier without a row; None: no tiers at all)."""
     row = (
         await session.execute(
-            select(Tier).join(MemberTier, MemberTier.tier_id == Tier.id).where(
-                MemberTier.member_id == member_id
-            )
+            select(Tier)
+            .join(MemberTier, MemberTier.tier_id == Tier.id)
+            .where(MemberTier.member_id == member_id)
         )
     ).scalar_one_or_none()
     if row is not None:
@@ -308,9 +306,7 @@ async def review(session: AsyncSession, now: datetime, *, batch: int = 500) -> R
                 select(sums.c.member_id, sums.c.points, MemberTier.tier_id)
                 .join(Member, Member.id == sums.c.member_id)
                 .outerjoin(MemberTier, MemberTier.member_id == sums.c.member_id)
-                .where(
-                    sums.c.points >= lowest_above_base, Member.status == MemberStatus.ACTIVE
-                )
+                .where(sums.c.points >= lowest_above_base, Member.status == MemberStatus.ACTIVE)
                 .order_by(sums.c.member_id)
                 .limit(batch * 100)
             )
@@ -320,10 +316,10 @@ async def review(session: AsyncSession, now: datetime, *, batch: int = 500) -> R
             old = by_id.get(tier_id) if tier_id is not None else base_tier(tiers)
             if reached is None or old is None or reached.threshold <= old.threshold:
                 continue
-            held = await session.scalar(
+            locked = await session.scalar(
                 select(MemberTier).where(MemberTier.member_id == member_id).with_for_update()
             )
-            await _move(session, member_id, held, old, reached, tiers, now)
+            await _move(session, member_id, locked, old, reached, tiers, now)
             up += 1
     return ReviewReport(reviewed, kept, down, up)
 
@@ -411,6 +407,3 @@ async def seed_demo_tiers(session: AsyncSession, now: datetime) -> None:
                 foreground_colour=foreground,
                 label_colour=label,
             )
-
-
-
