@@ -200,7 +200,9 @@ async def test_evaluating_200_live_offers_costs_at_most_two_queries_per_receipt(
         finally:
             event.remove(db.engine.sync_engine, "before_cursor_execute", count)
         assert answer["pointsEarned"] == 11
-        return len([s for s in statements if not s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE"))])
+        return len(
+            [s for s in statements if not s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE"))]
+        )
 
     await spar.submit(receipt("WARM-UP", member.card))
     await spar.submit(receipt("WARM-UP-2", member.card))

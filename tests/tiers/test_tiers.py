@@ -8,7 +8,6 @@ from app.events import TierChanged
 from app.wallet import service as wallet
 from tests.helpers import Api
 from tests.pos.conftest import Member, Pos, happy, receipt
-from tests.pos.conftest import cli_env, coalition, member, spar  # noqa: F401
 
 TIER = "query { me { tier { code name nextTier pointsToNext qualifyingPoints keptUntil } } }"
 
