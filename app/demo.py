@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -105,6 +106,9 @@ async def load_demo(session: AsyncSession, now: datetime) -> dict[str, int]:
             )
             counts["stores"] += 1
     await seed_pos_demo(session, [p[0] for p in DEMO_PARTNERS], now)
+    from app.tiers.service import seed_demo_tiers
+
+    await seed_demo_tiers(session, now)
     return counts
 
 
@@ -115,3 +119,78 @@ async def seed_pos_demo(session: AsyncSession, partner_codes: list[str], now: da
 
     await seed_demo_rules(session, partner_codes, now)
     await ensure_default_levels(session, now)
+
+
+async def load_demo_offers(session: AsyncSession, now: datetime) -> int:
+    """A few realistic offers (once: none are added when offers exist): an automatic
+    multiplier at Mango, a Spar monthly spend offer that needs activating, a Jumbo bonus
+    for spending 5,000 ALL in one receipt, and a Happy+ offer at Neptun."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from app.offers.definition import parse_offer
+    from app.offers.models import Offer
+    from app.offers.service import create_offer
+
+    if await session.scalar(select(func.count()).select_from(Offer)):
+        return 0
+    start, end = (now - timedelta(days=1)).isoformat(), (now + timedelta(days=30)).isoformat()
+    files: list[dict[str, Any]] = [
+        {
+            "title": {"sq": "Pikë dyfish te Mango", "en": "Double points at Mango"},
+            "description": {
+                "sq": "Çdo blerje Mango fiton pikë dyfish këtë muaj.",
+                "en": "Every Mango purchase earns double points this month.",
+            },
+            "funder": "FGA",
+            "mechanic": {"kind": "multiplier", "percent": 200, "on": {"brands": ["MANGO"]}},
+        },
+        {
+            "title": {
+                "sq": "Shpenzo 1.500 lekë te Spar, merr 500 pikë",
+                "en": "Spend 1,500 ALL at Spar, get 500 points",
+            },
+            "description": {
+                "sq": "Blerjet te Spar këtë muaj mblidhen; aktivizojeni ofertën.",
+                "en": "Your Spar purchases this month add up; activate the offer first.",
+            },
+            "funder": "SPAR",
+            "mechanic": {
+                "kind": "aggregate_spend",
+                "spend": 150000,
+                "currency": "ALL",
+                "points": 500,
+            },
+            "activation": "required",
+            "budget": 500000,
+        },
+        {
+            "title": {"sq": "100 pikë shtesë te Jumbo", "en": "100 extra points at Jumbo"},
+            "description": {
+                "sq": "Për një blerje mbi 5.000 lekë.",
+                "en": "For one purchase over 5,000 ALL.",
+            },
+            "funder": "JUMBO",
+            "where": {"stores": ["JMB-TIR-01"]},
+            "mechanic": {"kind": "spend_get", "spend": 500000, "currency": "ALL", "points": 100},
+            "usesPerMember": 3,
+        },
+        {
+            "title": {
+                "sq": "Happy+: pikë trefish te Neptun",
+                "en": "Happy+: triple points at Neptun",
+            },
+            "funder": "programme",
+            "where": {"partners": ["NEPTUN"]},
+            "segment": {"kind": "tier", "tier": "happy_plus"},
+            "mechanic": {"kind": "multiplier", "percent": 300},
+            "activation": "required",
+            "budget": 100000,
+        },
+    ]
+    for body in files:
+        await create_offer(
+            session, parse_offer({**body, "validFrom": start, "validUntil": end}), now
+        )
+    return len(files)

@@ -43,6 +43,10 @@ class ErrorCode(StrEnum):
     VOUCHER_NOT_VALID_HERE = "VOUCHER_NOT_VALID_HERE"
     VOID_WINDOW_PASSED = "VOID_WINDOW_PASSED"
     REWARD_LEVEL_NOT_FOUND = "REWARD_LEVEL_NOT_FOUND"
+    # Offers and tiers (issue 12)
+    OFFER_NOT_ELIGIBLE = "OFFER_NOT_ELIGIBLE"
+    OFFER_EXPIRED = "OFFER_EXPIRED"
+    OFFER_ALREADY_ACTIVE = "OFFER_ALREADY_ACTIVE"
     # The database could not be reached or dropped the connection: retry the same request
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
@@ -152,3 +156,9 @@ class VoucherRejected(DomainError):
     """A voucher cannot be validated, redeemed or its redemption voided (see ``code``)."""
 
     code = ErrorCode.VOUCHER_NOT_FOUND
+
+
+class OfferRejected(DomainError):
+    """A member cannot activate an offer: not meant for them, ended, or already active."""
+
+    code = ErrorCode.OFFER_NOT_ELIGIBLE

@@ -48,6 +48,9 @@ _CATALOGUE: dict[str, dict[str, str]] = {
         "VOUCHER_NOT_VALID_HERE": "This voucher cannot be used at this partner.",
         "VOID_WINDOW_PASSED": "A redemption can only be undone within 24 hours.",
         "REWARD_LEVEL_NOT_FOUND": "There is no such reward level.",
+        "OFFER_NOT_ELIGIBLE": "This offer is not available to you.",
+        "OFFER_EXPIRED": "This offer has ended.",
+        "OFFER_ALREADY_ACTIVE": "You have already activated this offer.",
         "partner.unauthenticated": "Missing, unknown or revoked API key "
         "(send Authorization: Bearer <key>).",
     },
@@ -86,6 +89,9 @@ _CATALOGUE: dict[str, dict[str, str]] = {
         "VOUCHER_NOT_VALID_HERE": "Ky kupon nuk mund të përdoret te ky partner.",
         "VOID_WINDOW_PASSED": "Përdorimi i kuponit mund të anulohet vetëm brenda 24 orëve.",
         "REWARD_LEVEL_NOT_FOUND": "Nuk ka një nivel të tillë shpërblimi.",
+        "OFFER_NOT_ELIGIBLE": "Kjo ofertë nuk është e disponueshme për ju.",
+        "OFFER_EXPIRED": "Kjo ofertë ka përfunduar.",
+        "OFFER_ALREADY_ACTIVE": "E keni aktivizuar tashmë këtë ofertë.",
         "partner.unauthenticated": "Çelësi API mungon, është i panjohur ose i revokuar "
         "(dërgoni Authorization: Bearer <çelësi>).",
     },

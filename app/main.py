@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from app.client_address import ClientAddressMiddleware
 from app.db import Database, create_database
-from app.events import MemberDeleted
+from app.events import MemberDeleted, ReceiptAccepted
 from app.events.delivery import Delivery
 from app.log import configure_logging
 from app.middleware import RequestIdMiddleware, ServiceUnavailableMiddleware
@@ -26,6 +26,7 @@ from app.request_guard import RequestGuardMiddleware
 from app.runtime import Runtime, build_runtime
 from app.security_headers import SecurityHeadersMiddleware
 from app.settings import Settings, get_settings, load_settings
+from app.tiers import service as tiers
 from app.wallet import delivery as wallet_delivery
 from app.wallet.delivery import WalletDelivery
 from app.wallet.runtime import WalletRuntime
@@ -53,6 +54,7 @@ def assemble(
     bus.clear()
     wallet_delivery.subscribe(bus, WalletDelivery(db, settings, runtime.wallet))
     bus.in_transaction(MemberDeleted, sessions.end_sessions_of_deleted_member)
+    bus.in_transaction(ReceiptAccepted, tiers.on_receipt_accepted)  # up on the crossing receipt
     if in_background is None:
         # A server delivers to real servers in the background, to recording ones inline.
         in_background = settings.apns_backend == "http2" or (

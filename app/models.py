@@ -4,11 +4,13 @@ from app.events import outbox as outbox_models
 from app.ledger import models as ledger_models
 from app.limits import models as limits_models
 from app.members import models as members_models
+from app.offers import models as offers_models
 from app.partners import earn_rule_models as earn_rule_models
 from app.partners import models as partners_models
 from app.programme import models as programme_models
 from app.receipts import models as receipts_models
 from app.rewards import models as rewards_models
+from app.tiers import models as tiers_models
 from app.ussd import models as ussd_models
 from app.wallet import models as wallet_models
 from auth import api_key_models as api_key_models
@@ -22,11 +24,13 @@ __all__ = [
     "ledger_models",
     "limits_models",
     "members_models",
+    "offers_models",
     "outbox_models",
     "partners_models",
     "programme_models",
     "receipts_models",
     "rewards_models",
+    "tiers_models",
     "ussd_gateway_models",
     "ussd_models",
     "wallet_models",

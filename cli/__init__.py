@@ -13,7 +13,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from app.main import preflight
 from app.settings import Settings, get_settings, load_settings
@@ -21,30 +21,21 @@ from cli import (
     db,
     demo,
     ledger,
+    offers,
     partners,
     programme,
     receipts,
     rewards,
     schema,
     serve,
+    tiers,
     ussd,
     wallet,
 )
 from cli.errors import USAGE, CliError, UsageError, explain
 
-COMMAND_GROUPS = (
-    serve,
-    db,
-    demo,
-    partners,
-    rewards,
-    receipts,
-    ledger,
-    programme,
-    schema,
-    wallet,
-    ussd,
-)
+COMMAND_GROUPS: tuple[Any, ...] = (serve, db, demo, partners, rewards, receipts, ledger)
+COMMAND_GROUPS += (programme, schema, wallet, offers, tiers, ussd)
 
 
 class Parser(argparse.ArgumentParser):

@@ -12,11 +12,12 @@ from cli.context import run
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from app.demo import load_demo
+    from app.demo import load_demo, load_demo_offers
 
     async def work(db: Database) -> int:
         async with db.unit_of_work() as session:
             counts = await load_demo(session, clock.now())
+            await load_demo_offers(session, clock.now())
         print(
             "demo coalition ready: "
             f"{counts['partners']} partners, {counts['brands']} brands, {counts['stores']} stores"

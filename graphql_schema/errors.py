@@ -27,6 +27,7 @@ from app.errors import (
     InvalidInput,
     MemberNotIdentified,
     NotFound,
+    OfferRejected,
     RateLimited,
     SessionRejected,
     VoucherRejected,
@@ -99,6 +100,11 @@ class VoucherError(Error):
     pass
 
 
+@strawberry.type(description="The offer cannot be activated: not for you, ended, already active.")
+class OfferError(Error):
+    pass
+
+
 def _message(exc: DomainError, info: Any) -> str:
     return i18n.translate(exc.code.value, info.context.language, **exc.params)
 
@@ -141,6 +147,7 @@ EXCEPTION_HANDLERS = [
     ),
     DomainErrorHandler(Conflict, ConflictError),
     DomainErrorHandler(VoucherRejected, VoucherError),
+    DomainErrorHandler(OfferRejected, OfferError),
 ]
 
 

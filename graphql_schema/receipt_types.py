@@ -33,8 +33,9 @@ BreakdownKindEnum = strawberry.enum(BreakdownKind, name="BreakdownKind")
 
 
 @strawberry.type(
-    description="One part of a receipt's points: the base rate, or a brand/category bonus, "
-    "or spend excluded from earning. The parts sum to the points earned."
+    description="One part of a receipt's points: the base rate, a brand/category bonus, the "
+    "tier's bonus, an offer's bonus, or spend excluded from earning. The parts sum to the "
+    "points earned."
 )
 class PointsBreakdownItem:
     kind: BreakdownKindEnum  # type: ignore[valid-type]
@@ -42,15 +43,24 @@ class PointsBreakdownItem:
     multiplier_percent: int
     amount: int = strawberry.field(description="The spend this part applies to (minor units).")
     points: int
+    title: str | None = strawberry.field(
+        default=None, description="The offer's title (OFFER) or the tier's name (TIER)."
+    )
+    offer_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The offer behind an OFFER part (as in `me.offers`)."
+    )
 
     @classmethod
     def from_item(cls, item: BreakdownItem) -> PointsBreakdownItem:
+        offer = item.offer_id
         return cls(
             kind=item.kind,
             rule=item.rule,
             multiplier_percent=item.multiplier_percent,
             amount=item.amount,
             points=item.points,
+            title=item.title,
+            offer_id=to_global_id("Offer", offer) if offer is not None else None,
         )
 
 
@@ -122,7 +132,7 @@ class ReceiptNode:
             receipt_id=receipt.external_id,
             issued_at=receipt.issued_at,
             total=Money(amount=receipt.total, currency=receipt.currency),
-            points_earned=receipt.points_earned,
+            points_earned=receipt.points_earned + receipt.bonus_points,
             points_reversed=receipt.points_reversed,
             points_uncollected=receipt.points_uncollected,
             refunded_amount=receipt.refunded_amount,

@@ -124,6 +124,16 @@ class VoucherRedeemed(Event):
     store_id: int
 
 
+@dataclass(frozen=True)
+class TierChanged(Event):
+    """A member moved to another tier (up on a receipt, down at the review)."""
+
+    member_id: int
+    tier: str  # the new tier's code ("" when no tiers are defined any more)
+    tier_name: str
+    previous: str
+
+
 E = TypeVar("E", bound=Event)
 InTransactionHandler = Callable[[AsyncSession, Any], Awaitable[None]]
 AfterCommitHandler = Callable[[Any], Awaitable[None]]

@@ -38,7 +38,9 @@ class Receipt(Base):
     # The earn rate in force when the receipt was scored (refunds use it again).
     rate_points: Mapped[int] = mapped_column(Integer)
     rate_per_amount: Mapped[int] = mapped_column(BigInteger)
-    points_earned: Mapped[int] = mapped_column(BigInteger)
+    points_earned: Mapped[int] = mapped_column(BigInteger)  # the lines' points (not bonuses)
+    # Flat offer bonuses (their own ledger entries; returns take them back by offer rules).
+    bonus_points: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     points_reversed: Mapped[int] = mapped_column(BigInteger, default=0)
     points_uncollected: Mapped[int] = mapped_column(BigInteger, default=0)
     refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -12,11 +12,18 @@ A line's multiplier is built in this order, each step seeing the result of the o
    the line; otherwise the highest multiplier among the line's brand and category replaces
    the 100 % (multipliers do not stack, so a partner cannot compound two promotions by
    accident).
-3. **The member's tier** (to come): a :class:`Modifier` of stage ``TIER``.
-4. **Active offers** (to come): modifiers of stage ``OFFER``, in the order the context
-   lists them.
+3. **The member's tier**: a :class:`Modifier` of stage ``TIER`` (Happy+ adds its
+   percentage points to every earning line).
+4. **Active multiplier offers**: modifiers of stage ``OFFER``, in the order the context
+   lists them (offer id order). Each sees the multiplier after the tier and before any
+   other offer (``app/receipts/offers.py`` builds them so: offers never compound).
+5. **Flat offer bonuses** (:class:`Bonus`: fixed bonus per qualifying receipt, spend X
+   get Y, a crossed aggregated threshold): whole points added after rounding, each its
+   own breakdown item; they read only the lines that earn (excluded lines never qualify).
 
 A modifier adds percentage points to the line's multiplier (never taking it below 0 %);
+the modifiers of one stage all see the multiplier as it was before that stage (two offers
+never compound);
 the effective multiplier is stored on the receipt line, so a refund re-scores the line with
 exactly the arithmetic it was scored with.
 
@@ -48,6 +55,8 @@ class BreakdownKind(StrEnum):
     BRAND = "BRAND"
     CATEGORY = "CATEGORY"
     EXCLUDED = "EXCLUDED"
+    TIER = "TIER"
+    OFFER = "OFFER"
 
 
 class ModifierStage(IntEnum):
@@ -69,6 +78,9 @@ class LineToScore(Protocol):
     @property
     def category(self) -> str | None: ...
 
+    @property
+    def sku(self) -> str: ...
+
 
 class Modifier(Protocol):
     """A rule applied after the partner's rules: the member's tier, an active offer."""
@@ -82,20 +94,37 @@ class Modifier(Protocol):
     @property
     def rule(self) -> str: ...  # e.g. "tier:happy+", "offer:42"; one breakdown item each
 
+    @property
+    def title(self) -> str | None: ...  # shown with the breakdown item (an offer's title)
+
     def extra_percent(self, line: LineToScore, multiplier_pct: int) -> int:
         """Percentage points added to the line's multiplier so far (0: does not apply)."""
         ...
 
 
+class Bonus(Protocol):
+    """Whole points added to a receipt after rounding (an offer's flat bonus)."""
+
+    @property
+    def rule(self) -> str: ...  # "offer:42"
+
+    @property
+    def title(self) -> str | None: ...
+
+    def bonus_points(self, earning_lines: Sequence[LineToScore]) -> int:
+        """The bonus for these lines (the receipt's lines that earn); 0: does not apply."""
+        ...
+
+
 @dataclass(frozen=True)
 class ScoringContext:
-    """What besides the partner's rules decides a receipt's points.
-
-    Empty today; the member's tier and their active offers arrive as ``modifiers``
-    (applied in :class:`ModifierStage` order, then in the order given here).
+    """What besides the partner's rules decides a receipt's points: the member's tier and
+    their multiplier offers as ``modifiers`` (applied in :class:`ModifierStage` order, then
+    in the order given here), flat offer bonuses as ``bonuses``.
     """
 
     modifiers: tuple[Modifier, ...] = ()
+    bonuses: tuple[Bonus, ...] = ()
 
 
 NO_MODIFIERS = ScoringContext()
@@ -160,16 +189,27 @@ class BreakdownItem:
     multiplier_percent: int
     amount: int  # the spend this part applies to (minor units)
     points: int
+    title: str | None = None  # an offer's title (offer items only)
+
+    @property
+    def offer_id(self) -> int | None:
+        """The offer behind an OFFER item (its rule is ``offer:<id>``)."""
+        if self.kind != BreakdownKind.OFFER or not (self.rule or "").startswith("offer:"):
+            return None
+        return int((self.rule or "")[len("offer:") :])
 
     def to_json(self) -> dict[str, Any]:
         """The stored shape (receipts.breakdown and the stored first answer)."""
-        return {
+        stored: dict[str, Any] = {
             "kind": self.kind.value,
             "rule": self.rule,
             "multiplierPercent": self.multiplier_percent,
             "amount": self.amount,
             "points": self.points,
         }
+        if self.title is not None:
+            stored["title"] = self.title
+        return stored
 
     @classmethod
     def from_json(cls, item: Mapping[str, Any]) -> BreakdownItem:
@@ -179,15 +219,26 @@ class BreakdownItem:
             multiplier_percent=int(item["multiplierPercent"]),
             amount=int(item["amount"]),
             points=int(item["points"]),
+            title=item.get("title"),
         )
 
 
 @dataclass(frozen=True)
 class Score:
     lines: tuple[LinePoints, ...]
-    exact: Fraction  # the receipt's exact points
-    points: int  # whole points credited: exact rounded down once
-    breakdown: tuple[BreakdownItem, ...]  # sums to ``points``
+    exact: Fraction  # the receipt's exact points from its lines
+    points: int  # whole points the lines earn: exact rounded down once
+    breakdown: tuple[BreakdownItem, ...]  # sums to ``points`` + the bonuses' points
+    bonuses: tuple[BreakdownItem, ...] = ()  # flat offer bonuses (also in ``breakdown``)
+
+    @property
+    def bonus_points(self) -> int:
+        return sum(item.points for item in self.bonuses)
+
+    @property
+    def total(self) -> int:
+        """Everything the receipt credits: the lines' points and the flat bonuses."""
+        return self.points + self.bonus_points
 
 
 @dataclass
@@ -197,6 +248,7 @@ class _Part:
     multiplier_pct: int
     amount: int = 0
     exact: Fraction = field(default_factory=Fraction)
+    title: str | None = None
 
 
 def score_receipt(
@@ -235,10 +287,13 @@ def score_receipt(
                 line.amount,
                 rate.exact(line.amount, pct - BASE_PCT),
             )
+        stage, stage_pct = None, pct
         for modifier in modifiers:
-            extra = max(modifier.extra_percent(line, pct), -pct)
+            if modifier.stage != stage:  # one stage's modifiers all see the same multiplier
+                stage, stage_pct = modifier.stage, pct
+            extra = max(modifier.extra_percent(line, stage_pct), -pct)
             if extra:
-                part = _Part(modifier.kind, modifier.rule, extra)
+                part = _Part(modifier.kind, modifier.rule, extra, title=modifier.title)
                 key = f"{modifier.stage.name.lower()}:{modifier.rule}"
                 add(key, part, line.amount, rate.exact(line.amount, extra))
                 pct += extra
@@ -246,7 +301,17 @@ def score_receipt(
 
     exact = sum((line.exact for line in scored), Fraction(0))
     points = whole_points(exact)
-    return Score(tuple(scored), exact, points, _breakdown(parts, points))
+    earning = [line for line, s in zip(lines, scored, strict=True) if s.multiplier_pct > 0]
+    bonuses = []
+    for bonus in context.bonuses:
+        got = max(0, bonus.bonus_points(earning))
+        if got:
+            spend = sum(line.amount for line in earning)
+            bonuses.append(
+                BreakdownItem(BreakdownKind.OFFER, bonus.rule, 0, spend, got, bonus.title)
+            )
+    breakdown = _breakdown(parts, points) + tuple(bonuses)
+    return Score(tuple(scored), exact, points, breakdown, tuple(bonuses))
 
 
 def _breakdown(parts: dict[str, _Part], points: int) -> tuple[BreakdownItem, ...]:
@@ -263,7 +328,9 @@ def _breakdown(parts: dict[str, _Part], points: int) -> tuple[BreakdownItem, ...
             floors[key] += 1
             leftover -= 1
     return tuple(
-        BreakdownItem(part.kind, part.rule, part.multiplier_pct, part.amount, floors[key])
+        BreakdownItem(
+            part.kind, part.rule, part.multiplier_pct, part.amount, floors[key], part.title
+        )
         for key, part in parts.items()
         if not (part.kind == BreakdownKind.BASE and part.amount == 0 and len(parts) > 1)
     )

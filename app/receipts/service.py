@@ -38,9 +38,12 @@ from app.ledger.models import EntryKind, PointsAccount, PointsEntry
 from app.limits import service as limits
 from app.members.models import Member, MemberStatus
 from app.members.phone import normalise_phone
+from app.offers import service as offers_service
+from app.offers.models import Mechanic
 from app.partners.earn_rules import rules_for
 from app.partners.models import Store
 from app.programme.service import get_programme, points_expire_at
+from app.receipts import offers as till_offers
 from app.receipts.answers import (
     BatchLineReport,
     BatchLineStatus,
@@ -123,7 +126,15 @@ async def submit_receipt(
         )
     member = await identify_member(session, runtime, caller, data, now)
     rules = await rules_for(session, caller.partner_id, data.currency)
-    # Tiers and offers will come in here, as the context's modifiers.
+    # The member's tier and offers: two queries, reserved once the receipt row is ours.
+    till = await till_offers.prepare(
+        session,
+        member,
+        partner_id=caller.partner_id,
+        store_id=caller.store_id,
+        currency=data.currency,
+        issued_at=data.issued_at,
+    )
     score = score_receipt(rules, data.lines, NO_MODIFIERS)
     points = score.points
     breakdown = [item.to_json() for item in score.breakdown]
@@ -164,6 +175,8 @@ async def submit_receipt(
         assert previous is not None
         return _replay(previous, fingerprint)
 
+    score, awards = await till_offers.settle(session, till, rules, data.lines, now)
+    points = score.points
     for number, (line, scored) in enumerate(zip(data.lines, score.lines, strict=True), start=1):
         session.add(
             ReceiptLine(
@@ -184,33 +197,44 @@ async def submit_receipt(
         )
     await session.flush()
 
-    if points > 0:
-        programme = await get_programme(session)
+    programme = await get_programme(session)
+    expires_at = points_expire_at(programme, data.issued_at)
+    # Each offer's bonus is its own entry (offer rows are locked before the account).
+    offer_entries = await till_offers.post_awards(
+        session, till, awards, receipt_id, expires_at=expires_at, now=now
+    )
+    earn_points = points - sum(a.points for a in awards if a.offer.mechanic == Mechanic.MULTIPLIER)
+    if earn_points > 0:
         entry = await ledger.post(
             session,
             member_id=member.id,
             kind=EntryKind.EARN,
-            delta=points,
+            delta=earn_points,
             now=now,
-            expires_at=points_expire_at(programme, data.issued_at),
+            expires_at=expires_at,
             reference_type="receipt",
             reference_id=str(receipt_id),
             description=caller.partner_name,
             idempotency_key=f"receipt:{caller.partner_id}:{data.receipt_id}",
         )
         balance = entry.balance_after
+    elif offer_entries:
+        balance = offer_entries[-1].balance_after
     else:
         balance = (await ledger.get_balance(session, member.id)).available
 
     answer = ReceiptAnswer(
         receipt_id=data.receipt_id,
-        points_earned=points,
+        points_earned=score.total,
         balance=balance,
         breakdown=score.breakdown,
         processed_at=now,
     )
     receipt = await session.get(Receipt, receipt_id)
     assert receipt is not None
+    receipt.points_earned = points
+    receipt.bonus_points = score.bonus_points
+    receipt.breakdown = [item.to_json() for item in score.breakdown]
     receipt.answer = answer.to_json()
     await session.flush()
     await events.publish(
@@ -221,7 +245,7 @@ async def submit_receipt(
             member_id=member.id,
             partner_id=caller.partner_id,
             store_id=caller.store_id,
-            points=points,
+            points=score.total,
         ),
     )
     return answer
@@ -324,6 +348,15 @@ async def refund_receipt(
             RemainingLine(ln.amount - ln.refunded_amount, ln.multiplier_pct)
             for ln in receipt_lines.values()
         ),
+    )
+    # Offer bonuses that no longer qualify go back first (offer rows before the account).
+    await offers_service.after_refund(
+        session,
+        receipt_id=receipt.id,
+        member_id=receipt.member_id,
+        refund_id=refund_id,
+        lines=list(receipt_lines.values()),
+        now=now,
     )
     due = points_due_back(
         earned=receipt.points_earned,

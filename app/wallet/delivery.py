@@ -27,6 +27,7 @@ from app.events import (
     EventBus,
     MemberDeleted,
     MemberProfileChanged,
+    TierChanged,
 )
 from app.events.delivery import Undeliverable
 from app.settings import Settings
@@ -39,7 +40,7 @@ GOOGLE_UPDATE = "wallet.google_update"
 FORGET_FILES = "wallet.forget_files"
 CLEAR_GOOGLE_OBJECT = "wallet.clear_google_object"
 
-PassEvent = BalanceChanged | MemberProfileChanged
+PassEvent = BalanceChanged | MemberProfileChanged | TierChanged
 
 
 def _shows_change(event: PassEvent) -> bool:
@@ -113,6 +114,7 @@ class WalletDelivery:
             object_suffix=state.object_suffix,
             balance=state.balance,
             account_name=state.account_name,
+            tier=state.tier,
         )
         status = await self.wallet.google.send(patch_request(object_id, body))
         if status == 404:
@@ -164,6 +166,12 @@ def subscribe(bus: EventBus, delivery: WalletDelivery) -> None:
         google,
         coalesce=_member_key,
         when=_pass_shown_changed,
+    )
+    # A tier move changes the pass's tier field and colours, and the Google object's tier.
+    bus.in_transaction(TierChanged, bump_tags)
+    bus.after_commit(TierChanged, APPLE_PUSH, push, coalesce=_member_key, when=_has_device)
+    bus.after_commit(
+        TierChanged, GOOGLE_UPDATE, google, coalesce=_member_key, when=_pass_shown_changed
     )
     bus.in_transaction(MemberDeleted, forget_devices)
     bus.after_commit(MemberDeleted, FORGET_FILES, delivery.forget_files, when=_has_pass)

@@ -21,7 +21,7 @@ from app.keys import Keys
 from app.settings import Settings
 from app.wallet.runtime import WalletRuntime
 from app.wallet.service import PassSubject, authentication_token
-from wallet_passes.apple import PassContent, PassLabels, build_pkpass
+from wallet_passes.apple import PassColours, PassContent, PassLabels, build_pkpass
 from wallet_passes.qr import qr_png
 from wallet_passes.storage import Storage
 
@@ -51,8 +51,20 @@ def pass_content(settings: Settings, keys: Keys, subject: PassSubject) -> PassCo
         card_number=subject.card_number,
         balance=subject.balance,
         tier=subject.tier,
+        colours=_colours(subject),
         web_service_url=settings.apple_web_service_url,
         labels=LABELS.get(subject.language, LABELS["en"]),
+    )
+
+
+def _colours(subject: PassSubject) -> PassColours:
+    """The tier's colours where it has them, the pass defaults elsewhere."""
+    default = PassColours()
+    background, foreground, label = subject.colours
+    return PassColours(
+        background=background or default.background,
+        foreground=foreground or default.foreground,
+        label=label or default.label,
     )
 
 

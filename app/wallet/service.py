@@ -29,6 +29,7 @@ from app.db import insert_ignoring_conflicts
 from app.keys import Keys
 from app.ledger.models import PointsAccount
 from app.members.models import Card, CardStatus, Member, MemberStatus
+from app.tiers.service import current_tier_of
 from app.wallet.models import WalletDeviceRegistration, WalletPass
 from wallet_passes.google import object_id, object_suffix_for
 
@@ -117,6 +118,15 @@ class PassSubject:
     language: str
     balance: int
     tier: str
+    colours: tuple[str | None, str | None, str | None] = (None, None, None)  # bg, fg, label
+
+
+async def _tier_of(session: AsyncSession, member_id: int) -> tuple[str, tuple[str | None, ...]]:
+    """The member's tier name and pass colours (``DEFAULT_TIER`` when no tiers exist)."""
+    tier = await current_tier_of(session, member_id)
+    if tier is None:
+        return DEFAULT_TIER, (None, None, None)
+    return tier.name, (tier.background_colour, tier.foreground_colour, tier.label_colour)
 
 
 async def load_subject(session: AsyncSession, serial_number: str) -> PassSubject | None:
@@ -137,6 +147,7 @@ async def load_subject(session: AsyncSession, serial_number: str) -> PassSubject
     if row is None:
         return None
     wallet_pass, card, member, available = row
+    tier, colours = await _tier_of(session, member.id)
     return PassSubject(
         wallet_pass=wallet_pass,
         card_number=card.number,
@@ -144,7 +155,8 @@ async def load_subject(session: AsyncSession, serial_number: str) -> PassSubject
         member_name=display_name(member),
         language=member.language,
         balance=int(available or 0),
-        tier=DEFAULT_TIER,
+        tier=tier,
+        colours=(colours[0], colours[1], colours[2]),
     )
 
 
@@ -216,6 +228,7 @@ class GoogleObjectState:
     object_suffix: str
     balance: int
     account_name: str
+    tier: str = DEFAULT_TIER
 
 
 async def google_object_state(session: AsyncSession, member_id: int) -> GoogleObjectState | None:
@@ -234,6 +247,7 @@ async def google_object_state(session: AsyncSession, member_id: int) -> GoogleOb
         object_suffix=object_suffix_for(member.public_id),
         balance=int(available or 0),
         account_name=display_name(member),
+        tier=(await _tier_of(session, member_id))[0],
     )
 
 
@@ -393,6 +407,7 @@ class SaveLinkSubject:
     member_public_id: str
     member_name: str
     balance: int
+    tier: str = DEFAULT_TIER
 
 
 async def save_link_subject(session: AsyncSession, member_id: int) -> SaveLinkSubject | None:
@@ -410,4 +425,5 @@ async def save_link_subject(session: AsyncSession, member_id: int) -> SaveLinkSu
         member_public_id=member.public_id,
         member_name=display_name(member),
         balance=int(available or 0),
+        tier=(await _tier_of(session, member_id))[0],
     )

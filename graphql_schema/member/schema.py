@@ -18,6 +18,7 @@ from graphql_schema import web_session
 from graphql_schema.context import MemberContext
 from graphql_schema.errors import EXCEPTION_HANDLERS
 from graphql_schema.extensions import HappySchema, standard_extensions
+from graphql_schema.member import offers as member_offers
 from graphql_schema.member import rewards as member_rewards
 from graphql_schema.member.types import (
     AccountDeleted,
@@ -201,6 +202,12 @@ class Mutation:
         request_id: member_rewards.RequestIdArgument = None,
     ) -> member_rewards.ClaimRewardResult:
         return await member_rewards.claim_reward(info.context, level, request_id)
+
+    @strawberry.mutation(description="Activate an offer that needs it (see `me.offers`).")
+    async def activate_offer(
+        self, info: MemberInfo, offer_id: strawberry.ID
+    ) -> member_offers.ActivateOfferResult:
+        return await member_offers.activate_offer(info.context, offer_id)
 
 
 def _deliver_to_web_client(ctx: MemberContext, payload: SessionPayload) -> SessionPayload:

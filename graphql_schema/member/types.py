@@ -22,6 +22,7 @@ from app.receipts import service as receipts_service
 from app.receipts.models import Receipt
 from graphql_schema.context import MemberContext
 from graphql_schema.errors import CodeError, InputError, RateLimitedError, SessionError
+from graphql_schema.member import offers as member_offers
 from graphql_schema.member import receipts as member_receipts
 from graphql_schema.member import rewards as member_rewards
 from graphql_schema.member import wallet as wallet_view
@@ -254,6 +255,18 @@ class Member:
         self, info: Info[MemberContext, None]
     ) -> list[member_rewards.RewardLevelNode]:
         return await member_rewards.resolve_reward_levels(info.context, self.db_id)
+
+    @strawberry.field(description="The member's tier (Happy, Happy+); null without tiers.")
+    async def tier(self, info: Info[MemberContext, None]) -> member_offers.TierNode | None:
+        return await member_offers.resolve_tier(info.context, self.db_id)
+
+    @strawberry.field(description="Offers meant for the member now, soonest to end first.")
+    async def offers(
+        self, info: Info[MemberContext, None], first: int = 20, after: str | None = None
+    ) -> Connection[member_offers.OfferNode]:
+        return await member_offers.resolve_offers(
+            info.context, self.db_id, first=first, after=after
+        )
 
     @strawberry.field(description="The member's vouchers, soonest to expire first.")
     async def vouchers(

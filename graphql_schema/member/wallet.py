@@ -68,6 +68,6 @@ async def google_wallet_save_url(
         origins=settings.google_origins,
         program_name=settings.apple_organization_name,
         now=clock.now(),
-        tier=wallet.DEFAULT_TIER,
+        tier=subject.tier,
         program_logo_url=settings.google_program_logo_url or None,
     )

@@ -38,6 +38,7 @@ class Line:
     amount: int
     brand: str | None = None
     category: str | None = None
+    sku: str = "SKU"
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class PercentModifier:
     rule: str
     percent: int | None  # None: double the multiplier so far
     kind: BreakdownKind = BreakdownKind.BRAND
+    title: str | None = None
 
     def extra_percent(self, line: Line, multiplier_pct: int) -> int:
         return multiplier_pct if self.percent is None else self.percent
