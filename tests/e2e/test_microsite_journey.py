@@ -831,3 +831,170 @@ def shop_until(server: LiveServer, card_number: str, points: int) -> int:
         if balance >= points:
             return balance
     raise AssertionError(f"still {balance} points after 20 receipts")
+
+
+OFFER_TEXTS = {
+    "sq": {
+        "offers_tab": "Ofertat",
+        "title": "Ofertat për ju",
+        "spar": "Shpenzo 1.500 lekë te Spar, merr 500 pikë",
+        "mango": "Pikë dyfish te Mango",
+        "needs": "Duhet aktivizuar",
+        "activate": "Aktivizo ofertën",
+        "activated": "Oferta u aktivizua. Blini te partneri dhe pikët vijnë vetë.",
+        "already": "E keni aktivizuar tashmë këtë ofertë.",
+        "active": "Aktive",
+        "progress_0": "Shpenzoni 1\u00a0500,00\u00a0Lekë: deri tani 0,00\u00a0Lekë",
+        "progress_1": "Shpenzoni 1\u00a0500,00\u00a0Lekë: deri tani 1\u00a0000,00\u00a0Lekë",
+        "offer_line": "Ofertë: Shpenzo 1.500 lekë te Spar, merr 500 pikë",
+        "tier": "Happy",
+    },
+    "en": {
+        "offers_tab": "Offers",
+        "title": "Offers for you",
+        "spar": "Spend 1,500 ALL at Spar, get 500 points",
+        "mango": "Double points at Mango",
+        "needs": "Needs activating",
+        "activate": "Activate offer",
+        "activated": "Offer activated. Shop at the partner and the points come by themselves.",
+        "already": "You have already activated this offer.",
+        "active": "Active",
+        "progress_0": "Spend ALL\u00a01,500.00: ALL\u00a00.00 so far",
+        "progress_1": "Spend ALL\u00a01,500.00: ALL\u00a01,000.00 so far",
+        "offer_line": "Offer: Spend 1,500 ALL at Spar, get 500 points",
+        "tier": "Happy",
+    },
+}
+
+OFFER_PHONES = {"sq": ("069 555 0202", "+355695550202"), "en": ("+383 44 555 020", "+38344555020")}
+
+
+@pytest.mark.parametrize("lang", ["sq", "en"])
+def test_offers_journey(
+    live_server: LiveServer, browser: Any, artifacts: Path, axe_js: Path, lang: str
+) -> None:
+    """The member sees the demo offers, activates the Spar one (a second tab is told, in
+    the page's language, that it is already active), two Spar receipts through the partner
+    door complete it, and the receipt's breakdown shows the offer's own line."""
+    from playwright.sync_api import expect
+
+    context = new_context(
+        browser, axe_js, viewport=PHONE_SIZE, device_scale_factor=2, is_mobile=True,
+        has_touch=True, locale="sq-AL", reduced_motion="reduce",
+    )  # fmt: skip
+    page = context.new_page()
+    j = Journey(page, live_server, lang, artifacts)
+    o = OFFER_TEXTS[lang]
+    typed, e164 = OFFER_PHONES[lang]
+    try:
+        page.goto(live_server.base_url + f"/?lang={lang}")
+        expect(page.locator("#screen-phone")).to_be_visible()
+        sign_in(j, typed, e164)
+        expect(page.locator("#card-number")).to_have_text(re.compile(r"^\d{4} \d{4}"))
+        card_number = page.locator("#card-number").inner_text().replace(" ", "")
+        # The tier is on the card: a new member is Happy, with the way to Happy+.
+        expect(page.locator("#card-tier")).to_have_text(o["tier"])
+        expect(page.locator("#card-tier-next")).to_contain_text("Happy+")
+
+        # The offers screen from the tab bar: what, where, until when, progress.
+        page.get_by_role("link", name=o["offers_tab"], exact=True).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(o["title"])
+        expect(page.locator("#offers-title")).to_be_focused()
+        spar = page.locator(".offer", has_text=o["spar"])
+        expect(spar).to_have_count(1)
+        expect(page.locator(".offer", has_text=o["mango"])).to_have_count(1)
+        expect(spar).to_contain_text(o["needs"])
+        expect(spar).to_contain_text("Spar")
+        expect(spar.locator(".offer-progress .hint")).to_have_text(o["progress_0"])
+        # An offer for Happy+ members only is not shown to a Happy member.
+        expect(page.locator(".offer", has_text="Neptun")).to_have_count(0)
+        j.shot("offers")
+
+        # A second tab has the same screen open before the member activates in the first.
+        second = context.new_page()
+        second.goto(live_server.base_url + f"/?lang={lang}#offers")
+        second_spar = second.locator(".offer", has_text=o["spar"])
+        expect(second_spar.get_by_role("button", name=o["activate"])).to_be_visible()
+
+        spar.get_by_role("button", name=o["activate"]).click()
+        expect(spar.get_by_role("status")).to_have_text(o["activated"])
+        expect(spar.get_by_role("button", name=o["activate"])).to_have_count(0)
+        expect(spar).to_contain_text(o["active"])
+        j.shot("offer-activated")
+
+        # The second tab's tap is refused as data, in the page's language, next to the offer.
+        second_spar.get_by_role("button", name=o["activate"]).click()
+        expect(second_spar.get_by_role("alert")).to_have_text(o["already"])
+        second.close()
+
+        # Spar tills (partner door): 1,000 ALL shows as progress, 800 more completes it.
+        store, currency, key = spar_store(live_server)
+        assert currency == "ALL"
+        submit_grocery_receipt(live_server, key, card_number, 100_000)
+        page.reload()
+        expect(spar.locator(".offer-progress .hint")).to_have_text(o["progress_1"])
+        if lang == "en":
+            page.screenshot(path=str(artifacts / "offers.png"), full_page=True)
+        j.shot("offer-progress")
+        accepted = submit_grocery_receipt(live_server, key, card_number, 80_000)
+        assert accepted["pointsEarned"] >= 500, accepted
+        page.reload()
+        expect(page.locator(".offer", has_text=o["spar"])).to_have_count(0)  # completed
+
+        # The receipt that completed it shows the offer's own line in the breakdown.
+        page.get_by_role("link", name=j.text["receipts_tab"], exact=True).click()
+        receipts = page.locator("#receipts .receipt-item")
+        expect(receipts).to_have_count(2)
+        expect(receipts.first).to_contain_text(store)
+        receipts.first.get_by_role("link").click()
+        line = page.locator("#receipt .breakdown-offer")
+        expect(line).to_have_count(1)
+        expect(line).to_contain_text(o["offer_line"])
+        expect(line.locator(".points")).to_have_text("500")
+        j.shot("receipt-offer")
+        assert j.problems == [], j.problems
+    finally:
+        context.close()
+
+
+def spar_store(server: LiveServer) -> tuple[str, str, str]:
+    """A Spar store of the demo coalition: (its name, currency, a fresh API key)."""
+    stores = [line.split("\t") for line in server.happy("store", "list").splitlines()]
+    code, _, _, name, *_, currency = next(s for s in stores if s[2] == "Spar")
+    key = server.happy("partner", "key", "create", "--store", code).strip().splitlines()[-1]
+    return name, currency, key
+
+
+def submit_grocery_receipt(
+    server: LiveServer, key: str, card_number: str, total: int
+) -> dict[str, Any]:
+    """One basket at a Spar till for ``total`` minor units of lek."""
+    import uuid
+    from datetime import UTC, datetime
+
+    result = partner_call(
+        server,
+        key,
+        SUBMIT.replace("code message", "code message field"),
+        "submitReceipt",
+        {
+            "receiptId": f"e2e-spar-{uuid.uuid4().hex[:12]}",
+            "issuedAt": datetime.now(UTC).isoformat(),
+            "currency": "ALL",
+            "total": total,
+            "cardNumber": card_number,
+            "lines": [
+                {
+                    "sku": "BUKE-1",
+                    "name": "Bukë fshati",
+                    "brand": None,
+                    "category": "bakery",
+                    "quantity": "1",
+                    "unitPrice": total,
+                    "amount": total,
+                }
+            ],
+        },
+    )
+    assert result["__typename"] == "ReceiptAccepted", result
+    return dict(result)

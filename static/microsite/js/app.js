@@ -6,13 +6,15 @@ import { $, busy, say, show } from "./dom.js";
 import { LANGUAGES, language, rememberLanguage, savedLanguage, setLanguage, t } from "./i18n.js";
 import { forgetProfile, loadProfile, paintProfile, setupProfile } from "./profile.js";
 import { paintSignIn, setupSignIn } from "./signin.js";
+import { forgetOffers, loadOffers, paintOffers, setupOffers } from "./offers.js";
 import { forgetRewards, loadRewards, paintRewards, setupRewards } from "./rewards.js";
 import { forgetReceipts, loadReceipt, loadReceipts, paintReceipts, setupReceipts } from "./receipts.js";
 
-const SCREENS = ["loading", "phone", "code", "card", "rewards", "receipts", "receipt", "profile"];
+const SCREENS = ["loading", "phone", "code", "card", "offers", "rewards", "receipts", "receipt", "profile"];
 const MEMBER_ROUTES = {
   card: loadCard,
   profile: loadProfile,
+  offers: loadOffers,
   rewards: loadRewards,
   receipts: loadReceipts,
 };
@@ -79,6 +81,7 @@ function applyLanguage(lang, { remember = false } = {}) {
   paintProfile();
   paintRewards();
   paintReceipts();
+  paintOffers();
 }
 
 async function route() {
@@ -113,6 +116,7 @@ function signedOutLocally(message) {
   forgetProfile();
   forgetRewards();
   forgetReceipts();
+  forgetOffers();
   showScreen("phone");
   notice(message);
   history.replaceState(null, "", location.pathname + location.search);
@@ -130,6 +134,7 @@ async function start() {
   setupCard();
   setupRewards();
   setupReceipts();
+  setupOffers();
   setupProfile({
     onLanguageChosen: (lang) => {
       if (LANGUAGES.includes(lang)) applyLanguage(lang, { remember: true });

@@ -15,6 +15,7 @@ query Card {
   me {
     id firstName lastName phone language
     card { number qrSvg appleWalletUrl googleWalletSaveUrl }
+    tier { name nextTier pointsToNext }
     balance { available pending lifetime expiringSoon { points date } }
     rewardLevels { level points voucherCount totalValue { amount currency } pointsNeeded progressPercent }
     activity(first: 10) { ${ACTIVITY_FIELDS} }
@@ -94,6 +95,7 @@ export function paintCard() {
   $("#card-number").textContent = me.card ? groups(me.card.number) : "—";
   $("#card-holder").textContent = name || me.phone;
   paintWallet();
+  paintTier();
   const expiring = me.balance.expiringSoon;
   const warning = $("#balance-expiring");
   warning.textContent = expiring?.points
@@ -176,4 +178,17 @@ function paintProgress() {
   $("#progress-reached-text").textContent = reached
     ? t("progress.reached", { vouchers: reached.voucherCount, value: value(reached) })
     : "";
+}
+
+/** The member's tier (Happy, Happy+) on the card, and how far the next one is. */
+function paintTier() {
+  const tier = me.tier;
+  show($("#card-tier-block"), Boolean(tier));
+  $("#card-tier").textContent = tier?.name ?? "";
+  const next = $("#card-tier-next");
+  const toGo = tier?.nextTier && tier.pointsToNext !== null;
+  next.textContent = toGo
+    ? t("card.tierNext", { points: formatNumber(tier.pointsToNext), tier: tier.nextTier })
+    : "";
+  show(next, Boolean(toGo));
 }

@@ -22,7 +22,7 @@ query Receipt($id: ID!) {
   me { id receipt(id: $id) {
     ${RECEIPT_FIELDS}
     lines { lineNumber sku name brand category quantity unitPrice amount refundedAmount points }
-    breakdown { kind rule multiplierPercent amount points }
+    breakdown { kind rule multiplierPercent amount points title offerId }
   } }
 }`;
 
@@ -220,7 +220,7 @@ function paintReceipt() {
             ...r.breakdown.map((part) =>
               h(
                 "li",
-                { class: "list-item" },
+                { class: part.kind === "OFFER" ? "list-item breakdown-offer" : "list-item" },
                 h("span", { text: breakdownLabel(part) }),
                 h("span", { class: "points", text: formatNumber(part.points) }),
               ),
@@ -233,6 +233,10 @@ function paintReceipt() {
 
 function breakdownLabel(part) {
   const rule = part.rule ? part.rule.split(":").slice(1).join(":") : "";
-  const label = t(`breakdown.${part.kind}`, { rule, percent: part.multiplierPercent });
+  const label = t(`breakdown.${part.kind}`, {
+    rule,
+    percent: part.multiplierPercent,
+    title: part.title ?? "",
+  });
   return `${label} · ${formatMoney(part.amount, receipt.total.currency)}`;
 }
