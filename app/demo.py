@@ -82,6 +82,34 @@ DEMO_PARTNERS: list[
 ]
 
 
+# The demo partners' logos (files of the microsite) and the stores' street addresses,
+# for the public directory.
+DEMO_LOGOS = {
+    "NEPTUN": "/microsite/img/partners/neptun.svg",
+    "SMARTPOINT": "/microsite/img/partners/smartpoint.svg",
+    "SPAR": "/microsite/img/partners/spar.svg",
+    "JUMBO": "/microsite/img/partners/jumbo.svg",
+    "FGA": "/microsite/img/partners/fga.svg",
+}
+DEMO_ADDRESSES = {
+    "NEP-TIR-01": "Tirana East Gate, Autostrada Tiranë-Durrës Km 7, Lundër",
+    "NEP-DUR-01": "Rruga Aleksandër Goga, Lagjja 11, Durrës",
+    "NEP-PRN-01": "Rruga Bill Clinton, Prishtinë 10000",
+    "NEP-SKP-01": "Bulevar Partizanski Odredi 70, Skopje 1000",
+    "SMP-TIR-01": "Rruga Pjetër Bogdani 18, Blloku, Tiranë",
+    "SMP-POD-01": "Bulevar Džordža Vašingtona 83, Podgorica 81000",
+    "SPAR-TIR-01": "Rruga Teodor Keko, Kombinat, Tiranë",
+    "SPAR-TIR-02": "Rruga e Kavajës 132, Tiranë 1001",
+    "SPAR-VLO-01": "Rruga Sadik Zotaj, Lagjja Pavarësia, Vlorë 9401",
+    "JMB-TIR-01": "Tirana East Gate, Autostrada Tiranë-Durrës Km 7, Lundër",
+    "JMB-PRN-01": "Magjistralja Prishtinë-Ferizaj Km 5, Prishtinë",
+    "FGA-MANGO-TIR": "Toptani Shopping Center, Rruga Abdi Toptani, Tiranë",
+    "FGA-PARFOIS-TIR": "Tirana East Gate, Autostrada Tiranë-Durrës Km 7, Lundër",
+    "FGA-GEOX-TIR": "Rruga Ismail Qemali 27, Tiranë",
+    "FGA-SPRINGFIELD-POD": "Big Fashion, Cetinjski put 1, Podgorica",
+}
+
+
 async def load_demo(session: AsyncSession, now: datetime) -> dict[str, int]:
     """Create (or complete) the demo coalition; running it again changes nothing."""
     await get_programme(session)
@@ -91,11 +119,13 @@ async def load_demo(session: AsyncSession, now: datetime) -> dict[str, int]:
             session, code=code, name=name, sector=sector, now=now
         )
         counts["partners"] += 1
+        if partner.logo_url is None and code in DEMO_LOGOS:
+            await partners.set_partner_logo(session, code, DEMO_LOGOS[code])
         for brand_code, brand_name in brands:
             await partners.ensure_brand(session, partner, code=brand_code, name=brand_name)
             counts["brands"] += 1
         for store_code, store_name, city, country in stores:
-            await partners.ensure_store(
+            store = await partners.ensure_store(
                 session,
                 partner,
                 code=store_code,
@@ -104,6 +134,8 @@ async def load_demo(session: AsyncSession, now: datetime) -> dict[str, int]:
                 country=country,
                 now=now,
             )
+            if store.address is None and store_code in DEMO_ADDRESSES:
+                await partners.set_store_address(session, store_code, DEMO_ADDRESSES[store_code])
             counts["stores"] += 1
     await seed_pos_demo(session, [p[0] for p in DEMO_PARTNERS], now)
     from app.tiers.service import seed_demo_tiers

@@ -66,6 +66,13 @@ _MESSAGES: Mapping[tuple[ErrorCode, str | None], str] = {
         "the points expiry cannot be negative (months)"
     ),
     (ErrorCode.INVALID_INPUT, "name"): "the programme name is not valid",
+    (ErrorCode.INVALID_INPUT, "logoUrl"): (
+        "--logo-url must be an https:// URL or a path on this server starting with /, "
+        "500 characters at most, without spaces"
+    ),
+    (ErrorCode.INVALID_INPUT, "address"): (
+        "--address must be plain text of 200 characters at most"
+    ),
     (ErrorCode.BATCH_TOO_LARGE, "jsonLines"): (
         "a batch holds at most {maximum} receipts; split the file and import each part"
     ),

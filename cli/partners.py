@@ -40,6 +40,30 @@ def cmd_store_list(args: argparse.Namespace, settings: Settings) -> int:
     return run(settings, work)
 
 
+def cmd_partner_set(args: argparse.Namespace, settings: Settings) -> int:
+    from app.partners.service import set_partner_logo
+
+    async def work(db: Database) -> int:
+        async with db.unit_of_work() as session:
+            partner = await set_partner_logo(session, args.partner, args.logo_url)
+        print(f"{partner.code}: logo {partner.logo_url or 'removed'}")
+        return 0
+
+    return run(settings, work)
+
+
+def cmd_store_set(args: argparse.Namespace, settings: Settings) -> int:
+    from app.partners.service import set_store_address
+
+    async def work(db: Database) -> int:
+        async with db.unit_of_work() as session:
+            store = await set_store_address(session, args.store, args.address)
+        print(f"{store.code}: address {store.address or 'removed'}")
+        return 0
+
+    return run(settings, work)
+
+
 def cmd_key_create(args: argparse.Namespace, settings: Settings) -> int:
     from app.runtime import build_runtime
     from auth import api_keys
@@ -169,10 +193,25 @@ def register(sub: Any) -> None:
     store.add_parser(
         "list", help="every store with its partner (store code first, with a header)"
     ).set_defaults(handler=cmd_store_list)
+    store_set = store.add_parser("set", help="a store's details for the public directory")
+    store_set.add_argument("store", metavar="CODE", help="store code (see `happy store list`)")
+    store_set.add_argument(
+        "--address", required=True, help='street address, 200 characters max ("" removes it)'
+    )
+    store_set.set_defaults(handler=cmd_store_set)
 
-    partner = sub.add_parser("partner", help="partner API keys").add_subparsers(
+    partner = sub.add_parser("partner", help="partners and their API keys").add_subparsers(
         dest="partner_command", required=True, metavar="COMMAND"
     )
+    partner_set = partner.add_parser("set", help="a partner's details for the public directory")
+    partner_set.add_argument("partner", metavar="CODE", help="partner code (e.g. SPAR)")
+    partner_set.add_argument(
+        "--logo-url",
+        required=True,
+        help="https URL, or a path on this server such as /microsite/img/partners/spar.svg "
+        '("" removes it)',
+    )
+    partner_set.set_defaults(handler=cmd_partner_set)
     key = partner.add_parser("key", help="API keys of stores").add_subparsers(
         dest="key_command", required=True, metavar="COMMAND"
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.base import Base
@@ -19,6 +19,9 @@ class Partner(Base):
     sector: Mapped[str] = mapped_column(String(60))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    # The partner's logo for the public directory: an https URL, or a path on this server
+    # (``/microsite/img/partners/spar.svg``) that the directory makes absolute.
+    logo_url: Mapped[str | None] = mapped_column(String(500), default=None)
 
 
 class Brand(Base):
@@ -43,3 +46,16 @@ class Store(Base):
     currency: Mapped[str] = mapped_column(String(3))  # ISO 4217
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    address: Mapped[str | None] = mapped_column(
+        String(200), default=None
+    )  # street, for the directory
+
+
+class DirectoryVersion(Base):
+    """One row counting changes to partners, brands and stores: every process's cached
+    public directory (``app.partners.directory``) compares it before serving."""
+
+    __tablename__ = "directory_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.callers import Channel, StoreCaller
 from app.errors import InvalidInput, NotFound
-from app.partners.models import Brand, Partner, Store
+from app.partners.models import Brand, DirectoryVersion, Partner, Store
+from app.text import require_clean_text
 
 COUNTRY_CURRENCY = {"AL": "ALL", "XK": "EUR", "MK": "MKD", "ME": "EUR"}
 
@@ -38,6 +42,7 @@ async def ensure_partner(
         partner = Partner(code=code, name=name, sector=sector, active=True, created_at=now)
         session.add(partner)
         await session.flush()
+        await bump_directory_version(session)
     return partner
 
 
@@ -51,6 +56,7 @@ async def ensure_brand(session: AsyncSession, partner: Partner, *, code: str, na
         brand = Brand(partner_id=partner.id, code=code, name=name)
         session.add(brand)
         await session.flush()
+        await bump_directory_version(session)
     return brand
 
 
@@ -81,6 +87,7 @@ async def ensure_store(
         )
         session.add(store)
         await session.flush()
+        await bump_directory_version(session)
     elif store.partner_id != partner.id:
         raise InvalidInput(field="code")
     return store
@@ -148,3 +155,160 @@ async def partners_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int,
 async def stores_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, Store]:
     """These stores by id (unknown ids left out)."""
     return {s.id: s for s in await session.scalars(select(Store).where(Store.id.in_(ids)))}
+
+
+# --- the public coalition directory ------------------------------------------------------
+
+DIRECTORY_ROW = 1
+MAX_LOGO_URL = 500
+MAX_ADDRESS = 200
+
+
+async def bump_directory_version(session: AsyncSession) -> None:
+    """Count a change to partners, brands or stores (same transaction as the change):
+    every process's cached directory sees a new version on its next read."""
+    bump = (
+        update(DirectoryVersion)
+        .where(DirectoryVersion.id == DIRECTORY_ROW)
+        .values(version=DirectoryVersion.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(await session.execute(bump), "rowcount", 0):
+        return
+    try:
+        async with session.begin_nested():
+            await session.execute(insert(DirectoryVersion).values(id=DIRECTORY_ROW, version=1))
+    except IntegrityError:  # another transaction created the row meanwhile
+        await session.execute(bump)
+
+
+async def directory_version(session: AsyncSession) -> int:
+    """The directory's version (0 before any change was counted): one lookup by key."""
+    stmt = select(DirectoryVersion.version).where(DirectoryVersion.id == DIRECTORY_ROW)
+    return int(await session.scalar(stmt) or 0)
+
+
+def _logo_url(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if len(value) > MAX_LOGO_URL or any(c.isspace() for c in value):
+        raise InvalidInput(field="logoUrl")
+    if not (value.startswith("https://") or (value.startswith("/") and not value.startswith("//"))):
+        raise InvalidInput(field="logoUrl")  # https, or a path on this server
+    return require_clean_text(value, "logoUrl")
+
+
+def _address(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    value = " ".join(value.split())
+    if len(value) > MAX_ADDRESS:
+        raise InvalidInput(field="address")
+    return require_clean_text(value, "address")
+
+
+async def set_partner_logo(session: AsyncSession, code: str, logo_url: str | None) -> Partner:
+    """Set (or, with None or "", clear) the partner's logo: an https URL or a path on
+    this server. Counts as a directory change."""
+    partner = await get_partner(session, code)
+    partner.logo_url = _logo_url(logo_url)
+    await session.flush()
+    await bump_directory_version(session)
+    return partner
+
+
+async def set_store_address(session: AsyncSession, code: str, address: str | None) -> Store:
+    """Set (or clear) the store's street address. Counts as a directory change."""
+    store = await store_by_code(session, code)
+    if store is None:
+        raise NotFound(field="store")
+    store.address = _address(address)
+    await session.flush()
+    await bump_directory_version(session)
+    return store
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryStore:
+    code: str
+    name: str
+    city: str
+    country: str
+    address: str | None
+    city_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryPartner:
+    code: str
+    name: str
+    sector: str
+    logo_url: str | None
+    brands: tuple[str, ...]
+    stores: tuple[DirectoryStore, ...]
+
+    def stores_in(self, city: str | None) -> tuple[DirectoryStore, ...]:
+        if city is None or not city.strip():
+            return self.stores
+        key = city_key(city)
+        return tuple(s for s in self.stores if s.city_key == key)
+
+
+@dataclass(frozen=True, slots=True)
+class Directory:
+    version: int
+    partners: tuple[DirectoryPartner, ...]
+
+
+def city_key(city: str) -> str:
+    """Cities compare without case or accents: "durres", "Durrës" and "DURRËS" match."""
+    decomposed = unicodedata.normalize("NFKD", city.strip())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+async def load_directory(session: AsyncSession, version: int) -> Directory:
+    """Active partners (by name) with their brands and active stores (by city, name): one
+    query per level, three in all, whatever the number of partners."""
+    partners = list(
+        await session.scalars(
+            select(Partner).where(Partner.active.is_(True)).order_by(Partner.name)
+        )
+    )
+    ids = [p.id for p in partners]
+    brands: dict[int, list[str]] = {i: [] for i in ids}
+    stores: dict[int, list[DirectoryStore]] = {i: [] for i in ids}
+    if ids:
+        for brand in await session.scalars(
+            select(Brand).where(Brand.partner_id.in_(ids)).order_by(Brand.name)
+        ):
+            brands[brand.partner_id].append(brand.name)
+        for store in await session.scalars(
+            select(Store)
+            .where(Store.partner_id.in_(ids), Store.active.is_(True))
+            .order_by(Store.city, Store.name)
+        ):
+            stores[store.partner_id].append(
+                DirectoryStore(
+                    code=store.code,
+                    name=store.name,
+                    city=store.city,
+                    country=store.country,
+                    address=store.address,
+                    city_key=city_key(store.city),
+                )
+            )
+    return Directory(
+        version=version,
+        partners=tuple(
+            DirectoryPartner(
+                code=p.code,
+                name=p.name,
+                sector=p.sector,
+                logo_url=p.logo_url,
+                brands=tuple(brands[p.id]),
+                stores=tuple(stores[p.id]),
+            )
+            for p in partners
+        ),
+    )

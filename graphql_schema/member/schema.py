@@ -18,6 +18,7 @@ from graphql_schema import web_session
 from graphql_schema.context import MemberContext
 from graphql_schema.errors import EXCEPTION_HANDLERS
 from graphql_schema.extensions import HappySchema, standard_extensions
+from graphql_schema.member import directory as member_directory
 from graphql_schema.member import offers as member_offers
 from graphql_schema.member import rewards as member_rewards
 from graphql_schema.member.types import (
@@ -57,6 +58,10 @@ class Query:
     @strawberry.field(description="The signed-in member.")
     async def me(self, info: MemberInfo) -> Member:
         return Member.from_model(await info.context.caller())
+
+    @strawberry.field(description="Partners, brands and stores: where to earn. No session needed.")
+    async def coalition(self, info: MemberInfo) -> member_directory.Coalition:
+        return await member_directory.resolve_coalition(info.context)
 
 
 @strawberry.type
