@@ -222,6 +222,10 @@ class Settings:
     # Seconds a client is told to wait (Retry-After) when the database is unreachable.
     service_unavailable_retry_after_seconds: int = 2
     operator: Operator = Operator()  # footer, terms and privacy pages (the block above)
+    # Kiosk tablets (issue 10)
+    kiosk_visit_idle_seconds: int = 60  # a visit session ends after this long untouched
+    kiosk_enrolment_code_hours: int = 24  # how long a new kiosk's enrolment code is valid
+    prize_exchange_cancel_hours: int = 168  # staff may cancel an exchange this long after it
 
     @property
     def apple_web_service_url(self) -> str:
@@ -406,6 +410,9 @@ def load_settings(*, check_production: bool = True) -> Settings:
             "SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS", 2
         ),
         operator=_load_operator(),
+        kiosk_visit_idle_seconds=_env_int("KIOSK_VISIT_IDLE_SECONDS", 60),
+        kiosk_enrolment_code_hours=_env_int("KIOSK_ENROLMENT_CODE_HOURS", 24),
+        prize_exchange_cancel_hours=_env_int("PRIZE_EXCHANGE_CANCEL_HOURS", 168),
     )
     if check_production:
         settings.validate()

@@ -17,10 +17,24 @@ from typing import NoReturn
 
 from app.main import preflight
 from app.settings import Settings, get_settings, load_settings
-from cli import db, demo, ledger, partners, programme, receipts, rewards, schema, serve, wallet
+from cli import (
+    db,
+    demo,
+    kiosks,
+    ledger,
+    partners,
+    prizes,
+    programme,
+    receipts,
+    rewards,
+    schema,
+    serve,
+    wallet,
+)
 from cli.errors import USAGE, CliError, UsageError, explain
 
 COMMAND_GROUPS = (serve, db, demo, partners, rewards, receipts, ledger, programme, schema, wallet)
+COMMAND_GROUPS = (*COMMAND_GROUPS, kiosks, prizes)  # type: ignore[assignment]  # kiosk (issue 10)
 
 
 class Parser(argparse.ArgumentParser):

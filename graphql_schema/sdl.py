@@ -12,6 +12,7 @@ from pathlib import Path
 import strawberry
 
 from app.settings import Settings
+from graphql_schema.kiosk.schema import build_kiosk_schema
 from graphql_schema.member.schema import build_member_schema
 from graphql_schema.partner.schema import build_partner_schema
 
@@ -20,6 +21,7 @@ SNAPSHOT_DIR = Path(__file__).parent
 SCHEMAS: dict[str, Callable[[Settings], strawberry.Schema]] = {
     "member": build_member_schema,
     "partner": build_partner_schema,
+    "kiosk": build_kiosk_schema,
 }
 
 
