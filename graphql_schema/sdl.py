@@ -19,9 +19,9 @@ from graphql_schema.partner.schema import build_partner_schema
 SNAPSHOT_DIR = Path(__file__).parent
 
 SCHEMAS: dict[str, Callable[[Settings], strawberry.Schema]] = {
+    "kiosk": build_kiosk_schema,
     "member": build_member_schema,
     "partner": build_partner_schema,
-    "kiosk": build_kiosk_schema,
 }
 
 

@@ -606,7 +606,7 @@ async def reserve_prize(
         raise PrizeRejected(ErrorCode.OUT_OF_STOCK, field="prizeId")
     balance = (await ledger.get_balance(session, member_id)).available
     if balance < prize.points_price:
-        raise InsufficientPoints(field="prizeId", needed=prize.points_price - balance)
+        raise InsufficientPoints(field="prizeId", needed=prize.points_price)
     store = await session.get(Store, store_id)
     assert store is not None
     exchange = PrizeExchange(
