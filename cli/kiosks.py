@@ -133,11 +133,19 @@ def register(sub: Any) -> None:
     revoke.add_argument("kiosk", help="kiosk id (see `happy kiosk list`)")
     revoke.set_defaults(handler=cmd_kiosk_revoke)
     rules = kiosk.add_parser("rules", help="a store's check-in bonus and plays per day")
-    rules.add_argument("--store", required=True)
-    rules.add_argument("--check-in-points", type=arguments.non_negative_int)
-    rules.add_argument("--plays-per-day", type=arguments.non_negative_int)
+    rules.add_argument("--store", required=True, help="store code")
+    rules.add_argument(
+        "--check-in-points",
+        type=arguments.non_negative_int,
+        help="points credited once per member per store per day",
+    )
+    rules.add_argument(
+        "--plays-per-day",
+        type=arguments.non_negative_int,
+        help="wheel spins per member per day at this store",
+    )
     rules.set_defaults(handler=cmd_kiosk_rules)
     pin = kiosk.add_parser("pin", help="set a store's staff PIN (4-8 digits) for hand-overs")
-    pin.add_argument("--store", required=True)
-    pin.add_argument("--pin", required=True)
+    pin.add_argument("--store", required=True, help="store code")
+    pin.add_argument("--pin", required=True, help="4 to 8 digits, kept as a keyed hash")
     pin.set_defaults(handler=cmd_kiosk_pin)

@@ -218,8 +218,8 @@ def _day(text: str) -> date:
 
 def _state_flags(parser: Any) -> None:
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--active", action="store_true")
-    group.add_argument("--inactive", action="store_true")
+    group.add_argument("--active", action="store_true", help="offer it again")
+    group.add_argument("--inactive", action="store_true", help="stop offering it")
 
 
 def register(sub: Any) -> None:
@@ -227,35 +227,44 @@ def register(sub: Any) -> None:
         dest="prize_command", required=True, metavar="COMMAND"
     )
     add = prize.add_parser("add", help="a prize priced in points, with its stock")
-    add.add_argument("--store", required=True)
-    add.add_argument("--name", required=True)
-    add.add_argument("--points", required=True, type=arguments.positive_int)
-    add.add_argument("--stock", required=True, type=arguments.non_negative_int)
+    add.add_argument("--store", required=True, help="store code")
+    add.add_argument("--name", required=True, help="shown on the kiosk")
+    add.add_argument("--points", required=True, type=arguments.positive_int, help="price in points")
+    add.add_argument(
+        "--stock", required=True, type=arguments.non_negative_int, help="items in the store"
+    )
     add.add_argument("--image", help="image URL or path shown on the kiosk")
     add.set_defaults(handler=cmd_prize_add)
     change = prize.add_parser("set", help="change a prize (stock is set, not added)")
     change.add_argument("prize", help="prize id (see `happy prize list`)")
-    change.add_argument("--name")
-    change.add_argument("--points", type=arguments.positive_int)
-    change.add_argument("--stock", type=arguments.non_negative_int)
-    change.add_argument("--image")
+    change.add_argument("--name", help="new name")
+    change.add_argument("--points", type=arguments.positive_int, help="new price in points")
+    change.add_argument("--stock", type=arguments.non_negative_int, help="items in the store now")
+    change.add_argument("--image", help="image URL or path (empty: none)")
     _state_flags(change)
     change.set_defaults(handler=cmd_prize_set)
     listing = prize.add_parser("list", help="a store's prizes")
-    listing.add_argument("--store", required=True)
+    listing.add_argument("--store", required=True, help="store code")
     listing.set_defaults(handler=cmd_prize_list)
 
     wheel = sub.add_parser("wheel", help="a store's prize wheel").add_subparsers(
         dest="wheel_command", required=True, metavar="COMMAND"
     )
     wadd = wheel.add_parser("add", help="a segment at the end of the store's wheel")
-    wadd.add_argument("--store", required=True)
-    wadd.add_argument("--label", required=True)
-    wadd.add_argument("--kind", required=True, choices=("points", "voucher", "goods", "nothing"))
-    wadd.add_argument("--weight", required=True, type=arguments.non_negative_int)
+    wadd.add_argument("--store", required=True, help="store code")
+    wadd.add_argument("--label", required=True, help="shown on the wheel")
+    wadd.add_argument(
+        "--kind",
+        required=True,
+        choices=("points", "voucher", "goods", "nothing"),
+        help="what the segment gives",
+    )
+    wadd.add_argument(
+        "--weight", required=True, type=arguments.non_negative_int, help="relative odds"
+    )
     wadd.add_argument("--points", type=arguments.positive_int, help="points won (kind points)")
     wadd.add_argument("--voucher-value", type=arguments.positive_int, help="minor units")
-    wadd.add_argument("--currency", type=arguments.currency)
+    wadd.add_argument("--currency", type=arguments.currency, help="voucher currency")
     wadd.add_argument("--stock", type=arguments.non_negative_int, help="default: unlimited")
     wadd.add_argument(
         "--budget", type=arguments.non_negative_int, help="points per day (kind points)"
@@ -263,18 +272,20 @@ def register(sub: Any) -> None:
     wadd.set_defaults(handler=cmd_wheel_add)
     wset = wheel.add_parser("set", help="change a segment's weight, stock, budget or state")
     wset.add_argument("segment", help="segment id (see `happy wheel list`)")
-    wset.add_argument("--weight", type=arguments.non_negative_int)
-    wset.add_argument("--stock", type=arguments.non_negative_int)
-    wset.add_argument("--unlimited-stock", action="store_true")
-    wset.add_argument("--budget", type=arguments.non_negative_int)
+    wset.add_argument("--weight", type=arguments.non_negative_int, help="relative odds")
+    wset.add_argument("--stock", type=arguments.non_negative_int, help="items left")
+    wset.add_argument("--unlimited-stock", action="store_true", help="no stock limit")
+    wset.add_argument(
+        "--budget", type=arguments.non_negative_int, help="points per day (kind points)"
+    )
     _state_flags(wset)
     wset.set_defaults(handler=cmd_wheel_set)
     wlist = wheel.add_parser("list", help="a store's wheel segments")
-    wlist.add_argument("--store", required=True)
+    wlist.add_argument("--store", required=True, help="store code")
     wlist.set_defaults(handler=cmd_wheel_list)
     draws = wheel.add_parser(
         "draws", help="a day's draws with the odds in force, observed vs configured shares"
     )
-    draws.add_argument("--store", required=True)
+    draws.add_argument("--store", required=True, help="store code")
     draws.add_argument("--day", type=_day, help="YYYY-MM-DD (default: today)")
     draws.set_defaults(handler=cmd_wheel_draws)
