@@ -112,10 +112,6 @@ _CATALOGUE["en"].update(
         "kiosk.unauthenticated": "This tablet is not enrolled or its kiosk was revoked.",
         "sms.prize_exchange": "{code} confirms the exchange of {points} points for "
         "{prize} at {store}. Valid for {minutes} minutes. Do not share it.",
-        "ledger.check_in": "Check-in at {store}",
-        "ledger.game_prize": "Prize wheel at {store}: {prize}",
-        "ledger.prize_exchange": "Prize {prize} at {store}",
-        "ledger.prize_exchange_cancelled": "Prize exchange cancelled: {prize}",
     }
 )
 _CATALOGUE["sq"].update(
@@ -138,10 +134,6 @@ _CATALOGUE["sq"].update(
         "kiosk.unauthenticated": "Ky tablet nuk është regjistruar ose kioska është revokuar.",
         "sms.prize_exchange": "{code} konfirmon shkëmbimin e {points} pikëve për "
         "{prize} te {store}. Vlen për {minutes} minuta. Mos ia tregoni askujt.",
-        "ledger.check_in": "Check-in te {store}",
-        "ledger.game_prize": "Rrota e çmimeve te {store}: {prize}",
-        "ledger.prize_exchange": "Çmimi {prize} te {store}",
-        "ledger.prize_exchange_cancelled": "Shkëmbim çmimi i anuluar: {prize}",
     }
 )
 
