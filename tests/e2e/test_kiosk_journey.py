@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import LiveServer
+from tests.e2e.test_microsite_journey import accessibility_problems, new_context
 
 pytestmark = pytest.mark.e2e
 
@@ -65,11 +66,13 @@ def rotating_card_token(server: LiveServer, access_token: str) -> str:
     return token
 
 
-def test_kiosk_journey_in_chromium(live_server: LiveServer, browser: Any, artifacts: Path) -> None:
+def test_kiosk_journey_in_chromium(
+    live_server: LiveServer, browser: Any, artifacts: Path, axe_js: Path
+) -> None:
     code = live_server.happy("kiosk", "create", "--store", "SPAR-TIR-01").strip().splitlines()[-1]
     access_token = sign_up_in_the_app(live_server)
 
-    context = browser.new_context(viewport=TABLET, reduced_motion="reduce", locale="en-GB")
+    context = new_context(browser, axe_js, viewport=TABLET, reduced_motion="reduce", locale="en-GB")
     page = context.new_page()
     page.clock.install()
     problems: list[str] = []
@@ -88,6 +91,8 @@ def test_kiosk_journey_in_chromium(live_server: LiveServer, browser: Any, artifa
         page.screenshot(path=str(taken[name]))
         small = page.evaluate(SMALL_TARGETS)
         assert small == [], f"touch targets under 48 px on {name}: {small}"
+        found = accessibility_problems(page)
+        assert found == [], f"axe-core on {name}: {found}"
 
     response = page.goto(f"{live_server.base_url}/kiosk/?lang=en")
     assert response is not None and response.ok
@@ -178,5 +183,9 @@ def test_kiosk_journey_in_chromium(live_server: LiveServer, browser: Any, artifa
     page.clock.fast_forward("01:01")
     page.get_by_role("heading", name="Welcome to Happy!").wait_for()
     shot("idle-start")
+    page.get_by_role("button", name="SQ").click()
+    page.get_by_role("heading", name="Mirë se vini në Happy!").wait_for()
+    page.get_by_role("button", name="Skano kartën").wait_for()
+    shot("start-sq")
     assert problems == [], problems
     context.close()
