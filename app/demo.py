@@ -141,6 +141,10 @@ async def load_demo(session: AsyncSession, now: datetime) -> dict[str, int]:
     from app.tiers.service import seed_demo_tiers
 
     await seed_demo_tiers(session, now)
+    # Kiosk rules, prize catalogue and wheel for every demo store (issue 10).
+    from app.kiosks.demo import seed_kiosk_demo
+
+    await seed_kiosk_demo(session, [(s[0], p[2]) for p in DEMO_PARTNERS for s in p[4]], now)
     return counts
 
 

@@ -47,6 +47,21 @@ class ErrorCode(StrEnum):
     OFFER_NOT_ELIGIBLE = "OFFER_NOT_ELIGIBLE"
     OFFER_EXPIRED = "OFFER_EXPIRED"
     OFFER_ALREADY_ACTIVE = "OFFER_ALREADY_ACTIVE"
+    # Kiosk tablets, the wheel and the prize catalogue (issue 10)
+    ENROLMENT_CODE_INVALID = "ENROLMENT_CODE_INVALID"
+    VISIT_ENDED = "VISIT_ENDED"
+    ALREADY_CHECKED_IN = "ALREADY_CHECKED_IN"
+    NO_PLAYS_LEFT = "NO_PLAYS_LEFT"
+    PRIZE_NOT_FOUND = "PRIZE_NOT_FOUND"
+    OUT_OF_STOCK = "OUT_OF_STOCK"
+    EXCHANGE_NOT_FOUND = "EXCHANGE_NOT_FOUND"
+    EXCHANGE_EXPIRED = "EXCHANGE_EXPIRED"
+    PICKUP_CODE_NOT_FOUND = "PICKUP_CODE_NOT_FOUND"
+    PRIZE_ALREADY_HANDED_OVER = "PRIZE_ALREADY_HANDED_OVER"
+    PRIZE_EXCHANGE_CANCELLED = "PRIZE_EXCHANGE_CANCELLED"
+    CANCEL_WINDOW_PASSED = "CANCEL_WINDOW_PASSED"
+    STAFF_PIN_INVALID = "STAFF_PIN_INVALID"
+    STAFF_PIN_NOT_SET = "STAFF_PIN_NOT_SET"
     # The database could not be reached or dropped the connection: retry the same request
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
@@ -162,3 +177,36 @@ class OfferRejected(DomainError):
     """A member cannot activate an offer: not meant for them, ended, or already active."""
 
     code = ErrorCode.OFFER_NOT_ELIGIBLE
+
+
+# --- Kiosk tablets, the wheel and the prize catalogue (issue 10) -------------------------
+
+
+class EnrolmentRejected(DomainError):
+    """A kiosk enrolment code is unknown, used, expired, or its kiosk was revoked."""
+
+    code = ErrorCode.ENROLMENT_CODE_INVALID
+
+
+class VisitEnded(DomainError):
+    """The kiosk visit session is unknown, ended, idle too long or from another kiosk."""
+
+    code = ErrorCode.VISIT_ENDED
+
+
+class KioskRuleRejected(DomainError):
+    """A kiosk rule says no: already checked in today, no plays left."""
+
+    code = ErrorCode.ALREADY_CHECKED_IN
+
+
+class PrizeRejected(DomainError):
+    """A prize or exchange cannot be had: unknown, out of stock, handed over, cancelled."""
+
+    code = ErrorCode.PRIZE_NOT_FOUND
+
+
+class StaffPinRejected(DomainError):
+    """The store's staff PIN is wrong or not set (kiosk staff actions)."""
+
+    code = ErrorCode.STAFF_PIN_INVALID

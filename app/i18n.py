@@ -98,6 +98,52 @@ _CATALOGUE: dict[str, dict[str, str]] = {
 }
 
 
+# Kiosk tablets, the wheel and the prize catalogue (issue 10)
+_CATALOGUE["en"].update(
+    {
+        "ENROLMENT_CODE_INVALID": "This enrolment code is not valid, already used or expired.",
+        "VISIT_ENDED": "This visit has ended. Please start again.",
+        "ALREADY_CHECKED_IN": "You have already checked in at this store today.",
+        "NO_PLAYS_LEFT": "No plays left today. Come back tomorrow!",
+        "PRIZE_NOT_FOUND": "There is no such prize here.",
+        "OUT_OF_STOCK": "Sorry, this prize is out of stock.",
+        "EXCHANGE_NOT_FOUND": "There is no such prize exchange.",
+        "EXCHANGE_EXPIRED": "The exchange has expired. Please start it again.",
+        "PICKUP_CODE_NOT_FOUND": "No prize waits for pickup with this code at this store.",
+        "PRIZE_ALREADY_HANDED_OVER": "This prize has already been handed over.",
+        "PRIZE_EXCHANGE_CANCELLED": "This prize exchange was cancelled.",
+        "CANCEL_WINDOW_PASSED": "This exchange can no longer be cancelled.",
+        "STAFF_PIN_INVALID": "The staff PIN is not correct.",
+        "STAFF_PIN_NOT_SET": "No staff PIN is set for this store; ask the operator.",
+        "kiosk.unauthenticated": "This tablet is not enrolled or its kiosk was revoked.",
+        "sms.prize_exchange": "{code} confirms the exchange of {points} points for "
+        "{prize} at {store}. Valid for {minutes} minutes. Do not share it.",
+    }
+)
+_CATALOGUE["sq"].update(
+    {
+        "ENROLMENT_CODE_INVALID": "Ky kod regjistrimi nuk është i vlefshëm, është përdorur "
+        "ose ka skaduar.",
+        "VISIT_ENDED": "Kjo vizitë ka përfunduar. Ju lutem filloni përsëri.",
+        "ALREADY_CHECKED_IN": "Jeni regjistruar tashmë sot në këtë dyqan.",
+        "NO_PLAYS_LEFT": "Nuk ju kanë mbetur lojëra për sot. Ejani nesër!",
+        "PRIZE_NOT_FOUND": "Ky çmim nuk ekziston këtu.",
+        "OUT_OF_STOCK": "Na vjen keq, ky çmim ka mbaruar.",
+        "EXCHANGE_NOT_FOUND": "Ky shkëmbim çmimi nuk ekziston.",
+        "EXCHANGE_EXPIRED": "Shkëmbimi ka skaduar. Ju lutem filloni përsëri.",
+        "PICKUP_CODE_NOT_FOUND": "Asnjë çmim nuk pret të merret me këtë kod në këtë dyqan.",
+        "PRIZE_ALREADY_HANDED_OVER": "Ky çmim është dorëzuar tashmë.",
+        "PRIZE_EXCHANGE_CANCELLED": "Ky shkëmbim çmimi është anuluar.",
+        "CANCEL_WINDOW_PASSED": "Ky shkëmbim nuk mund të anulohet më.",
+        "STAFF_PIN_INVALID": "PIN-i i stafit nuk është i saktë.",
+        "STAFF_PIN_NOT_SET": "Ky dyqan nuk ka PIN stafi; pyesni operatorin.",
+        "kiosk.unauthenticated": "Ky tablet nuk është regjistruar ose kioska është revokuar.",
+        "sms.prize_exchange": "{code} konfirmon shkëmbimin e {points} pikëve për "
+        "{prize} te {store}. Vlen për {minutes} minuta. Mos ia tregoni askujt.",
+    }
+)
+
+
 def normalise_language(value: str | None) -> str:
     """Map an Accept-Language header or stored preference to a supported language."""
     if not value:

@@ -31,10 +31,13 @@ from app.wallet import delivery as wallet_delivery
 from app.wallet.delivery import WalletDelivery
 from app.wallet.runtime import WalletRuntime
 from auth import sessions
+from graphql_schema.kiosk.schema import build_kiosk_schema
+from graphql_schema.kiosk.view import kiosk_door
 from graphql_schema.member.schema import build_member_schema
 from graphql_schema.partner.schema import build_partner_schema
 from graphql_schema.views import member_door, partner_door
 from web.health import health_routes
+from web.kiosk import kiosk_routes
 from web.microsite import microsite_routes
 from web.ussd import ussd_routes
 from web.wallet import wallet_routes
@@ -81,6 +84,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     delivery = assemble(database, settings, runtime)
     member_view = member_door(build_member_schema(settings), database, runtime)
     partner_view = partner_door(build_partner_schema(settings), database, runtime)
+    kiosk_view = kiosk_door(build_kiosk_schema(settings), database, runtime)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -105,6 +109,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             *wallet_routes(database, runtime),
             *microsite_routes(),
             *ussd_routes(database, runtime),
+            Route("/kiosk/graphql", kiosk_view, methods=["POST"]),
+            *kiosk_routes(),
         ],
         lifespan=lifespan,
     )

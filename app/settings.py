@@ -229,6 +229,10 @@ class Settings:
     ussd_session_seconds: int = 180
     ussd_registrations_per_phone_per_day: int = 3
     ussd_claims_per_phone_per_day: int = 5
+    # Kiosk tablets (issue 10)
+    kiosk_visit_idle_seconds: int = 60  # a visit session ends after this long untouched
+    kiosk_enrolment_code_hours: int = 24  # how long a new kiosk's enrolment code is valid
+    prize_exchange_cancel_hours: int = 168  # staff may cancel an exchange this long after it
 
     @property
     def apple_web_service_url(self) -> str:
@@ -418,6 +422,9 @@ def load_settings(*, check_production: bool = True) -> Settings:
         ussd_session_seconds=_env_int("USSD_SESSION_SECONDS", 180),
         ussd_registrations_per_phone_per_day=_env_int("USSD_REGISTRATIONS_PER_PHONE_PER_DAY", 3),
         ussd_claims_per_phone_per_day=_env_int("USSD_CLAIMS_PER_PHONE_PER_DAY", 5),
+        kiosk_visit_idle_seconds=_env_int("KIOSK_VISIT_IDLE_SECONDS", 60),
+        kiosk_enrolment_code_hours=_env_int("KIOSK_ENROLMENT_CODE_HOURS", 24),
+        prize_exchange_cancel_hours=_env_int("PRIZE_EXCHANGE_CANCEL_HOURS", 168),
     )
     if check_production:
         settings.validate()

@@ -20,9 +20,11 @@ from app.settings import Settings, get_settings, load_settings
 from cli import (
     db,
     demo,
+    kiosks,
     ledger,
     offers,
     partners,
+    prizes,
     programme,
     receipts,
     rewards,
@@ -35,7 +37,7 @@ from cli import (
 from cli.errors import USAGE, CliError, UsageError, explain
 
 COMMAND_GROUPS: tuple[Any, ...] = (serve, db, demo, partners, rewards, receipts, ledger)
-COMMAND_GROUPS += (programme, schema, wallet, offers, tiers, ussd)
+COMMAND_GROUPS += (programme, schema, wallet, offers, tiers, ussd, kiosks, prizes)
 
 
 class Parser(argparse.ArgumentParser):

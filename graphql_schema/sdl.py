@@ -12,12 +12,14 @@ from pathlib import Path
 import strawberry
 
 from app.settings import Settings
+from graphql_schema.kiosk.schema import build_kiosk_schema
 from graphql_schema.member.schema import build_member_schema
 from graphql_schema.partner.schema import build_partner_schema
 
 SNAPSHOT_DIR = Path(__file__).parent
 
 SCHEMAS: dict[str, Callable[[Settings], strawberry.Schema]] = {
+    "kiosk": build_kiosk_schema,
     "member": build_member_schema,
     "partner": build_partner_schema,
 }

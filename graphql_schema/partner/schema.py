@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import strawberry
@@ -10,10 +10,11 @@ from strawberry.types import Info
 
 from app import clock
 from app.errors import InvalidInput, NotFound
+from app.prizes import service as prizes
 from app.receipts import service as receipts
 from app.rewards import service as rewards
 from app.settings import Settings
-from graphql_schema.errors import EXCEPTION_HANDLERS
+from graphql_schema.errors import EXCEPTION_HANDLERS, RateLimitedError
 from graphql_schema.extensions import HappySchema, standard_extensions
 from graphql_schema.pagination import Connection
 from graphql_schema.partner.context import PartnerContext
@@ -34,6 +35,12 @@ from graphql_schema.partner.types import (
     VoucherRedeemed,
     VoucherRedemptionVoided,
     VoucherValid,
+)
+from graphql_schema.prize_types import (
+    PRIZE_HANDLERS,
+    PrizeError,
+    PrizeExchangeCancelled,
+    PrizeHandedOver,
 )
 from graphql_schema.receipt_types import (
     ReceiptNode,
@@ -192,11 +199,59 @@ class Mutation:
             voucher=PartnerVoucher.from_model(void.voucher, now), voided_at=void.voided_at
         )
 
+    # --- prizes exchanged at this store's kiosks (issue 10) ---
+
+    @strawberry.mutation(
+        description="Hand over a prize exchanged or won at this store's kiosk, by its "
+        "pickup code (once)."
+    )
+    async def hand_over_prize(self, info: PartnerInfo, pickup_code: str) -> HandOverPrizeResult:
+        ctx = info.context
+        caller = await ctx.caller()
+        async with ctx.db.unit_of_work() as session:
+            exchange = await prizes.hand_over(session, caller, pickup_code, clock.now())
+        assert exchange.pickup_code is not None and exchange.handed_over_at is not None
+        return PrizeHandedOver(
+            pickup_code=exchange.pickup_code,
+            prize_name=exchange.prize_name,
+            handed_over_at=exchange.handed_over_at,
+        )
+
+    @strawberry.mutation(
+        description="Cancel a prize not yet handed over, within the cancel window: the "
+        "member's points and the stock are restored."
+    )
+    async def cancel_prize_exchange(
+        self, info: PartnerInfo, pickup_code: str
+    ) -> CancelPrizeExchangeResult:
+        ctx = info.context
+        caller = await ctx.caller()
+        window = timedelta(hours=ctx.runtime.settings.prize_exchange_cancel_hours)
+        async with ctx.db.unit_of_work() as session:
+            done = await prizes.cancel_exchange(
+                session, caller, pickup_code, window=window, now=clock.now()
+            )
+        assert done.exchange.pickup_code is not None
+        return PrizeExchangeCancelled(
+            pickup_code=done.exchange.pickup_code,
+            prize_name=done.exchange.prize_name,
+            points_restored=done.points_restored,
+        )
+
+
+HandOverPrizeResult = Annotated[
+    PrizeHandedOver | PrizeError | RateLimitedError, strawberry.union("HandOverPrizeResult")
+]
+CancelPrizeExchangeResult = Annotated[
+    PrizeExchangeCancelled | PrizeError | RateLimitedError,
+    strawberry.union("CancelPrizeExchangeResult"),
+]
+
 
 def build_partner_schema(settings: Settings) -> strawberry.Schema:
     return HappySchema(
         query=Query,
         mutation=Mutation,
         extensions=standard_extensions(settings),
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers=[*EXCEPTION_HANDLERS, *PRIZE_HANDLERS],
     )

@@ -1,0 +1,1 @@
+"""Prizes at kiosks: the catalogue per store, the wheel, its draws, exchanges and pickups."""
