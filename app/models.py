@@ -4,6 +4,7 @@ from app.events import outbox as outbox_models
 from app.ledger import models as ledger_models
 from app.limits import models as limits_models
 from app.members import models as members_models
+from app.messages import models as messages_models
 from app.partners import earn_rule_models as earn_rule_models
 from app.partners import models as partners_models
 from app.programme import models as programme_models
@@ -20,6 +21,7 @@ __all__ = [
     "ledger_models",
     "limits_models",
     "members_models",
+    "messages_models",
     "outbox_models",
     "partners_models",
     "programme_models",

@@ -18,6 +18,7 @@ from graphql_schema import web_session
 from graphql_schema.context import MemberContext
 from graphql_schema.errors import EXCEPTION_HANDLERS
 from graphql_schema.extensions import HappySchema, standard_extensions
+from graphql_schema.member import push as member_push
 from graphql_schema.member import rewards as member_rewards
 from graphql_schema.member.types import (
     AccountDeleted,
@@ -201,6 +202,18 @@ class Mutation:
         request_id: member_rewards.RequestIdArgument = None,
     ) -> member_rewards.ClaimRewardResult:
         return await member_rewards.claim_reward(info.context, level, request_id)
+
+    @strawberry.mutation(description="Receive push messages on this device (FCM or APNs token).")
+    async def register_push_device(
+        self, info: MemberInfo, platform: member_push.PushPlatformEnum, token: str
+    ) -> member_push.RegisterPushDeviceResult:
+        return await member_push.register_push_device(info.context, platform, token)
+
+    @strawberry.mutation(description="Stop push messages on this device.")
+    async def unregister_push_device(
+        self, info: MemberInfo, token: str
+    ) -> member_push.PushDeviceUnregistered:
+        return await member_push.unregister_push_device(info.context, token)
 
 
 def _deliver_to_web_client(ctx: MemberContext, payload: SessionPayload) -> SessionPayload:

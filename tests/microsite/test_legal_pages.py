@@ -12,12 +12,12 @@ from typing import Any
 
 import httpx
 import pytest
-from web.microsite import contact_html
 
 from app.main import create_app
 from app.settings import Operator, Settings, SettingsError, load_settings
 from tests.conftest import with_settings
 from tests.microsite.test_pages import _InlineFinder, assert_security_headers
+from web.microsite import contact_html
 
 
 async def _get(app: Any, path: str, **kw: Any) -> httpx.Response:
