@@ -17,10 +17,25 @@ from typing import NoReturn
 
 from app.main import preflight
 from app.settings import Settings, get_settings, load_settings
-from cli import db, demo, ledger, partners, programme, receipts, rewards, schema, serve, wallet
+from cli import (
+    campaigns,
+    db,
+    demo,
+    ledger,
+    messages,
+    partners,
+    programme,
+    receipts,
+    rewards,
+    schema,
+    serve,
+    wallet,
+    worker,
+)
 from cli.errors import USAGE, CliError, UsageError, explain
 
 COMMAND_GROUPS = (serve, db, demo, partners, rewards, receipts, ledger, programme, schema, wallet)
+MESSAGE_GROUPS = (worker, messages, campaigns)  # member messages and the worker
 
 
 class Parser(argparse.ArgumentParser):
@@ -38,7 +53,7 @@ def build_parser() -> Parser:
         help="on an unexpected failure, show the Python traceback (for bug reports)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in COMMAND_GROUPS:
+    for group in (*COMMAND_GROUPS, *MESSAGE_GROUPS):
         group.register(sub)
     return parser
 
