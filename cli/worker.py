@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import logging
 import signal
+import threading
 from typing import Any
 
 from app import clock
@@ -35,7 +36,10 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.run and args.run not in DEFAULT_SCHEDULES:
         raise UsageError(f"no job {args.run!r}; the jobs are {', '.join(DEFAULT_SCHEDULES)}")
-    configure_logging(settings.log_level)
+    if threading.current_thread() is threading.main_thread():
+        # A worker process logs JSON lines; run from a thread (embedded, tests) it leaves
+        # the host's logging (and signals) alone.
+        configure_logging(settings.log_level)
 
     async def work(db: Database) -> int:
         delivery = Delivery(db, db.events, in_background=False)
