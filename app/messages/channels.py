@@ -19,8 +19,9 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
+from email import policy as email_policy
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import make_msgid, parseaddr
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -159,9 +160,14 @@ class SmtpEmailChannel:
         import aiosmtplib
 
         email = self.build(message)
+        # Flattened here with long lines allowed (RFC 5322: 998): folding would encode
+        # the List-Unsubscribe URL (RFC 2047), which mail clients then cannot follow.
+        raw = email.as_bytes(policy=email_policy.SMTP.clone(max_line_length=998))
         try:
             await aiosmtplib.send(
-                email,
+                raw,
+                sender=parseaddr(self.sender)[1],
+                recipients=[message.recipient],
                 hostname=self.host,
                 port=self.port,
                 username=self.username or None,
