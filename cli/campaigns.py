@@ -11,7 +11,7 @@ from app.db import Database
 from app.errors import InvalidInput
 from app.settings import Settings
 from cli.context import run
-from cli.errors import UsageError
+from cli.errors import CliError, UsageError
 from cli.table import print_table
 
 
@@ -80,12 +80,23 @@ def cmd_campaign_list(args: argparse.Namespace, settings: Settings) -> int:
     return run(settings, work)
 
 
+async def _find(session: Any, ref: str) -> Any:
+    from app.errors import NotFound
+    from app.messages import campaigns
+
+    try:
+        return await campaigns.find_campaign(session, ref)
+    except NotFound as exc:
+        raise CliError(f"no campaign {ref}; see `happy campaign list`") from exc
+
+
 def _set_status(args: argparse.Namespace, settings: Settings, status_name: str) -> int:
     from app.messages import campaigns
     from app.messages.models import CampaignStatus
 
     async def work(db: Database) -> int:
         async with db.unit_of_work() as session:
+            await _find(session, args.id)
             campaign = await campaigns.set_status(session, args.id, CampaignStatus(status_name))
         print(f"campaign {campaign.code}: {campaign.status.value}")
         return 0
@@ -106,7 +117,7 @@ def cmd_campaign_stats(args: argparse.Namespace, settings: Settings) -> int:
 
     async def work(db: Database) -> int:
         async with db.read_session() as session:
-            campaign = await campaigns.find_campaign(session, args.id)
+            campaign = await _find(session, args.id)
             found = await campaigns.stats(session, campaign)
         print(f"campaign {campaign.code} ({campaign.status.value})")
         for name, value in (
@@ -131,7 +142,7 @@ def register(sub: Any) -> None:
         dest="campaign_command", required=True, metavar="COMMAND"
     )
     create = campaign.add_parser("create", help="create a campaign from a JSON or TOML file")
-    create.add_argument("file", metavar="FILE")
+    create.add_argument("file", metavar="FILE", help="the campaign file (docs/messages.md)")
     create.set_defaults(handler=cmd_campaign_create)
     campaign.add_parser("list", help="every campaign").set_defaults(handler=cmd_campaign_list)
     for name, handler, text in (

@@ -10,6 +10,7 @@ from app.db import Database
 from app.settings import Settings
 from cli import arguments
 from cli.context import run
+from cli.errors import CliError
 from cli.table import print_table
 
 
@@ -41,11 +42,20 @@ def cmd_messages_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_messages_retry(args: argparse.Namespace, settings: Settings) -> int:
+    from app.errors import Conflict, NotFound
     from app.messages import service
 
     async def work(db: Database) -> int:
-        async with db.unit_of_work() as session:
-            message = await service.retry_message(session, args.id, clock.now())
+        try:
+            async with db.unit_of_work() as session:
+                message = await service.retry_message(session, args.id, clock.now())
+        except NotFound as exc:
+            raise CliError(f"no message {args.id}; see `happy messages list`") from exc
+        except Conflict as exc:
+            raise CliError(
+                f"message {args.id} is {exc.params.get('status')}: only failed or cancelled "
+                "messages with their text can be sent again"
+            ) from exc
         print(f"message {message.id} queued again ({message.kind} by {message.channel.value})")
         return 0
 
@@ -63,5 +73,7 @@ def register(sub: Any) -> None:
     )
     listing.set_defaults(handler=cmd_messages_list)
     retry = messages.add_parser("retry", help="send a dead letter (or a cancelled one) again")
-    retry.add_argument("id", type=arguments.positive_int, metavar="ID")
+    retry.add_argument(
+        "id", type=arguments.positive_int, metavar="ID", help="the message's id (first column)"
+    )
     retry.set_defaults(handler=cmd_messages_retry)

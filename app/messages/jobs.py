@@ -34,7 +34,6 @@ from app.messages.campaigns import CampaignRunner
 from app.messages.lifecycle import local_date
 from app.messages.models import ScheduledJob
 from app.programme.service import get_programme
-from app.rewards import codes
 from app.rewards.models import Voucher, VoucherStatus
 from app.settings import SettingsError
 
@@ -180,45 +179,53 @@ class Jobs:
         return f"{report.queued} message(s) queued, {report.bonuses} bonus(es)"
 
     async def voucher_reminders(self, now: datetime) -> str:
-        """Each voucher that expires within 7 days and is unused: one reminder, ever."""
+        """Unused vouchers expiring within 7 days: one reminder per member and expiry day
+        (a claim's vouchers expire together: one message, not six)."""
         async with self.db.read_session() as session:
             vouchers = list(
                 await session.scalars(
-                    select(Voucher).where(
+                    select(Voucher)
+                    .where(
                         Voucher.status == VoucherStatus.ISSUED,
                         Voucher.expires_at > now,
                         Voucher.expires_at <= now + timedelta(days=VOUCHER_REMINDER_DAYS),
                     )
+                    .order_by(Voucher.member_id, Voucher.expires_at)
                 )
             )
-        queued = 0
+        by_member: dict[int, list[Voucher]] = {}
         for voucher in vouchers:
+            by_member.setdefault(voucher.member_id, []).append(voucher)
+        queued = 0
+        for member_id, theirs in by_member.items():
             async with self.db.unit_of_work() as session:
-                queued += await self._voucher_reminder(session, voucher, now)
+                queued += await self._voucher_reminders(session, member_id, theirs, now)
         return f"{queued} voucher reminder(s) queued"
 
-    async def _voucher_reminder(
-        self, session: AsyncSession, voucher: Voucher, now: datetime
+    async def _voucher_reminders(
+        self, session: AsyncSession, member_id: int, vouchers: list[Voucher], now: datetime
     ) -> int:
-        member = await session.get(Member, voucher.member_id)
+        member = await session.get(Member, member_id)
         if member is None or member.status != MemberStatus.ACTIVE:
             return 0
         zone = (await get_programme(session)).timezone
-        value = f"{voucher.value_amount / 100:.2f} {voucher.currency}"
-        queued = await service.compose(
-            session,
-            self.composer,
-            member_id=member.id,
-            kind="voucher_expiring",
-            event_key=f"voucher:{voucher.id}",
-            params={
-                "code": codes.display(voucher.code),
-                "value": value,
-                "expires_on": local_date(voucher.expires_at, member.phone_e164, zone),
-            },
-            now=now,
-        )
-        return 1 if queued is not None else 0
+        by_day: dict[str, int] = {}
+        for voucher in vouchers:
+            day = local_date(voucher.expires_at, member.phone_e164, zone)
+            by_day[day] = by_day.get(day, 0) + 1
+        queued = 0
+        for day, count in by_day.items():
+            message = await service.compose(
+                session,
+                self.composer,
+                member_id=member.id,
+                kind="voucher_expiring",
+                event_key=f"vouchers:{day}",
+                params={"count": count, "expires_on": day},
+                now=now,
+            )
+            queued += 1 if message is not None else 0
+        return queued
 
     async def points_reminders(self, now: datetime) -> str:
         """Members with points expiring within 30 days: one reminder per expiry date."""

@@ -78,12 +78,12 @@ TEMPLATES: dict[str, Template] = {
         T,
         {
             "sq": (
-                "Një kupon skadon së shpejti",
-                "Kuponi juaj {code} prej {value} skadon më {expires_on}.",
+                "Kuponat skadojnë së shpejti",
+                "Kuponat tuaj ({count}) skadojnë më {expires_on}. Përdorini te partnerët Happy.",
             ),
             "en": (
-                "A voucher expires soon",
-                "Your voucher {code} worth {value} expires on {expires_on}.",
+                "Vouchers expire soon",
+                "Your vouchers ({count}) expire on {expires_on}. Use them at any Happy partner.",
             ),
         },
     ),

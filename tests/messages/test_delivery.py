@@ -109,8 +109,9 @@ async def test_dead_letter_after_max_attempts_then_retry(
     assert f"{message.id}\t{member.id}\tpoints_earned\temail\tfailed\t3" in listing
     assert await happy(["messages", "retry", str(message.id)]) == 0
     assert await happy(["messages", "retry", str(message.id)]) == 1  # pending now: refused
-    assert "CONFLICT" in capsys.readouterr().err
+    assert "is pending: only failed or cancelled" in capsys.readouterr().err
     assert await happy(["messages", "retry", "999999"]) == 1
+    assert "no message 999999" in capsys.readouterr().err
     # The mail server is back (recording): the retried message goes out once.
     assert await happy(["worker", "--once"]) == 0
     (email,) = sent.lines("email", kind="points_earned")

@@ -91,3 +91,22 @@ def test_links_are_signed() -> None:
     assert links.read_unsubscribe(token[:-1] + ("A" if token[-1] != "A" else "B")) is None
     assert links.read_open(token) is None  # an unsubscribe link is not an open link
     assert links.read_open(links.open_url(42).rsplit("/", 1)[1]) == 42
+
+
+def test_campaign_file_in_toml() -> None:
+    from app.messages.campaigns import parse_definition
+
+    definition = parse_definition(
+        """
+code = "spring"
+send_at = 2027-03-20T10:00:00+01:00
+channel = "email"
+template = "news"
+[segment]
+city = "Tiranë"
+balance_min = 100
+""",
+        toml=True,
+    )
+    assert definition.trigger == "scheduled" and definition.send_at is not None
+    assert definition.segment.city == "Tiranë" and definition.segment.balance_min == 100
