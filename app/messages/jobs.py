@@ -159,10 +159,6 @@ class Jobs:
             )
         return result
 
-    async def list(self) -> list[ScheduledJob]:
-        async with self.db.read_session() as session:
-            return list(await session.scalars(select(ScheduledJob).order_by(ScheduledJob.name)))
-
     # --- the jobs ---
 
     async def points_expiry(self, now: datetime) -> str:
