@@ -56,3 +56,6 @@ def configure_logging(level: str = "INFO") -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    # One access line per request comes from happy.access (path without the query string);
+    # uvicorn's own would repeat it with the query, where a USSD gateway's ?token= would be.
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)

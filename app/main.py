@@ -18,9 +18,11 @@ from starlette.routing import Route
 
 from app.client_address import ClientAddressMiddleware
 from app.db import Database, create_database
-from app.events import MemberDeleted, ReceiptAccepted
+from app.events import MemberDeleted, MemberRegistered, ReceiptAccepted, VoucherIssued
 from app.events.delivery import Delivery
 from app.log import configure_logging
+from app.messages import service as messages
+from app.messages.lifecycle import LifecycleMessages, build_dispatcher
 from app.middleware import RequestIdMiddleware, ServiceUnavailableMiddleware
 from app.request_guard import RequestGuardMiddleware
 from app.runtime import Runtime, build_runtime
@@ -38,6 +40,7 @@ from graphql_schema.partner.schema import build_partner_schema
 from graphql_schema.views import member_door, partner_door
 from web.health import health_routes
 from web.kiosk import kiosk_routes
+from web.messages import message_routes
 from web.microsite import microsite_routes
 from web.ussd import ussd_routes
 from web.wallet import wallet_routes
@@ -58,6 +61,12 @@ def assemble(
     wallet_delivery.subscribe(bus, WalletDelivery(db, settings, runtime.wallet))
     bus.in_transaction(MemberDeleted, sessions.end_sessions_of_deleted_member)
     bus.in_transaction(ReceiptAccepted, tiers.on_receipt_accepted)  # up on the crossing receipt
+    # Member messages (app/messages, docs/messages.md)
+    lifecycle = LifecycleMessages(db, build_dispatcher(db, settings, runtime.keys))
+    bus.after_commit(MemberRegistered, "messages.welcome", lifecycle.welcome)
+    bus.after_commit(ReceiptAccepted, "messages.points_earned", lifecycle.points_earned)
+    bus.after_commit(VoucherIssued, "messages.vouchers_ready", lifecycle.vouchers_ready)
+    bus.in_transaction(MemberDeleted, messages.erase_for_deleted_member)
     if in_background is None:
         # A server delivers to real servers in the background, to recording ones inline.
         in_background = settings.apns_backend == "http2" or (
@@ -111,6 +120,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             *ussd_routes(database, runtime),
             Route("/kiosk/graphql", kiosk_view, methods=["POST"]),
             *kiosk_routes(),
+            *message_routes(database, runtime),
         ],
         lifespan=lifespan,
     )

@@ -5,6 +5,7 @@ from app.kiosks import models as kiosks_models
 from app.ledger import models as ledger_models
 from app.limits import models as limits_models
 from app.members import models as members_models
+from app.messages import models as messages_models
 from app.offers import models as offers_models
 from app.partners import earn_rule_models as earn_rule_models
 from app.partners import models as partners_models
@@ -29,6 +30,7 @@ __all__ = [
     "ledger_models",
     "limits_models",
     "members_models",
+    "messages_models",
     "offers_models",
     "outbox_models",
     "partners_models",

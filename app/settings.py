@@ -128,6 +128,90 @@ def _load_operator() -> Operator:
 # --- end of the operator block ---
 
 
+# --- Member messages (app/messages): channels, delivery, quiet hours, the worker ---
+@dataclass(frozen=True)
+class MessageSettings:
+    """How member messages leave (``HAPPY_MESSAGES_*``, ``HAPPY_SMTP_*``, ``HAPPY_FCM_*``,
+    ``HAPPY_APNS_PUSH_*``, ``HAPPY_VIBER_*``). Every ``*_backend`` defaults to ``outbox``:
+    JSON lines in ``outbox_dir/<channel>.jsonl`` (SMS: ``HAPPY_SMS_OUTBOX``)."""
+
+    outbox_dir: Path = VAR_DIR / "outbox"
+    email_backend: str = "outbox"  # outbox | smtp
+    email_from: str = "Happy <no-reply@happy.example>"
+    smtp_host: str = "localhost"
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_security: str = "starttls"  # starttls | tls | none
+    push_backend: str = "outbox"  # outbox | live (FCM for android, APNs for ios)
+    fcm_project_id: str = ""
+    fcm_service_account_file: str = ""
+    apns_push_key_file: str = ""  # the .p8 token key
+    apns_push_key_id: str = ""
+    apns_push_topic: str = ""  # the app's bundle id
+    apns_push_sandbox: bool = False
+    viber_backend: str = "outbox"  # outbox | rest
+    viber_url: str = ""
+    viber_token: str = ""
+    viber_sender: str = "Happy"
+    quiet_hours: str = "21:00-09:00"  # marketing waits until the end, member's time zone
+    max_attempts: int = 8  # then the message is a dead letter (failed, with the last error)
+    lease_seconds: int = 60  # a claimed message a killed worker left is retried after this
+    worker_poll_seconds: float = 2.0
+    # name=cron;... overrides of the worker's job times (docs/messages.md lists the jobs)
+    job_schedules: str = ""
+
+    def problems(self) -> list[str]:
+        found = []
+        choices = {
+            "EMAIL_BACKEND": (self.email_backend, {"outbox", "smtp"}),
+            "PUSH_BACKEND": (self.push_backend, {"outbox", "live"}),
+            "VIBER_BACKEND": (self.viber_backend, {"outbox", "rest"}),
+            "SMTP_SECURITY": (self.smtp_security, {"starttls", "tls", "none"}),
+        }
+        for name, (value, allowed) in choices.items():
+            if value not in allowed:
+                found.append(f"HAPPY_{name} must be one of {', '.join(sorted(allowed))}")
+        if self.max_attempts < 1 or self.lease_seconds < 1:
+            found.append("HAPPY_MESSAGES_MAX_ATTEMPTS and _LEASE_SECONDS must be at least 1")
+        if self.viber_backend == "rest" and not (self.viber_url and self.viber_token):
+            found.append("HAPPY_VIBER_BACKEND=rest needs HAPPY_VIBER_URL and HAPPY_VIBER_TOKEN")
+        return found
+
+
+def _load_message_settings() -> MessageSettings:
+    d = MessageSettings()
+    return MessageSettings(
+        outbox_dir=Path(_env("MESSAGES_OUTBOX_DIR", str(d.outbox_dir))),
+        email_backend=_env("EMAIL_BACKEND", d.email_backend),
+        email_from=_env("EMAIL_FROM", d.email_from),
+        smtp_host=_env("SMTP_HOST", d.smtp_host),
+        smtp_port=_env_int("SMTP_PORT", d.smtp_port),
+        smtp_username=_env("SMTP_USERNAME", ""),
+        smtp_password=_env("SMTP_PASSWORD", ""),
+        smtp_security=_env("SMTP_SECURITY", d.smtp_security),
+        push_backend=_env("PUSH_BACKEND", d.push_backend),
+        fcm_project_id=_env("FCM_PROJECT_ID", ""),
+        fcm_service_account_file=_env("FCM_SERVICE_ACCOUNT_FILE", ""),
+        apns_push_key_file=_env("APNS_PUSH_KEY_FILE", ""),
+        apns_push_key_id=_env("APNS_PUSH_KEY_ID", ""),
+        apns_push_topic=_env("APNS_PUSH_TOPIC", ""),
+        apns_push_sandbox=_env_bool("APNS_PUSH_SANDBOX", False),
+        viber_backend=_env("VIBER_BACKEND", d.viber_backend),
+        viber_url=_env("VIBER_URL", ""),
+        viber_token=_env("VIBER_TOKEN", ""),
+        viber_sender=_env("VIBER_SENDER", d.viber_sender),
+        quiet_hours=_env("MESSAGES_QUIET_HOURS", d.quiet_hours),
+        max_attempts=_env_int("MESSAGES_MAX_ATTEMPTS", d.max_attempts),
+        lease_seconds=_env_int("MESSAGES_LEASE_SECONDS", d.lease_seconds),
+        worker_poll_seconds=_env_float("WORKER_POLL_SECONDS", d.worker_poll_seconds),
+        job_schedules=_env("JOB_SCHEDULES", ""),
+    )
+
+
+# --- end of the member messages block ---
+
+
 @dataclass(frozen=True)
 class Settings:
     env: str = "development"
@@ -233,6 +317,7 @@ class Settings:
     kiosk_visit_idle_seconds: int = 60  # a visit session ends after this long untouched
     kiosk_enrolment_code_hours: int = 24  # how long a new kiosk's enrolment code is valid
     prize_exchange_cancel_hours: int = 168  # staff may cancel an exchange this long after it
+    messages: MessageSettings = MessageSettings()  # member messages (the block above)
 
     @property
     def apple_web_service_url(self) -> str:
@@ -340,6 +425,8 @@ class Settings:
         self.trusted_proxy_networks()
         if self.service_unavailable_retry_after_seconds < 1:
             raise SettingsError("HAPPY_SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS must be at least 1")
+        if self.messages.problems():
+            raise SettingsError("; ".join(self.messages.problems()))
 
 
 def load_settings(*, check_production: bool = True) -> Settings:
@@ -425,6 +512,7 @@ def load_settings(*, check_production: bool = True) -> Settings:
         kiosk_visit_idle_seconds=_env_int("KIOSK_VISIT_IDLE_SECONDS", 60),
         kiosk_enrolment_code_hours=_env_int("KIOSK_ENROLMENT_CODE_HOURS", 24),
         prize_exchange_cancel_hours=_env_int("PRIZE_EXCHANGE_CANCEL_HOURS", 168),
+        messages=_load_message_settings(),
     )
     if check_production:
         settings.validate()

@@ -18,10 +18,12 @@ from typing import Any, NoReturn
 from app.main import preflight
 from app.settings import Settings, get_settings, load_settings
 from cli import (
+    campaigns,
     db,
     demo,
     kiosks,
     ledger,
+    messages,
     offers,
     partners,
     prizes,
@@ -33,11 +35,13 @@ from cli import (
     tiers,
     ussd,
     wallet,
+    worker,
 )
 from cli.errors import USAGE, CliError, UsageError, explain
 
 COMMAND_GROUPS: tuple[Any, ...] = (serve, db, demo, partners, rewards, receipts, ledger)
 COMMAND_GROUPS += (programme, schema, wallet, offers, tiers, ussd, kiosks, prizes)
+MESSAGE_GROUPS = (worker, messages, campaigns)  # member messages and the worker
 
 
 class Parser(argparse.ArgumentParser):
@@ -55,7 +59,7 @@ def build_parser() -> Parser:
         help="on an unexpected failure, show the Python traceback (for bug reports)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in COMMAND_GROUPS:
+    for group in (*COMMAND_GROUPS, *MESSAGE_GROUPS):
         group.register(sub)
     return parser
 

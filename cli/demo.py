@@ -13,15 +13,19 @@ from cli.context import run
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from app.demo import load_demo, load_demo_offers
+    from app.messages.campaigns import load_examples
 
     async def work(db: Database) -> int:
         async with db.unit_of_work() as session:
             counts = await load_demo(session, clock.now())
             await load_demo_offers(session, clock.now())
+            campaigns = await load_examples(session, clock.now())
         print(
             "demo coalition ready: "
             f"{counts['partners']} partners, {counts['brands']} brands, {counts['stores']} stores"
         )
+        if campaigns:
+            print(f"example campaigns added: {campaigns} (see `happy campaign list`)")
         return 0
 
     return run(settings, work)

@@ -26,7 +26,7 @@ from app.db import Database, create_database
 from app.ledger.service import find_discrepancies
 from app.main import create_app
 from app.migrations import upgrade
-from app.settings import Settings
+from app.settings import MessageSettings, Settings
 from tests.helpers import Api, Outbox
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -60,6 +60,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         hash_secret="test-hash-secret-" + "y" * 32,
         storage_dir=tmp_path / "files",
         graphiql=False,
+        messages=MessageSettings(outbox_dir=tmp_path / "outbox"),  # member messages' files
     )
 
 

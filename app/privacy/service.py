@@ -13,6 +13,7 @@ from app.ledger import service as ledger
 from app.ledger.models import PointsEntry
 from app.members import service as members
 from app.members.models import Card
+from app.messages import service as messages
 from app.receipts import service as receipts
 from app.rewards import codes
 from app.rewards import service as rewards
@@ -97,6 +98,25 @@ async def export_data(session: AsyncSession, *, member_id: int, now: datetime) -
                 "changedAt": c.changed_at.isoformat(),
             }
             for c in await members.list_consents(session, member_id)
+        ],
+        "messages": [
+            {
+                "kind": m.kind,
+                "channel": m.channel.value,
+                "category": m.category.value,
+                "status": m.status.value,
+                "to": m.recipient,
+                "subject": m.subject,
+                "text": m.body,
+                "createdAt": m.created_at.isoformat(),
+                "sentAt": m.sent_at.isoformat() if m.sent_at else None,
+                "openedAt": m.opened_at.isoformat() if m.opened_at else None,
+            }
+            for m in await messages.messages_of_member(session, member_id)
+        ],
+        "pushDevices": [
+            {"platform": d.platform.value, "createdAt": d.created_at.isoformat()}
+            for d in await messages.push_devices_of(session, [member_id])
         ],
         "balance": {
             "available": balance.available,

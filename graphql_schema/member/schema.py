@@ -20,6 +20,7 @@ from graphql_schema.errors import EXCEPTION_HANDLERS
 from graphql_schema.extensions import HappySchema, standard_extensions
 from graphql_schema.member import directory as member_directory
 from graphql_schema.member import offers as member_offers
+from graphql_schema.member import push as member_push
 from graphql_schema.member import rewards as member_rewards
 from graphql_schema.member.types import (
     AccountDeleted,
@@ -213,6 +214,18 @@ class Mutation:
         self, info: MemberInfo, offer_id: strawberry.ID
     ) -> member_offers.ActivateOfferResult:
         return await member_offers.activate_offer(info.context, offer_id)
+
+    @strawberry.mutation(description="Receive push messages on this device (FCM or APNs token).")
+    async def register_push_device(
+        self, info: MemberInfo, platform: member_push.PushPlatformEnum, token: str
+    ) -> member_push.RegisterPushDeviceResult:
+        return await member_push.register_push_device(info.context, platform, token)
+
+    @strawberry.mutation(description="Stop push messages on this device.")
+    async def unregister_push_device(
+        self, info: MemberInfo, token: str
+    ) -> member_push.PushDeviceUnregistered:
+        return await member_push.unregister_push_device(info.context, token)
 
 
 def _deliver_to_web_client(ctx: MemberContext, payload: SessionPayload) -> SessionPayload:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from app import clock
 from app.db import Database
@@ -10,7 +11,7 @@ from app.runtime import build_runtime
 from app.settings import Settings
 from auth import ussd_gateways
 from tests.conftest import with_settings
-from tests.ussd.conftest import Handset
+from tests.ussd.conftest import Handset, registered
 
 
 async def test_missing_or_wrong_token_gets_401_without_menu_text(client: httpx.AsyncClient) -> None:
@@ -99,3 +100,17 @@ async def test_a_session_id_cannot_change_number(handset: Handset) -> None:
     handset.phone = "+355692223344"
     response = await handset.post("1")
     assert response.text.startswith("END Seanca nuk eshte e vlefshme.")
+
+
+async def test_control_characters_and_odd_digits_are_refused_cleanly(
+    handset: Handset, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A NUL in the session id never reaches the database; a superscript digit is just an
+    invalid choice (no traceback either way)."""
+    handset.session_id = "odd-1"
+    refused = await handset.post("", sessionId="f5\x00")
+    assert refused.status_code == 400 and refused.text.startswith("END")
+    await registered(handset, db)
+    reply = await handset.walk("4", "²")
+    assert reply.startswith("CON")
+    assert "Traceback" not in caplog.text and "ERROR" not in [r.levelname for r in caplog.records]

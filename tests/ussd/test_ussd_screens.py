@@ -136,3 +136,32 @@ def test_albanian_letters_are_transliterated_and_counted() -> None:
     assert gsm.units("€" * 91) == (182, 182)  # extension characters take two septets
     assert gsm.units("ë" * 10) == (10, 80)  # untransliterated: UCS-2
     assert not gsm.fits("ë" * 81) and gsm.fits("e" * 182)
+
+
+async def test_no_screen_is_ever_cut_and_many_levels_are_offered_as_they_fit(
+    busy_member: Handset, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With eight big reward levels the list offers the ones that fit (each one pressable);
+    the last-resort cut of a too-long screen never happens."""
+    async with db.unit_of_work() as session:
+        for level in range(3, 9):
+            await rewards.set_level(
+                session,
+                level=level,
+                points=level * 1_000_000,
+                voucher_count=level * 3,
+                voucher_value=99_999,
+                currency="EUR",
+                active=True,
+                now=clock.now(),
+            )
+    for language_path in (("6", "1"), ("6", "2")):
+        await busy_member.walk(*language_path)
+        screen = await busy_member.walk("4")
+        shown = [line for line in screen.splitlines() if line[:1].isdigit() and " " in line]
+        assert 2 <= len(shown) < 8, screen
+        assert "00" in screen  # the way back is never cut off
+        for option in range(1, len(shown) + 1):
+            reply = await busy_member.walk("4", str(option))
+            assert reply.startswith("CON") and "00" in reply, reply
+    assert "USSD screen too long" not in caplog.text

@@ -117,6 +117,11 @@ async def member_id_of(db: Database) -> int:
 
 
 async def outbox(db: Database) -> list[OutboxMessage]:
+    """The wallet's outbox rows (other subscribers', such as member messages, left out)."""
     async with db.read_session() as session:
-        stmt = select(OutboxMessage).order_by(OutboxMessage.id)
+        stmt = (
+            select(OutboxMessage)
+            .where(OutboxMessage.subscriber.like("wallet.%"))
+            .order_by(OutboxMessage.id)
+        )
         return list((await session.scalars(stmt)).all())

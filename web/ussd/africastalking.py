@@ -13,6 +13,7 @@ from urllib.parse import parse_qs
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from app.text import is_clean_text
 from web.ussd.convention import MAX_SESSION_ID, MAX_TEXT, UssdRequest
 from web.ussd.menus import Screen
 
@@ -35,6 +36,8 @@ class AfricasTalking:
             if len(values) != 1:
                 return None
             fields[name] = values[0].strip()
+            if not is_clean_text(fields[name]) or any(ord(ch) < 32 for ch in fields[name]):
+                return None  # NUL, control characters or lone surrogates: not from a handset
         session_id, text = fields["sessionId"], fields["text"]
         if not session_id or len(session_id) > MAX_SESSION_ID or not fields["phoneNumber"]:
             return None

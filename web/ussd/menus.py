@@ -165,7 +165,7 @@ class Menus:
                 return False
             walk.stack.append((kind, following))
             return True
-        if kind == "levels" and pressed.isdigit():
+        if kind == "levels" and pressed.isascii() and pressed.isdigit():
             options = await self._level_options(d, index)
             number = int(pressed)
             if not 1 <= number <= len(options):
@@ -369,31 +369,45 @@ class Menus:
     async def _levels(
         self, d: Dialogue, member: UssdMember, lang: str, hint: str, step: int
     ) -> str:
-        levels = await ussd.reward_levels(d.session)
-        levels = levels[:8]
-        options = await ussd.remember(
-            d.session, d.session_pk, f"levels@{step}", [row.level for row in levels]
-        )
-        by_level = {row.level: row for row in levels}
+        levels = (await ussd.reward_levels(d.session))[:8]
         available = (await ussd.balance_summary(d.session, member.id, d.now)).available
-        if not options:
-            return _join(hint, texts.text("levels.none", lang), texts.text("back", lang))
-        lines = [texts.text("levels", lang, available=_points(available))]
-        for position, level in enumerate(options, start=1):
-            row = by_level.get(int(level))
-            if row is None:
-                continue
-            lines.append(
-                texts.text(
-                    "level",
-                    lang,
-                    option=position,
-                    points=_points(row.points),
-                    count=row.voucher_count,
-                    total=_money(row.voucher_count * row.voucher_value, row.currency),
-                )
+        header = texts.text("levels", lang, available=_points(available))
+        back = texts.text("back", lang)
+        lines = [
+            texts.text(
+                "level",
+                lang,
+                option=position,
+                points=_points(row.points),
+                count=row.voucher_count,
+                total=_money(row.voucher_count * row.voucher_value, row.currency),
             )
-        return _join(hint, *lines, texts.text("back", lang))
+            for position, row in enumerate(levels, start=1)
+        ]
+        # Only the levels that fit on the handset's screen are offered (and remembered), so
+        # every option the member can press is one they saw.
+        while lines and not gsm.fits(gsm.to_gsm(_join(hint, header, *lines, back))):
+            lines.pop()
+        options = await ussd.remember(
+            d.session, d.session_pk, f"levels@{step}", [row.level for row in levels[: len(lines)]]
+        )
+        if not options:
+            return _join(hint, texts.text("levels.none", lang), back)
+        # What this dialogue was offered first (a later "0" back to this screen shows the same).
+        by_level = {row.level: row for row in levels}
+        lines = [
+            texts.text(
+                "level",
+                lang,
+                option=position,
+                points=_points(row.points),
+                count=row.voucher_count,
+                total=_money(row.voucher_count * row.voucher_value, row.currency),
+            )
+            for position, level in enumerate(options, start=1)
+            if (row := by_level.get(int(level))) is not None
+        ]
+        return _join(hint, header, *lines, back)
 
     async def _confirm(
         self, d: Dialogue, member: UssdMember, lang: str, hint: str, level: int
