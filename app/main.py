@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -32,6 +33,7 @@ from app.wallet.delivery import WalletDelivery
 from app.wallet.runtime import WalletRuntime
 from auth import sessions
 from graphql_schema.member.schema import build_member_schema
+from graphql_schema.partner.gate import PartnerKeyGate, key_is_valid
 from graphql_schema.partner.schema import build_partner_schema
 from graphql_schema.views import member_door, partner_door
 from web.health import health_routes
@@ -101,14 +103,22 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         routes=[
             *health_routes(database),
             Route("/graphql", member_view, methods=["GET", "POST"]),
-            Route("/partner/graphql", partner_view, methods=["POST"]),
+            Route(
+                "/partner/graphql",
+                PartnerKeyGate(partner_view, database, runtime),
+                methods=["POST"],
+            ),
             *wallet_routes(database, runtime),
             *microsite_routes(),
             *ussd_routes(database, runtime),
         ],
         lifespan=lifespan,
     )
-    app.add_middleware(RequestGuardMiddleware, settings=settings)  # inside the request id
+    app.add_middleware(  # inside the request id
+        RequestGuardMiddleware,
+        settings=settings,
+        large_body_allowed=functools.partial(key_is_valid, db=database, runtime=runtime),
+    )
     app.add_middleware(
         ServiceUnavailableMiddleware, settings.service_unavailable_retry_after_seconds
     )
