@@ -5,9 +5,9 @@ variable) is refused with INVALID_INPUT naming the argument, so no resolver, ser
 SQL statement ever sees it (:mod:`app.text` says why). A list in the variables longer
 than ``MAX_LIST_ITEMS`` (a receipt's most lines, the longest list any operation takes) is
 refused the same way before graphql-core coerces it: coercing a 4 MB ``submitReceipt`` of
-45,000 lines cost seconds of CPU only to be refused by the receipt's own check. Linear in the document and the
-variables; services that parse text themselves (the batch import's JSON lines) check with
-:func:`app.text.require_clean_text`.
+45,000 lines cost seconds of CPU only to be refused by the receipt's own check. Linear in
+the document and the variables; services that parse text themselves (the batch import's
+JSON lines) check with :func:`app.text.require_clean_text`.
 """
 
 from __future__ import annotations
@@ -101,9 +101,7 @@ class RefuseUncleanText(SchemaExtension):
         if field is not None:
             extensions["maximum"] = MAX_LIST_ITEMS
         else:
-            field = unclean_variable(context.variables) or unclean_literal(
-                context.graphql_document
-            )
+            field = unclean_variable(context.variables) or unclean_literal(context.graphql_document)
         if field is not None:
             language = getattr(context.context, "language", None)
             code = ErrorCode.INVALID_INPUT.value

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 from graphql import GraphQLError, parse, validate
-from graphql.validation.validate import ValidationAbortedError
 from graphql.validation.rules import overlapping_fields_can_be_merged
+from graphql.validation.validate import ValidationAbortedError
 
 from app.db import Database
 from app.main import create_app
