@@ -150,3 +150,46 @@ async def test_the_operator_token_allows_introspection(
 )
 def test_suggestions_are_cut(message: str, stripped: str) -> None:
     assert without_suggestion(message) == stripped
+
+
+UNKNOWN_INPUT_FIELD = {
+    "/graphql": (
+        'mutation { updateProfile(input: {firstNme: "x"}) { __typename } }',
+        "mutation($i: ProfileInput!) { updateProfile(input: $i) { __typename } }",
+        {"firstNme": "x"},
+    ),
+    "/partner/graphql": (
+        'mutation { refundReceipt(input: {receiptI: "x", refundId: "r"}) { __typename } }',
+        "mutation($i: RefundInput!) { refundReceipt(input: $i) { __typename } }",
+        {"receiptI": "x", "receiptId": "r", "refundId": "r"},
+    ),
+}
+
+
+@pytest.mark.parametrize("door", DOORS)
+async def test_unknown_input_fields_get_no_suggestion_in_production(
+    prod_client: httpx.AsyncClient, prod_key: str, door: str
+) -> None:
+    """Review of issue 16: variable coercion puts the hint mid-message ("... Did you mean
+    'firstName' or 'lastName'? Found: ..."); it is cut there too, literal and variable."""
+    literal, with_variable, value = UNKNOWN_INPUT_FIELD[door]
+    headers = {"Authorization": f"Bearer {prod_key}"} if door != "/graphql" else {}
+    for query, variables in ((literal, None), (with_variable, {"i": value})):
+        response = await prod_client.post(
+            door, json={"query": query, "variables": variables}, headers=headers
+        )
+        messages = _messages(response.json())
+        assert messages, (query, response.text)
+        assert not any("Did you mean" in m for m in messages), messages
+        assert not any("firstName" in m for m in messages), messages
+
+
+def test_suggestion_cut_mid_message() -> None:
+    message = (
+        "Variable '$i' got invalid value {'firstNme': 'x'}; Field 'firstNme' is not defined "
+        "by type 'ProfileInput'. Did you mean 'firstName' or 'lastName'? Found: {...}."
+    )
+    assert without_suggestion(message) == (
+        "Variable '$i' got invalid value {'firstNme': 'x'}; Field 'firstNme' is not defined "
+        "by type 'ProfileInput'. Found: {...}."
+    )
