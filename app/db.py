@@ -9,6 +9,7 @@ On PostgreSQL, services take row locks (``with_for_update``) or use guarded
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import logging
 import socket
@@ -36,6 +37,7 @@ from app.settings import Settings
 log = logging.getLogger(__name__)
 
 _AFTER_COMMIT = "happy_after_commit"
+_AFTER_COMMIT_TASKS: set[asyncio.Future[None]] = set()
 
 
 def on_commit(session: AsyncSession, action: Callable[[], Awaitable[None]]) -> None:
@@ -184,7 +186,7 @@ class Database:
             except DomainError as exc:
                 if exc.keep_changes:
                     await session.commit()
-                    await self._after_commit(session)
+                    await self._after_commit_shielded(session)
                 else:
                     await session.rollback()
                 raise
@@ -193,9 +195,18 @@ class Database:
                 raise
             else:
                 await session.commit()
-                await self._after_commit(session)
+                await self._after_commit_shielded(session)
         finally:
             await session.close()
+
+    async def _after_commit_shielded(self, session: AsyncSession) -> None:
+        """The after-commit work, not cancelled with the request: past the request's time
+        budget the answer (504) goes out and the work, already owed to committed data,
+        finishes on its own (kept referenced until it does)."""
+        task = asyncio.ensure_future(self._after_commit(session))
+        _AFTER_COMMIT_TASKS.add(task)
+        task.add_done_callback(_AFTER_COMMIT_TASKS.discard)
+        await asyncio.shield(task)
 
     async def _after_commit(self, session: AsyncSession) -> None:
         await _run_after_commit(session)

@@ -11,7 +11,11 @@
   with a RecursionError): 400. Checked in one linear pass, before anything parses it.
 - **Time**: a request gets ``HAPPY_REQUEST_TIMEOUT_SECONDS``; past that it is cancelled
   (open transactions roll back) and answered 504 with ``extensions.code`` REQUEST_TIMEOUT.
-  A retry of a receipt with the same receipt id is safe: receipts are idempotent. The budget
+  The budget can end after a transaction committed (during its after-commit work), so the
+  answer does not claim nothing was kept: it says a change may have been applied and to
+  retry with the same id, which is safe (receipts, refunds and redemptions are idempotent).
+  After-commit work cut short loses nothing: what it delivers is in the outbox, written in
+  the transaction, and the outbox poller delivers what is left. The budget
   interrupts waiting (database, network), not a loop that never yields; the GraphQL limits
   (:mod:`graphql_schema.query_limits`) keep the CPU work of one request small.
 
@@ -138,8 +142,9 @@ class RequestGuardMiddleware:
                     send,
                     504,
                     "REQUEST_TIMEOUT",
-                    f"The request took longer than {budget:g} seconds and was stopped; "
-                    "nothing it started was kept. Retry later, or ask for less.",
+                    f"The request took longer than {budget:g} seconds and was stopped. "
+                    "A change it made may have been applied: retry with the same id "
+                    "(receipts, refunds and redemptions are idempotent), or ask for less.",
                 )
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
