@@ -225,3 +225,14 @@ def _good_wallet(files: WalletFiles) -> dict[str, str]:
         "apple_wwdr_cert": str(files.wwdr_cert),
         "google_service_account_file": str(files.google_account),
     }
+
+
+def test_pass_certificate_not_signed_by_the_wwdr_is_refused(
+    wallet_files: WalletFiles, tmp_path: Path
+) -> None:
+    """Review of issue 16: a chain named like Apple's whose WWDR did not sign the pass
+    certificate (another Apple-shaped chain's WWDR here) is refused."""
+    other = make_apple_shaped_files(tmp_path / "other")
+    settings = _config_only(wallet_files, apple_wwdr_cert=str(other.wwdr_cert))
+    problems = WalletRuntime(settings).production_problems()
+    assert any("is not signed by HAPPY_APPLE_WWDR_CERT" in p for p in problems), problems
