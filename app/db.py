@@ -137,6 +137,23 @@ def is_transport_failure(exc: BaseException) -> bool:
     return any(_is_transport_failure(e) for e in _causes(exc))
 
 
+def log_loop_exception(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """An event-loop exception handler: a database transport failure nobody awaited
+    (asyncpg's "Future exception was never retrieved ... unexpected connection_lost()" when
+    the server drops connections) is a WARNING without a traceback; anything else goes to
+    asyncio's default handler (an ERROR with its traceback)."""
+    exc = context.get("exception")
+    if isinstance(exc, BaseException) and is_transport_failure(exc):
+        log.warning(
+            "database connection lost: %s (%s: %s)",
+            context.get("message", "unretrieved exception"),
+            type(exc).__name__,
+            exc,
+        )
+        return
+    loop.default_exception_handler(context)
+
+
 def _install_sqlite_behaviour(engine: AsyncEngine) -> None:
     sync_engine = engine.sync_engine
 
@@ -171,6 +188,11 @@ class Database:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    @staticmethod
+    def is_transport_failure(exc: BaseException) -> bool:
+        """:func:`is_transport_failure`, for modules that hold a Database only."""
+        return is_transport_failure(exc)
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:

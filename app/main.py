@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from app.client_address import ClientAddressMiddleware
-from app.db import Database, create_database
+from app.db import Database, create_database, log_loop_exception
 from app.events import MemberDeleted, ReceiptAccepted
 from app.events.delivery import Delivery
 from app.log import configure_logging
@@ -86,6 +86,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        previous_handler = loop.get_exception_handler()
+        loop.set_exception_handler(log_loop_exception)
         poller = None
         if settings.outbox_poll_seconds > 0:
             poller = asyncio.create_task(delivery.poll(settings.outbox_poll_seconds))
@@ -98,6 +101,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         await runtime.wallet.aclose()
         if db is None:
             await database.dispose()
+        loop.set_exception_handler(previous_handler)
 
     app = Starlette(
         routes=[

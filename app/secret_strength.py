@@ -41,9 +41,7 @@ PLACEHOLDER_WORDS = (
 # Keyboard rows: "qwertyuiop..." is as guessable as "abcdef...".
 _KEYBOARD_ROWS = ("1234567890-=", "qwertyuiop[]", "asdfghjkl;'", "zxcvbnm,./")
 _KEY_POSITION = {
-    key: (row, column)
-    for row, keys in enumerate(_KEYBOARD_ROWS)
-    for column, key in enumerate(keys)
+    key: (row, column) for row, keys in enumerate(_KEYBOARD_ROWS) for column, key in enumerate(keys)
 }
 # A block repeated with small changes ("Tr0ub4dor&3" x 3 + "X"): share of characters equal
 # to the one a period before. Random text: 1/alphabet (1/16 for hex).
