@@ -9,6 +9,7 @@ On PostgreSQL, services take row locks (``with_for_update``) or use guarded
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import logging
 import socket
@@ -36,6 +37,7 @@ from app.settings import Settings
 log = logging.getLogger(__name__)
 
 _AFTER_COMMIT = "happy_after_commit"
+_AFTER_COMMIT_TASKS: set[asyncio.Future[None]] = set()
 
 
 def on_commit(session: AsyncSession, action: Callable[[], Awaitable[None]]) -> None:
@@ -135,6 +137,23 @@ def is_transport_failure(exc: BaseException) -> bool:
     return any(_is_transport_failure(e) for e in _causes(exc))
 
 
+def log_loop_exception(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """An event-loop exception handler: a database transport failure nobody awaited
+    (asyncpg's "Future exception was never retrieved ... unexpected connection_lost()" when
+    the server drops connections) is a WARNING without a traceback; anything else goes to
+    asyncio's default handler (an ERROR with its traceback)."""
+    exc = context.get("exception")
+    if isinstance(exc, BaseException) and is_transport_failure(exc):
+        log.warning(
+            "database connection lost: %s (%s: %s)",
+            context.get("message", "unretrieved exception"),
+            type(exc).__name__,
+            exc,
+        )
+        return
+    loop.default_exception_handler(context)
+
+
 def _install_sqlite_behaviour(engine: AsyncEngine) -> None:
     sync_engine = engine.sync_engine
 
@@ -170,6 +189,11 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    @staticmethod
+    def is_transport_failure(exc: BaseException) -> bool:
+        """:func:`is_transport_failure`, for modules that hold a Database only."""
+        return is_transport_failure(exc)
+
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
         """One write transaction: commit at the end, or roll back entirely.
@@ -184,7 +208,7 @@ class Database:
             except DomainError as exc:
                 if exc.keep_changes:
                     await session.commit()
-                    await self._after_commit(session)
+                    await self._after_commit_shielded(session)
                 else:
                     await session.rollback()
                 raise
@@ -193,9 +217,18 @@ class Database:
                 raise
             else:
                 await session.commit()
-                await self._after_commit(session)
+                await self._after_commit_shielded(session)
         finally:
             await session.close()
+
+    async def _after_commit_shielded(self, session: AsyncSession) -> None:
+        """The after-commit work, not cancelled with the request: past the request's time
+        budget the answer (504) goes out and the work, already owed to committed data,
+        finishes on its own (kept referenced until it does)."""
+        task = asyncio.ensure_future(self._after_commit(session))
+        _AFTER_COMMIT_TASKS.add(task)
+        task.add_done_callback(_AFTER_COMMIT_TASKS.discard)
+        await asyncio.shield(task)
 
     async def _after_commit(self, session: AsyncSession) -> None:
         await _run_after_commit(session)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from app.client_address import ClientAddressMiddleware
-from app.db import Database, create_database
+from app.db import Database, create_database, log_loop_exception
 from app.events import MemberDeleted, MemberRegistered, ReceiptAccepted, VoucherIssued
 from app.events.delivery import Delivery
 from app.log import configure_logging
@@ -36,6 +37,7 @@ from auth import sessions
 from graphql_schema.kiosk.schema import build_kiosk_schema
 from graphql_schema.kiosk.view import kiosk_door
 from graphql_schema.member.schema import build_member_schema
+from graphql_schema.partner.gate import PartnerKeyGate, key_is_valid
 from graphql_schema.partner.schema import build_partner_schema
 from graphql_schema.views import member_door, partner_door
 from web.health import health_routes
@@ -97,6 +99,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        previous_handler = loop.get_exception_handler()
+        loop.set_exception_handler(log_loop_exception)
         poller = None
         if settings.outbox_poll_seconds > 0:
             poller = asyncio.create_task(delivery.poll(settings.outbox_poll_seconds))
@@ -109,12 +114,17 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         await runtime.wallet.aclose()
         if db is None:
             await database.dispose()
+        loop.set_exception_handler(previous_handler)
 
     app = Starlette(
         routes=[
             *health_routes(database),
             Route("/graphql", member_view, methods=["GET", "POST"]),
-            Route("/partner/graphql", partner_view, methods=["POST"]),
+            Route(
+                "/partner/graphql",
+                PartnerKeyGate(partner_view, database, runtime),
+                methods=["POST"],
+            ),
             *wallet_routes(database, runtime),
             *microsite_routes(),
             *ussd_routes(database, runtime),
@@ -124,7 +134,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         ],
         lifespan=lifespan,
     )
-    app.add_middleware(RequestGuardMiddleware, settings=settings)  # inside the request id
+    app.add_middleware(  # inside the request id
+        RequestGuardMiddleware,
+        settings=settings,
+        large_body_allowed=functools.partial(key_is_valid, db=database, runtime=runtime),
+    )
     app.add_middleware(
         ServiceUnavailableMiddleware, settings.service_unavailable_retry_after_seconds
     )

@@ -2,14 +2,20 @@
 
 - **Body size**: ``Content-Length`` over the limit is refused before reading; a body without
   one (chunked) is counted as it streams and refused as soon as it passes the limit: 413.
-  The partner door has a larger limit (its ``importReceipts`` batch); everything else the
-  default (``HAPPY_MAX_BODY_BYTES``, 256 KB).
+  The partner door has a larger limit (its ``importReceipts`` batch) for requests whose
+  key the door accepts (asked through ``large_body_allowed`` only when a body passes the
+  default); everything else, unauthenticated partner requests included, the default
+  (``HAPPY_MAX_BODY_BYTES``, 256 KB).
 - **Encoding and nesting**: a JSON body must be UTF-8 and nest at most
   ``HAPPY_MAX_JSON_DEPTH`` deep (Python's JSON parser would recurse 100,000 levels and fail
   with a RecursionError): 400. Checked in one linear pass, before anything parses it.
 - **Time**: a request gets ``HAPPY_REQUEST_TIMEOUT_SECONDS``; past that it is cancelled
   (open transactions roll back) and answered 504 with ``extensions.code`` REQUEST_TIMEOUT.
-  A retry of a receipt with the same receipt id is safe: receipts are idempotent. The budget
+  The budget can end after a transaction committed (during its after-commit work), so the
+  answer does not claim nothing was kept: it says a change may have been applied and to
+  retry with the same id, which is safe (receipts, refunds and redemptions are idempotent).
+  After-commit work cut short loses nothing: what it delivers is in the outbox, written in
+  the transaction, and the outbox poller delivers what is left. The budget
   interrupts waiting (database, network), not a loop that never yields; the GraphQL limits
   (:mod:`graphql_schema.query_limits`) keep the CPU work of one request small.
 
@@ -23,6 +29,7 @@ import asyncio
 import json
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -62,14 +69,29 @@ class _Refused(Exception):
 class RequestGuardMiddleware:
     """Body limit, UTF-8 and JSON depth checks, and the per-request time budget."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        settings: Settings,
+        large_body_allowed: Callable[[Scope], Awaitable[bool]] | None = None,
+    ) -> None:
         self.app = app
         self.settings = settings
+        self.large_body_allowed = large_body_allowed
 
-    def body_limit(self, path: str) -> int:
-        if path.rstrip("/") == PARTNER_PATH:
-            return self.settings.partner_max_body_bytes
-        return self.settings.max_body_bytes
+    async def body_limit(self, scope: Scope, size: int) -> int:
+        """The limit for a body of ``size`` bytes: the default, or the partner door's for a
+        request with a valid key (asked only when the body is past the default)."""
+        default = self.settings.max_body_bytes
+        if (
+            size <= default
+            or self.large_body_allowed is None
+            or scope.get("path", "").rstrip("/") != PARTNER_PATH
+        ):
+            return default
+        if await self.large_body_allowed(scope):
+            return max(default, self.settings.partner_max_body_bytes)
+        return default
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -120,25 +142,28 @@ class RequestGuardMiddleware:
                     send,
                     504,
                     "REQUEST_TIMEOUT",
-                    f"The request took longer than {budget:g} seconds and was stopped; "
-                    "nothing it started was kept. Retry later, or ask for less.",
+                    f"The request took longer than {budget:g} seconds and was stopped. "
+                    "A change it made may have been applied: retry with the same id "
+                    "(receipts, refunds and redemptions are idempotent), or ask for less.",
                 )
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
-        limit = self.body_limit(scope.get("path", ""))
-        too_large = _Refused(
-            413,
-            "PAYLOAD_TOO_LARGE",
-            f"The request body is larger than {limit} bytes.",
-        )
+        def too_large(limit: int) -> _Refused:
+            return _Refused(
+                413, "PAYLOAD_TOO_LARGE", f"The request body is larger than {limit} bytes."
+            )
+
+        limit = self.settings.max_body_bytes
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None:
             try:
-                if int(declared) > limit:
-                    raise too_large
+                declared_size = int(declared)
             except ValueError:
                 raise _Refused(400, "BAD_REQUEST", "Content-Length is not a number.") from None
+            limit = await self.body_limit(scope, declared_size)
+            if declared_size > limit:
+                raise too_large(limit)
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -148,7 +173,9 @@ class RequestGuardMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                raise too_large
+                limit = await self.body_limit(scope, size)
+                if size > limit:
+                    raise too_large(limit)
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break

@@ -5,13 +5,16 @@ A secret is judged by what a generator of random text would almost never produce
 characters, too little Shannon information in the characters it uses, a repeated block, a
 run of neighbouring characters ("abcdef..."), or a placeholder word. Secrets made as the
 docs say (``secrets.token_urlsafe(48)``, ``openssl rand -hex 32``) pass every check by a
-wide margin; the thresholds leave room for 32 random hex characters (128 bits).
+wide margin; the thresholds leave room for 32 random hex characters (128 bits). Also refused:
+a block repeated with small changes, runs along a keyboard row, text zlib compresses well,
+and words that name the value instead of hiding it ("password", "secret", "production").
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import zlib
 from collections import Counter
 
 MIN_LENGTH = 32
@@ -28,7 +31,24 @@ PLACEHOLDER_WORDS = (
     "placeholder",
     "example",
     "xxxxxxxx",
+    # Words that name what the value is, not a secret (review of issue 16).
+    "password",
+    "passw0rd",
+    "secret",
+    "production",
+    "letmein",
 )
+# Keyboard rows: "qwertyuiop..." is as guessable as "abcdef...".
+_KEYBOARD_ROWS = ("1234567890-=", "qwertyuiop[]", "asdfghjkl;'", "zxcvbnm,./")
+_KEY_POSITION = {
+    key: (row, column) for row, keys in enumerate(_KEYBOARD_ROWS) for column, key in enumerate(keys)
+}
+# A block repeated with small changes ("Tr0ub4dor&3" x 3 + "X"): share of characters equal
+# to the one a period before. Random text: 1/alphabet (1/16 for hex).
+MAX_PERIODIC_SHARE = 0.5
+# zlib finds repeated blocks anywhere: compressed size (without its fixed overhead) as a
+# share of the length. Random hex and base64 stay above ~0.9.
+MIN_COMPRESSED_SHARE = 0.6
 HOW_TO_MAKE_ONE = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
 
 
@@ -59,6 +79,36 @@ def _neighbour_share(value: str) -> float:
     return close / (len(value) - 1)
 
 
+def _periodic_share(value: str) -> float:
+    """The largest share of characters equal to the one ``p`` before, over periods ``p`` of
+    at most a third of the length (at least two thirds of the characters compared)."""
+    n = len(value)
+    best = 0.0
+    for period in range(1, n // 3 + 1):
+        same = sum(1 for i in range(period, n) if value[i] == value[i - period])
+        best = max(best, same / (n - period))
+    return best
+
+
+def _keyboard_share(value: str) -> float:
+    """Share of adjacent pairs that are the same or neighbouring keys on one keyboard row."""
+    lowered = value.lower()
+    if len(lowered) < 2:
+        return 1.0
+    close = 0
+    for a, b in itertools.pairwise(lowered):
+        pa, pb = _KEY_POSITION.get(a), _KEY_POSITION.get(b)
+        if pa is not None and pb is not None and pa[0] == pb[0] and abs(pa[1] - pb[1]) <= 1:
+            close += 1
+    return close / (len(lowered) - 1)
+
+
+def _compressed_share(value: str) -> float:
+    data = value.encode("utf-8")
+    overhead = len(zlib.compress(b"", 9))
+    return (len(zlib.compress(data, 9)) - overhead) / len(data)
+
+
 def secret_weakness(value: str) -> str | None:
     """Why ``value`` is not a secret fit for production, or None when it is fine."""
     if len(value) < MIN_LENGTH:
@@ -77,4 +127,10 @@ def secret_weakness(value: str) -> str | None:
         return "it is one block repeated"
     if _neighbour_share(value) > 0.6:
         return "it is mostly a run of neighbouring characters"
+    if _periodic_share(value) > MAX_PERIODIC_SHARE:
+        return "it is mostly one block repeated"
+    if _keyboard_share(value) > 0.6:
+        return "it is mostly a run of neighbouring keys"
+    if _compressed_share(value) < MIN_COMPRESSED_SHARE:
+        return "it compresses well: it repeats itself"
     return None

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import argparse
 
+# The largest count an option takes (points, bonus, vouchers, months): what a 32-bit
+# database integer holds; past it the database would fail with an overflow.
+MAX_INT = 2**31 - 1
+
 
 def _integer(text: str) -> int:
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value > MAX_INT:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_INT}, not {text}")
+    return value
 
 
 def non_negative_int(text: str) -> int:

@@ -8,9 +8,11 @@ do, and an exit code: 2 for a usage or configuration mistake, 1 for a failure.
 from __future__ import annotations
 
 import argparse
+import socket
 from collections.abc import Mapping
 from typing import Any
 
+from alembic.util import CommandError as AlembicCommandError
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
@@ -132,7 +134,19 @@ def explain(
             "the database has no Happy tables yet (or is behind the code); "
             "run `happy db upgrade` first"
         )
-    if isinstance(exc, sa_exc.DBAPIError | OSError | TimeoutError) and database_url:
+    if isinstance(exc, AlembicCommandError):
+        return CliError(f"database migration: {_first_line(exc)}", exit_code=USAGE)
+    if isinstance(exc, OverflowError):
+        return CliError(f"a number is too large ({_first_line(exc)})", exit_code=USAGE)
+    if isinstance(exc, OSError) and exc.filename is not None:
+        # A file the command reads or writes, not the database.
+        reason = exc.strerror or _first_line(exc)
+        return CliError(f"cannot use {exc.filename}: {reason}")
+    if isinstance(exc, sa_exc.DBAPIError | ConnectionError | TimeoutError | socket.gaierror) and (
+        database_url
+    ):
+        return unreachable_database(database_url, exc)
+    if isinstance(exc, OSError) and database_url:  # a socket failure without a file name
         return unreachable_database(database_url, exc)
     return CliError(
         f"unexpected error: {type(exc).__name__}: {_first_line(exc)}; "

@@ -8,6 +8,8 @@ from typing import Any
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError
+from graphql.validation.rules import overlapping_fields_can_be_merged
+from graphql.validation.validate import ValidationAbortedError
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
@@ -20,11 +22,54 @@ from strawberry.types import ExecutionContext
 from app.log import current_request_id
 from app.settings import Settings
 from graphql_schema.errors import ServiceUnavailableErrors
-from graphql_schema.query_limits import limits_rule
+from graphql_schema.query_limits import (
+    OVERLAP_COMPLEXITY_BUDGET,
+    QUERY_TOO_COMPLEX,
+    field_count_problem,
+    limits_rule,
+)
 from graphql_schema.schema_visibility import schema_visibility_extensions
 from graphql_schema.text_arguments import RefuseUncleanText
 
 log = logging.getLogger("happy.graphql")
+
+# Read by graphql-core when OverlappingFieldsCanBeMergedRule starts on a document.
+overlapping_fields_can_be_merged.MAX_COMPLEXITY_BUDGET = OVERLAP_COMPLEXITY_BUDGET
+
+
+class BoundedValidation(ValidationCache):
+    """strawberry's cached validation, preceded by the field-count check.
+
+    A document with too many field nodes is refused before any validation rule walks it
+    (:func:`graphql_schema.query_limits.field_count_problem`); graphql-core's "Validation
+    aborted." (its own work meter) gets the QUERY_TOO_COMPLEX code.
+    """
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        problem = field_count_problem(document) if document is not None else None
+        if problem is not None:
+            context.pre_execution_errors = [
+                GraphQLError(problem, extensions={"code": QUERY_TOO_COMPLEX})
+            ]
+            yield
+            return
+        yield from super().on_validate()
+        errors = context.pre_execution_errors
+        if errors:
+            context.pre_execution_errors = [_with_code(e) for e in errors]
+
+
+def _with_code(error: GraphQLError) -> GraphQLError:
+    if isinstance(error, ValidationAbortedError) or (
+        not error.extensions and error.message.endswith("Validation aborted.")
+    ):
+        return GraphQLError(
+            "The query is too complex to validate: ask for fewer fields.",
+            extensions={"code": QUERY_TOO_COMPLEX},
+        )
+    return error
 
 
 def _is_expected(error: GraphQLError) -> bool:
@@ -82,7 +127,7 @@ def standard_extensions(settings: Settings) -> list[Any]:
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         lambda: AddValidationRules(limits),
         lambda: ParserCache(maxsize=512),
-        lambda: ValidationCache(maxsize=512),
+        lambda: BoundedValidation(maxsize=512),
         RefuseUncleanText,
         MaskUnexpectedErrors,
         # After the masking: extensions exit in reverse order, so these see errors first.

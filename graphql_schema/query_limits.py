@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -176,3 +177,50 @@ def limits_rule(*, max_depth: int, max_aliases: int, max_cost: int) -> type[Vali
             self.report_error(GraphQLError(message, extensions={"code": QUERY_TOO_COMPLEX}))
 
     return DocumentLimits
+
+
+# Field nodes a document may hold, before any validation rule walks it. graphql-core's
+# OverlappingFieldsCanBeMergedRule compares every pair of fields with the same response
+# name in a selection set: ``{ me{id} me{id} ... }`` x 495 (3 KB, under the token limit)
+# cost 1-2.5 s of CPU. Checked first (linear, no recursion), the document is refused
+# before validation starts.
+MAX_FIELDS_PER_SELECTION = 200
+MAX_FIELDS_PER_DOCUMENT = 1000
+# graphql-core's own meter of that rule (default 500,000 units, ~2 per comparison): a
+# backstop for what the field counts let through (fragment spreads compared pairwise).
+OVERLAP_COMPLEXITY_BUDGET = 50_000
+
+
+def field_count_problem(document: DocumentNode) -> str | None:
+    """Why ``document`` holds too many field nodes, or None. Inline fragments count with
+    the selection set they are in (they are merged into it)."""
+    total = 0
+    pending: list[SelectionSetNode] = [
+        d.selection_set
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode | FragmentDefinitionNode)
+    ]
+    while pending:
+        selection_set = pending.pop()
+        in_this_set = 0
+        flat: list[SelectionSetNode] = [selection_set]
+        while flat:
+            for selection in flat.pop().selections:
+                if isinstance(selection, FieldNode):
+                    in_this_set += 1
+                    if selection.selection_set is not None:
+                        pending.append(selection.selection_set)
+                elif isinstance(selection, InlineFragmentNode):
+                    flat.append(selection.selection_set)
+        if in_this_set > MAX_FIELDS_PER_SELECTION:
+            return (
+                f"A selection set asks for {in_this_set} fields, more than the allowed "
+                f"{MAX_FIELDS_PER_SELECTION}: ask for each field once"
+            )
+        total += in_this_set
+        if total > MAX_FIELDS_PER_DOCUMENT:
+            return (
+                f"The document asks for more than {MAX_FIELDS_PER_DOCUMENT} fields: "
+                "split it into smaller queries"
+            )
+    return None

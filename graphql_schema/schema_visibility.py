@@ -24,9 +24,11 @@ from app.errors import ErrorCode
 from app.settings import Settings
 
 INTROSPECTION_TOKEN_HEADER = "x-introspection-token"  # noqa: S105 (a header name)
-# graphql-core puts its suggestion last: " Did you mean 'x'?", " Did you mean 'x' or 'y'?",
-# " Did you mean the enum value 'X'?" (also inside variable coercion messages).
-_SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$", re.DOTALL)
+# graphql-core's suggestion: " Did you mean 'x'?", " Did you mean 'x' or 'y'?",
+# " Did you mean the enum value 'X'?"; last in validation messages, but in the middle of
+# variable coercion ones ("... Did you mean 'firstName'? Found: {...}."): removed wherever
+# it is (GraphQL names never contain "?").
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 
 class NoIntrospectionRule(ValidationRule):
@@ -50,7 +52,7 @@ class NoIntrospectionRule(ValidationRule):
 
 
 def without_suggestion(message: str) -> str:
-    """``message`` without graphql-core's trailing "Did you mean ...?" hint."""
+    """``message`` without graphql-core's "Did you mean ...?" hints."""
     return _SUGGESTION.sub("", message)
 
 

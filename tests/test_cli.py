@@ -496,3 +496,22 @@ def test_serve_on_a_port_in_use_is_one_line(settings: Settings) -> None:
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("happy: the server did not start on")
+
+
+async def test_review_cases_are_one_clear_line(operator: Operator, tmp_path: Path) -> None:
+    """Review of issue 16: huge numbers, an unknown revision and a file error."""
+    huge = await operator("programme", "set", "--welcome-bonus", "99999999999999999999")
+    assert huge.code == 2
+    assert "argument --welcome-bonus: must be at most 2147483647" in huge.line
+    points = await operator(
+        "reward-level", "set", "1", "--points", "99999999999999999999", "--vouchers", "1"
+    )
+    assert points.code == 2 and "must be at most 2147483647" in points.line
+    revision = await operator("db", "upgrade", "nonexistentrev")
+    assert revision.code == 2 and revision.line.startswith("happy: database migration:")
+    assert "nonexistentrev" in revision.line
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    certs = await operator("wallet", "dev-certs", "--out", str(blocked / "certs"))
+    assert certs.code == 1
+    assert str(blocked) in certs.line and "database" not in certs.line, certs.line

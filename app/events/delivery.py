@@ -134,8 +134,12 @@ class Delivery:
         while True:
             try:
                 await self.drain()
-            except Exception:
-                log.exception("outbox poll failed")
+            except Exception as exc:
+                if self.db.is_transport_failure(exc):
+                    # The database dropped or refused connections: the next poll retries.
+                    log.warning("outbox poll failed: database unavailable (%s)", exc)
+                else:
+                    log.exception("outbox poll failed")
             await asyncio.sleep(interval_seconds)
 
     async def aclose(self) -> None:

@@ -29,6 +29,7 @@ from app.environment import Environment
 from app.errors import Conflict, RateLimited
 from app.ledger import expiry
 from app.ledger import service as ledger
+from app.ledger.models import PointsAccount
 from app.limits import counters
 from app.members import service as members
 from app.members.models import Member, MemberStatus, RegistrationChannel
@@ -340,6 +341,13 @@ async def claim_level(
         )
     )
     if repeat.scalar_one_or_none() is None:
+        # Claims of one member are serialised (the points account's row lock, which the
+        # claim takes anyway), so racing dialogues cannot all pass the count below.
+        await session.execute(
+            select(PointsAccount.member_id)
+            .where(PointsAccount.member_id == member_id)
+            .with_for_update()
+        )
         since = now - timedelta(seconds=DAY)
         made = (
             await session.execute(

@@ -194,6 +194,7 @@ class WalletRuntime:
 
     def _apple_problems(self) -> list[str]:
         from cryptography import x509
+        from cryptography.exceptions import InvalidSignature
         from cryptography.hazmat.primitives import serialization
         from cryptography.x509.oid import NameOID
 
@@ -233,8 +234,18 @@ class WalletRuntime:
                 problems.append(
                     f"{name} expired on {certificate.not_valid_after_utc.date().isoformat()}"
                 )
-        key_data = self._read("HAPPY_APPLE_PASS_KEY", s.apple_pass_key, problems)
         pass_certificate = certificates.get("HAPPY_APPLE_PASS_CERT")
+        wwdr_certificate = certificates.get("HAPPY_APPLE_WWDR_CERT")
+        if pass_certificate is not None and wwdr_certificate is not None:
+            # Named like Apple's is not enough: the WWDR certificate must have signed it.
+            try:
+                pass_certificate.verify_directly_issued_by(wwdr_certificate)
+            except (ValueError, TypeError, InvalidSignature):
+                problems.append(
+                    "HAPPY_APPLE_PASS_CERT is not signed by HAPPY_APPLE_WWDR_CERT "
+                    "(use the pass type certificate Apple issued and its WWDR certificate)"
+                )
+        key_data = self._read("HAPPY_APPLE_PASS_KEY", s.apple_pass_key, problems)
         if key_data is not None:
             password = s.apple_pass_key_password.encode("utf-8") or None
             try:

@@ -8,14 +8,16 @@ from typing import Any
 
 import httpx
 import pytest
-from graphql import parse, validate
+from graphql import GraphQLError, parse, validate
+from graphql.validation.rules import overlapping_fields_can_be_merged
+from graphql.validation.validate import ValidationAbortedError
 
 from app.db import Database
 from app.main import create_app
 from app.settings import Settings
-from graphql_schema.extensions import standard_extensions
+from graphql_schema.extensions import _with_code, standard_extensions
 from graphql_schema.member.schema import build_member_schema
-from graphql_schema.query_limits import limits_rule
+from graphql_schema.query_limits import OVERLAP_COMPLEXITY_BUDGET, limits_rule
 
 
 def fan_out_bomb(fragments: int, on: str = "Query", leaf: str = "__typename") -> str:
@@ -34,15 +36,21 @@ def aliased_bomb(fragments: int) -> str:
     return f"query {{ me {{ ...F{fragments - 1} }} }}\n" + "\n".join(parts)
 
 
-async def _refused_quickly(client: httpx.AsyncClient, path: str, query: str) -> dict[str, Any]:
+async def _refused_quickly(
+    client: httpx.AsyncClient,
+    path: str,
+    query: str,
+    code: str = "QUERY_TOO_COMPLEX",
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
     started = time.perf_counter()
-    response = await client.post(path, json={"query": query})
+    response = await client.post(path, json={"query": query}, headers=headers or {})
     elapsed = time.perf_counter() - started
     assert elapsed < 1.0, f"{path} took {elapsed:.2f}s"  # the one timing assertion
     assert response.status_code in (200, 400), response.text
     body: dict[str, Any] = response.json()
     assert body.get("data") is None
-    assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX", body
+    assert body["errors"][0]["extensions"]["code"] == code, body
     return body
 
 
@@ -54,8 +62,13 @@ async def test_fan_out_bomb_on_member_door_without_credentials(
     await _refused_quickly(client, "/graphql", query)
 
 
-async def test_fan_out_bomb_on_partner_door_without_key(client: httpx.AsyncClient) -> None:
-    await _refused_quickly(client, "/partner/graphql", fan_out_bomb(35))
+async def test_fan_out_bomb_on_partner_door_with_and_without_key(
+    client: httpx.AsyncClient, spar: Any
+) -> None:
+    # Without a key the door answers before parsing; with one, the limits refuse it.
+    await _refused_quickly(client, "/partner/graphql", fan_out_bomb(35), "UNAUTHENTICATED")
+    keyed = {"Authorization": f"Bearer {spar.key}"}
+    await _refused_quickly(client, "/partner/graphql", fan_out_bomb(35), headers=keyed)
 
 
 async def test_fan_out_bomb_in_production(
@@ -68,8 +81,8 @@ async def test_fan_out_bomb_in_production(
     app = create_app(production, db)
     transport = httpx.ASGITransport(app=app, client=("203.0.113.10", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as client:
-        for path in ("/graphql", "/partner/graphql"):
-            await _refused_quickly(client, path, fan_out_bomb(35))
+        await _refused_quickly(client, "/graphql", fan_out_bomb(35))
+        await _refused_quickly(client, "/partner/graphql", fan_out_bomb(35), "UNAUTHENTICATED")
 
 
 def _errors(settings: Settings, query: str, **limits: int) -> list[str]:
@@ -174,3 +187,64 @@ def test_limit_rule_is_built_once_for_the_validation_cache(settings: Settings) -
     rules_first = [r for e in first for r in getattr(e, "validation_rules", [])]
     rules_second = [r for e in second for r in getattr(e, "validation_rules", [])]
     assert rules_first and rules_first == rules_second
+
+
+def _repeated(unit: str, times: int) -> str:
+    return "{ " + " ".join([unit] * times) + " }"
+
+
+async def _answered_quickly(
+    client: httpx.AsyncClient, path: str, query: str, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    started = time.perf_counter()
+    response = await client.post(path, json={"query": query}, headers=headers or {})
+    elapsed = time.perf_counter() - started
+    assert elapsed < 0.2, f"{path} took {elapsed:.2f}s"  # the one timing assertion
+    assert response.status_code in (200, 400), response.text
+    body: dict[str, Any] = response.json()
+    assert body.get("data") is None
+    return body
+
+
+@pytest.mark.parametrize("times", [201, 495])
+async def test_repeated_fields_refused_before_validation_on_member_door(
+    client: httpx.AsyncClient, times: int
+) -> None:
+    """Review of issue 16: the same field x 495 (3 KB) cost 1-2.5 s of pairwise merging
+    checks; the field count is checked first."""
+    query = _repeated("me{id}", times)
+    assert len(query) < 3500
+    await client.post("/graphql", json={"query": "{ __typename }"})  # warm the app up
+    body = await _answered_quickly(client, "/graphql", query + " ")
+    assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX", body
+
+
+async def test_repeated_fields_on_partner_door_with_and_without_key(
+    client: httpx.AsyncClient, spar: Any
+) -> None:
+    query = _repeated("store{code}", 399)
+    await client.post("/partner/graphql", json={"query": "{ __typename }"})  # warm up
+    body = await _answered_quickly(client, "/partner/graphql", query)
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", body
+    keyed = {"Authorization": f"Bearer {spar.key}"}
+    body = await _answered_quickly(client, "/partner/graphql", query + " ", keyed)
+    assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX", body
+
+
+async def test_repeated_fields_inside_inline_fragments_count_together(
+    client: httpx.AsyncClient,
+) -> None:
+    query = "{ " + " ".join(["... on Query { me{id} me{id} }"] * 120) + " }"
+    body = await _answered_quickly(client, "/graphql", query)
+    assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX", body
+
+
+def test_validation_aborted_gets_a_code() -> None:
+    """graphql-core's own meter (and its recursion guard) abort with a bare message."""
+    assert overlapping_fields_can_be_merged.MAX_COMPLEXITY_BUDGET == OVERLAP_COMPLEXITY_BUDGET
+    for aborted in (
+        ValidationAbortedError("Validation aborted."),
+        GraphQLError("Validation aborted."),
+    ):
+        coded = _with_code(aborted)
+        assert coded.extensions == {"code": "QUERY_TOO_COMPLEX"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
@@ -16,7 +17,7 @@ from app.db import Database
 from app.main import create_app
 from app.request_guard import json_depth
 from app.settings import Settings
-from tests.pos.conftest import IMPORT, Member, Pos, receipt
+from tests.pos.conftest import IMPORT, SUBMIT, Member, Pos, receipt
 
 QUERY = "{ __typename }"
 
@@ -71,11 +72,69 @@ def _padded(size: int) -> bytes:
 
 @pytest.mark.parametrize("path", ["/graphql", "/partner/graphql"])
 async def test_body_over_limit_is_413_before_parsing(client: httpx.AsyncClient, path: str) -> None:
-    limit = 256 * 1024 if path == "/graphql" else 4 * 1024 * 1024
     response = await client.post(
-        path, content=_padded(limit + 10), headers={"Content-Type": "application/json"}
+        path, content=_padded(256 * 1024 + 10), headers={"Content-Type": "application/json"}
     )
     _refusal(response, 413, "PAYLOAD_TOO_LARGE")
+
+
+async def test_partner_body_over_its_limit_is_413_even_with_a_key(spar: Pos) -> None:
+    response = await spar.client.post(
+        "/partner/graphql",
+        content=_padded(4 * 1024 * 1024 + 10),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {spar.key}"},
+    )
+    _refusal(response, 413, "PAYLOAD_TOO_LARGE")
+
+
+def _many_lines(count: int) -> dict[str, Any]:
+    line = {"sku": "S", "name": "N", "quantity": "1", "unitPrice": 100, "amount": 100}
+    return receipt("MANY-1", None, lines=[line] * count)
+
+
+@pytest.mark.parametrize("key", [None, "hpk_0123456789_unknownsecret"], ids=["none", "unknown"])
+async def test_partner_request_without_a_valid_key_is_refused_before_graphql(
+    client: httpx.AsyncClient, key: str | None
+) -> None:
+    """Review of issue 16: 4 MB of receipt lines were coerced (6 s of CPU) before the key
+    was looked at. Without a valid key: the default 256 KB limit, and UNAUTHENTICATED
+    without parsing anything."""
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    big = json.dumps({"query": SUBMIT, "variables": {"input": _many_lines(45_000)}}).encode()
+    assert 256 * 1024 < len(big) < 4 * 1024 * 1024
+    response = await client.post(
+        "/partner/graphql", content=big, headers={**headers, "Content-Type": "application/json"}
+    )
+    _refusal(response, 413, "PAYLOAD_TOO_LARGE")
+    small = await client.post(
+        "/partner/graphql",
+        json={"query": "{ store { code } } fragment {", "variables": {"x": 1}},
+        headers={**headers, "Accept-Language": "en"},
+    )
+    assert small.status_code == 200
+    body = small.json()
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}  # not a syntax error
+    assert "API key" in body["errors"][0]["message"]
+
+
+async def test_too_many_receipt_lines_refused_before_coercion(spar: Pos) -> None:
+    started = time.perf_counter()
+    response = await spar.client.post(
+        "/partner/graphql",
+        json={"query": SUBMIT, "variables": {"input": _many_lines(45_000)}},
+        headers={"Authorization": f"Bearer {spar.key}"},
+    )
+    elapsed = time.perf_counter() - started
+    body = response.json()
+    assert body["errors"][0]["extensions"] == {
+        "code": "INVALID_INPUT",
+        "field": "input.lines",
+        "maximum": 500,
+    }, body
+    assert elapsed < 1.5, f"took {elapsed:.2f}s"  # the one timing assertion
+    body = await spar.gql(SUBMIT, {"input": _many_lines(500)})
+    assert body["data"]["submitReceipt"]["__typename"], body  # 500 lines still pass
 
 
 async def test_streamed_body_counted_without_content_length(client: httpx.AsyncClient) -> None:
@@ -149,6 +208,10 @@ async def test_request_over_time_budget_is_504(
     assert health.status_code == 200
     body = _refusal(response, 504, "REQUEST_TIMEOUT")
     assert "0.3 seconds" in body["errors"][0]["message"]
+    # Review of issue 16: the budget may end after a commit; the answer does not say
+    # nothing was kept.
+    assert "may have been applied" in body["errors"][0]["message"]
+    assert "nothing it started was kept" not in body["errors"][0]["message"]
     assert any(
         r.levelno == logging.WARNING and "time budget" in r.getMessage() for r in caplog.records
     )

@@ -21,7 +21,12 @@ from app.db import Database
 from app.main import create_app
 from app.settings import Settings
 from tests.conftest import with_settings
-from tests.pos.conftest import coalition, member, spar  # noqa: F401 (the POS door's fixtures)
+from tests.pos.conftest import (  # noqa: F401 (the POS door's fixtures)
+    coalition,
+    make_key,
+    member,
+    spar,
+)
 from wallet_passes.google import make_dev_service_account
 
 STRONG_JWT_SECRET = "kZ3q9VtR1xW7mP0sL4yB8nC2dF6gH5jA-uE_oI"
@@ -150,3 +155,9 @@ async def prod_client(prod_settings: Settings, db: Database) -> AsyncIterator[ht
     transport = httpx.ASGITransport(app=app, client=("203.0.113.10", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as c:
         yield c
+
+
+@pytest.fixture
+async def prod_key(coalition: None, prod_settings: Settings, db: Database) -> str:  # noqa: F811
+    """A partner key issued under the production settings' secrets (SPAR-TIR-01)."""
+    return await make_key(db, prod_settings, "SPAR-TIR-01")

@@ -39,6 +39,11 @@ from wallet_passes.google import make_dev_service_account
         ("0123456789abcdefghijklmnopqrstuvwxyz", "neighbouring characters"),
         ("changeme-" + "Zq8Wx3Rt6Yp1Lk5Mn9Bv2Cf7", "placeholder word 'changeme'"),
         ("short-but-random-9f8Kq", "at least 32 characters"),
+        # Review of issue 16: these passed.
+        ("passwordpasswordpasswordpassword1", "word 'password'"),
+        ("Tr0ub4dor&3Tr0ub4dor&3Tr0ub4dor&3X", "mostly one block repeated"),
+        ("happy-production-jwt-secret-key-2025", "word"),
+        ("qwertyuiopasdfghjklzxcvbnm123456", "neighbouring keys"),
     ],
 )
 def test_weak_secrets_are_named_with_the_reason(value: str, reason: str) -> None:
@@ -47,7 +52,7 @@ def test_weak_secrets_are_named_with_the_reason(value: str, reason: str) -> None
 
 
 def test_generated_secrets_pass() -> None:
-    for _ in range(2000):
+    for _ in range(3000):
         assert secret_weakness(secrets.token_urlsafe(48)) is None
         assert secret_weakness(secrets.token_hex(16)) is None  # 128 bits, the minimum length
     assert secret_weakness(STRONG_JWT_SECRET) is None
@@ -225,3 +230,14 @@ def _good_wallet(files: WalletFiles) -> dict[str, str]:
         "apple_wwdr_cert": str(files.wwdr_cert),
         "google_service_account_file": str(files.google_account),
     }
+
+
+def test_pass_certificate_not_signed_by_the_wwdr_is_refused(
+    wallet_files: WalletFiles, tmp_path: Path
+) -> None:
+    """Review of issue 16: a chain named like Apple's whose WWDR did not sign the pass
+    certificate (another Apple-shaped chain's WWDR here) is refused."""
+    other = make_apple_shaped_files(tmp_path / "other")
+    settings = _config_only(wallet_files, apple_wwdr_cert=str(other.wwdr_cert))
+    problems = WalletRuntime(settings).production_problems()
+    assert any("is not signed by HAPPY_APPLE_WWDR_CERT" in p for p in problems), problems
