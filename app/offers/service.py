@@ -617,14 +617,20 @@ async def after_refund(
             if row is None or row[1] is None or int(row[0]) >= offer.min_spend:
                 continue
             # Below the threshold again: the bonus goes back, and the offer is open again.
+            # The award still standing (an offer completed, reopened by a return and
+            # completed again has older awards already taken back): the newest with points
+            # not yet reversed or written off.
             completed = (
                 await session.execute(
                     select(OfferReceipt)
                     .where(
                         OfferReceipt.offer_id == offer.id,
                         OfferReceipt.member_id == member_id,
-                        OfferReceipt.points > 0,
+                        OfferReceipt.points
+                        > OfferReceipt.points_reversed + OfferReceipt.points_uncollected,
                     )
+                    .order_by(OfferReceipt.id.desc())
+                    .limit(1)
                     .with_for_update()
                 )
             ).scalar_one_or_none()

@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import cast
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import Table, delete, func, select
+from sqlalchemy import Table, column, delete, func, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import events
@@ -139,7 +139,12 @@ async def set_tier(
 
 
 async def qualifying_points(session: AsyncSession, member_id: int, now: datetime) -> int:
-    """Points earned at partners in the last 12 months, net of returns."""
+    """Points earned at partners in the last 12 months, net of returns.
+
+    A return takes back only what the member still has (a reversal entry); what they had
+    already spent is recorded as uncollected on the receipt (and on an offer's award) and
+    is subtracted here too, so buy, spend, return never lifts a member a tier.
+    """
     since = now - relativedelta(months=WINDOW_MONTHS)
     total = await session.scalar(
         select(func.coalesce(func.sum(PointsEntry.delta), 0)).where(
@@ -148,7 +153,26 @@ async def qualifying_points(session: AsyncSession, member_id: int, now: datetime
             PointsEntry.created_at >= since,
         )
     )
-    return max(0, int(total or 0))
+    uncollected = 0
+    for source in (_RECEIPTS, _OFFER_AWARDS):
+        uncollected += int(
+            await session.scalar(
+                select(func.coalesce(func.sum(source.c.points_uncollected), 0)).where(
+                    source.c.member_id == member_id, source.c.created_at >= since
+                )
+            )
+            or 0
+        )
+    return max(0, int(total or 0) - uncollected)
+
+
+# Read by name (receipts and offers import tiers: their models cannot be imported here).
+_RECEIPTS = table(
+    "receipts", column("member_id"), column("created_at"), column("points_uncollected")
+)
+_OFFER_AWARDS = table(
+    "offer_receipts", column("member_id"), column("created_at"), column("points_uncollected")
+)
 
 
 def qualified_for(tiers: Sequence[TierRule], points: int) -> TierRule | None:

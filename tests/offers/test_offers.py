@@ -217,3 +217,25 @@ async def test_evaluating_200_live_offers_costs_at_most_two_queries_per_receipt(
         assert await session.scalar(select(func.count()).select_from(Offer)) == 200
     with_offers = await queries_for("R-1")
     assert with_offers <= without + 2, (without, with_offers)
+
+
+async def test_an_aggregate_completed_again_after_a_return_is_taken_back_once(
+    spar: Pos, member: Member, db: Database, cli_env: None, tmp_path: Path
+) -> None:
+    """Completed, reopened by a return, completed again: a later return takes back the
+    award still standing (not a 500 because two awards exist), and only once."""
+    await create_offer(
+        tmp_path,
+        mechanic={"kind": "aggregate_spend", "spend": 150000, "currency": "ALL", "points": 500},
+    )
+    for receipt_id in ("AG-1", "AG-2"):
+        await spar.submit(receipt(receipt_id, member.card))
+    assert (await spar.submit(receipt("AG-3", member.card)))["pointsEarned"] == 511
+    assert (await spar.refund(receiptId="AG-3", refundId="AG-F3"))["__typename"] == (
+        "ReceiptRefunded"
+    )
+    await spar.submit(receipt("AG-4", member.card))
+    assert await entries(db, EntryKind.OFFER_BONUS) == [500, 500]
+    first = await spar.refund(receiptId="AG-1", refundId="AG-F1")
+    assert first["__typename"] == "ReceiptRefunded", first
+    assert await spar.refund(receiptId="AG-1", refundId="AG-F1") == first  # a retry

@@ -7,7 +7,7 @@ from app.db import Database
 from app.events import TierChanged
 from app.wallet import service as wallet
 from tests.helpers import Api
-from tests.pos.conftest import Member, Pos, happy, receipt
+from tests.pos.conftest import Member, Pos, claim, happy, receipt
 
 TIER = "query { me { tier { code name nextTier pointsToNext qualifyingPoints keptUntil } } }"
 
@@ -90,3 +90,20 @@ async def test_tiers_are_programme_data(coalition: None, cli_env: None, capsys: 
                         "--earn-bonus", "30"]) == 0  # fmt: skip
     assert await happy(["tier", "list"]) == 0
     assert await happy(["tier", "set", "x", "--name", "X", "--threshold", "4000"]) == 1
+
+
+async def test_buy_spend_return_never_lifts_a_member_a_tier(
+    spar: Pos, member: Member, api: Api, db: Database, cli_env: None
+) -> None:
+    """Points already spent when the purchase comes back are uncollected, not reversed in
+    the ledger: they still leave the qualifying points."""
+    await spar.submit(big("NET-1", member.card, 49_990_000))
+    for level in (5, 4, 3, 2, 1) * 6:
+        await claim(api, member, level)
+    refund = await spar.refund(receiptId="NET-1", refundId="NET-1-R")
+    assert refund["pointsUncollected"] > 0, refund
+    tier = (await api.gql(TIER, token=member.token))["data"]["me"]["tier"]
+    assert tier["qualifyingPoints"] == 0, tier
+    await spar.submit(big("NET-2", member.card, 10_000))
+    tier = (await api.gql(TIER, token=member.token))["data"]["me"]["tier"]
+    assert tier["name"] == "Happy", tier
