@@ -210,8 +210,27 @@ class Dispatcher:
             await session.flush()
         return claimed
 
+    async def _still_mine(self, item: _Claimed) -> bool:
+        """Renew the message's lease right before sending it, if it is still this worker's
+        claim; a batch slower than its lease never sends a message twice."""
+        async with self.db.unit_of_work() as session:
+            result = await session.execute(
+                update(MemberMessage)
+                .where(
+                    MemberMessage.id == item.message_id,
+                    MemberMessage.status == MessageStatus.SENDING,
+                    MemberMessage.attempts == item.attempts,
+                )
+                .values(
+                    next_attempt_at=clock.now() + timedelta(seconds=self.settings.lease_seconds)
+                )
+            )
+            return int(getattr(result, "rowcount", 0) or 0) == 1
+
     async def _send(self, item: _Claimed, report: DispatchReport) -> None:
         backend = self.channels[item.outgoing.channel]
+        if not await self._still_mine(item):
+            return  # the lease ran out and another worker has it now: it sends, not us
         status = MessageStatus.SENT
         error: str | None = None
         provider_id: str | None = None

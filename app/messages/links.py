@@ -26,9 +26,10 @@ class Links:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         except (ValueError, TypeError):
             return None
-        payload_bytes, dot, mac = raw.rpartition(b".")
-        if not dot:
+        # The MAC is 12 raw bytes and may itself contain b".": split at its fixed offset.
+        if len(raw) < 14 or raw[-13:-12] != b".":
             return None
+        payload_bytes, mac = raw[:-13], raw[-12:]
         payload = payload_bytes.decode(errors="replace")
         expected = hmac.new(self.keys.derive("message-links"), payload_bytes, hashlib.sha256)
         if not hmac.compare_digest(expected.digest()[:12], mac):

@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -218,3 +219,38 @@ async def test_two_workers_share_the_queue_without_sending_twice(
     assert Counter(rows) == {(MessageStatus.SENT, 1): total}
     keys = Counter(line["idempotency_key"] for line in sent.lines("sms", kind="points_earned"))
     assert len(keys) == total and max(keys.values()) == 1
+
+
+@requires_postgres
+async def test_a_batch_slower_than_its_lease_never_sends_a_message_twice(
+    api: Any, db: Database, settings: Settings
+) -> None:
+    """Two workers, a lease far shorter than a batch, and a provider that does not drop
+    repeats (like SNS): each message is sent once, because a worker renews its claim right
+    before each send and skips what another worker has taken."""
+    from app.messages.models import Channel
+
+    sent: list[str] = []
+
+    class SlowSms:
+        async def send(self, message: Any) -> None:
+            await asyncio.sleep(0.02)
+            sent.append(message.idempotency_key)
+
+        async def aclose(self) -> None:
+            return None
+
+    members = [await sign_up(api, db, f"+35569100004{i}") for i in range(2)]
+    short = replace(settings, messages=replace(settings.messages, lease_seconds=1))
+    await queue_many(db, short, [m.id for m in members], 300)
+    databases = [create_database(short) for _ in range(2)]
+    try:
+        dispatchers = [build_dispatcher(d, short, load_keys(short)) for d in databases]
+        for dispatcher in dispatchers:
+            dispatcher.channels[Channel.SMS] = SlowSms()
+        await asyncio.gather(*(d.drain(max_rounds=50) for d in dispatchers))
+    finally:
+        for database in databases:
+            await database.dispose()
+    twice = {key: n for key, n in Counter(sent).items() if n > 1}
+    assert not twice and len(set(sent)) == len(sent) > 0
