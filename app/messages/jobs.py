@@ -14,6 +14,8 @@ overridden by ``HAPPY_JOB_SCHEDULES`` (``name=cron;name=cron``).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from croniter import croniter
 from sqlalchemy import Table, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import clock
 from app.db import insert_ignoring_conflicts
 from app.ledger import expiry
 from app.ledger.models import PointsLot
@@ -138,7 +141,26 @@ class Jobs:
             )
             return claimed.scalar_one_or_none() is not None
 
+    async def _keep_lease(self, name: str, lease: dict[str, datetime]) -> None:
+        """Renew the job's lease while it runs (a long job is never taken by a second
+        worker); stop if the lease is no longer this run's."""
+        table = cast(Table, ScheduledJob.__table__)
+        while True:
+            await asyncio.sleep(JOB_LEASE.total_seconds() / 3)
+            renewed = clock.now() + JOB_LEASE
+            async with self.db.unit_of_work() as session:
+                result = await session.execute(
+                    update(table)
+                    .where(table.c.name == name, table.c.lease_until == lease["until"])
+                    .values(lease_until=renewed)
+                )
+            if int(getattr(result, "rowcount", 0) or 0) != 1:
+                return
+            lease["until"] = renewed
+
     async def _run(self, job: Job, now: datetime, zone: str) -> str:
+        lease = {"until": now + JOB_LEASE}  # what _claim wrote
+        keeper = asyncio.create_task(self._keep_lease(job.name, lease))
         try:
             result = await job.body(now)
             next_run = next_time(job.cron, now, zone)
@@ -146,10 +168,15 @@ class Jobs:
             log.exception("job %s failed", job.name)
             result = f"failed: {type(exc).__name__}: {exc}"[:300]
             next_run = now + RETRY_FAILED_JOB
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
         async with self.db.unit_of_work() as session:
+            # Only this run's lease is released (another worker's is not ours to end).
             await session.execute(
                 update(ScheduledJob)
-                .where(ScheduledJob.name == job.name)
+                .where(ScheduledJob.name == job.name, ScheduledJob.lease_until == lease["until"])
                 .values(
                     lease_until=None,
                     next_run_at=next_run,

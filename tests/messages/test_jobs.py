@@ -4,6 +4,7 @@ month, dormant members once per dormant stretch, voucher and points reminders on
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from app import clock
 from app.db import Database
+from app.settings import Settings
 from tests.helpers import Api
 from tests.messages.conftest import SET_CONSENT, Member, Sent, claim, give_points, happy
 
@@ -94,3 +96,37 @@ async def test_points_reminder(member: Member, sent: Sent, frozen_now: list[date
         assert await happy(["worker", "--once", "--run", "points_reminders"]) == 0
     (points,) = sent.lines("sms", kind="points_expiring")
     assert points["text"].startswith("80 pikë skadojnë")
+
+
+async def test_a_job_runs_once_while_leased_and_releases_only_its_own_lease(
+    db: Database, settings: Settings
+) -> None:
+    """Two workers: the one holding a job's lease runs it; the other finds nothing due;
+    after the run the lease is released and the next run is scheduled."""
+    from sqlalchemy import select
+
+    from app.keys import load_keys
+    from app.messages.jobs import Jobs
+    from app.messages.lifecycle import build_dispatcher
+    from app.messages.models import ScheduledJob
+
+    first = Jobs(db, build_dispatcher(db, settings, load_keys(settings)).composer)
+    second = Jobs(db, build_dispatcher(db, settings, load_keys(settings)).composer)
+    ran: list[str] = []
+
+    async def body(now: datetime) -> str:
+        ran.append("ran")
+        # While it runs, the other worker finds the job leased.
+        assert "points_expiry" not in await second.run_due(now)
+        return "ok"
+
+    first.jobs = {"points_expiry": replace(first.jobs["points_expiry"], body=body)}
+    second.jobs = {"points_expiry": second.jobs["points_expiry"]}
+    now = clock.now() + timedelta(days=400)  # far past any first schedule
+    # The first run_due only schedules (inserts) the job row when it did not exist.
+    await first.run_due(clock.now())
+    assert (await first.run_due(now)).get("points_expiry") == "ok"
+    assert ran == ["ran"]
+    async with db.read_session() as session:
+        row = await session.scalar(select(ScheduledJob).where(ScheduledJob.name == "points_expiry"))
+    assert row is not None and row.lease_until is None and row.next_run_at > now
