@@ -19,7 +19,13 @@ from starlette.routing import Route
 
 from app.client_address import ClientAddressMiddleware
 from app.db import Database, create_database, log_loop_exception
-from app.events import MemberDeleted, MemberRegistered, ReceiptAccepted, VoucherIssued
+from app.events import (
+    MemberDeleted,
+    MemberRegistered,
+    ReceiptAccepted,
+    TierChanged,
+    VoucherIssued,
+)
 from app.events.delivery import Delivery
 from app.log import configure_logging
 from app.messages import service as messages
@@ -68,6 +74,7 @@ def assemble(
     bus.after_commit(MemberRegistered, "messages.welcome", lifecycle.welcome)
     bus.after_commit(ReceiptAccepted, "messages.points_earned", lifecycle.points_earned)
     bus.after_commit(VoucherIssued, "messages.vouchers_ready", lifecycle.vouchers_ready)
+    bus.after_commit(TierChanged, "messages.tier_up", lifecycle.tier_up)
     bus.in_transaction(MemberDeleted, messages.erase_for_deleted_member)
     if in_background is None:
         # A server delivers to real servers in the background, to recording ones inline.

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from app.events import MemberRegistered, ReceiptAccepted, VoucherIssued
+from app.events import MemberRegistered, ReceiptAccepted, TierChanged, VoucherIssued
 from app.keys import Keys
 from app.ledger import service as ledger
 from app.members import service as members
@@ -27,6 +27,7 @@ from app.partners.models import Partner
 from app.programme.service import get_programme
 from app.rewards.models import Voucher
 from app.settings import Settings
+from app.tiers import service as tiers
 
 if TYPE_CHECKING:
     from app.db import Database
@@ -87,6 +88,28 @@ class LifecycleMessages:
                     "partner": partner.name if partner else "",
                     "balance": balance.available,
                 },
+                now=event.at,
+            )
+        await self.dispatcher.kick()
+
+    async def tier_up(self, event: TierChanged) -> None:
+        """ "You are Happy+ now": only for a move up (a review moving a member down is not
+        announced), once per member, tier and day of the change."""
+        if not event.tier:
+            return
+        async with self.db.unit_of_work() as session:
+            thresholds = {rule.code: rule.threshold for rule in await tiers.list_tiers(session)}
+            new = thresholds.get(event.tier)
+            old = thresholds.get(event.previous, -1) if event.previous else -1
+            if new is None or new <= old:
+                return
+            await service.compose(
+                session,
+                self.composer,
+                member_id=event.member_id,
+                kind="tier_up",
+                event_key=f"tier:{event.tier}:{event.at.date().isoformat()}",
+                params={"tier": event.tier_name},
                 now=event.at,
             )
         await self.dispatcher.kick()

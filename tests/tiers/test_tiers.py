@@ -107,3 +107,22 @@ async def test_buy_spend_return_never_lifts_a_member_a_tier(
     await spar.submit(big("NET-2", member.card, 10_000))
     tier = (await api.gql(TIER, token=member.token))["data"]["me"]["tier"]
     assert tier["name"] == "Happy", tier
+
+
+async def test_moving_up_sends_you_are_happy_plus_now_once(
+    spar: Pos, member: Member, db: Database, cli_env: None
+) -> None:
+    from sqlalchemy import select
+
+    from app.messages.models import MemberMessage
+
+    await spar.submit(big("UP-1", member.card, 49_990_000))
+    await spar.submit(big("UP-2", member.card, 10_000))  # crosses 5,000
+    await spar.submit(big("UP-3", member.card, 10_000))  # already Happy+: no second message
+    async with db.read_session() as session:
+        kinds = list(
+            await session.scalars(
+                select(MemberMessage.kind).where(MemberMessage.member_id == member.id)
+            )
+        )
+    assert kinds.count("tier_up") == 1, kinds
