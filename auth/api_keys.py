@@ -7,8 +7,6 @@ HMAC with the server pepper, in constant time.
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, cast
@@ -19,12 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import InvalidInput, NotFound
 from app.keys import Keys
 from app.partners import service as partners
+from auth import prefixed_tokens as tokens
 from auth.api_key_models import PartnerApiKey
 
 if TYPE_CHECKING:
     from app.partners.models import Store
 
 KEY_SCOPE = "partner-api-key"
+KIND = "hpk"
 # ``last_used_at`` is written at most this often per key, so a busy till does not turn
 # every request into a write on one hot row.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -60,37 +60,23 @@ async def create_key(
     store = await partners.store_by_code(session, store_code)
     if store is None:
         raise NotFound(field="store")
-    prefix = secrets.token_hex(5)
-    secret = secrets.token_urlsafe(32)
+    issued = tokens.new_token(keys, KIND, KEY_SCOPE)
     session.add(
         PartnerApiKey(
-            prefix=prefix,
-            secret_hash=keys.hash_code(KEY_SCOPE, secret),
+            prefix=issued.prefix,
+            secret_hash=issued.secret_hash,
             store_id=store.id,
             label=label,
             created_at=now,
         )
     )
     await session.flush()
-    return IssuedKey(key=f"hpk_{prefix}_{secret}", prefix=prefix, store_code=store.code)
+    return IssuedKey(key=issued.token, prefix=issued.prefix, store_code=store.code)
 
 
 async def revoke_key(session: AsyncSession, *, prefix: str, now: datetime) -> bool:
     """Revoke the key named by ``prefix`` (or the whole key); False if it was revoked already."""
-    prefix = _prefix_of(prefix) or prefix
-    table = cast(Table, PartnerApiKey.__table__)
-    result = await session.execute(
-        update(table)
-        .where(table.c.prefix == prefix, table.c.revoked_at.is_(None))
-        .values(revoked_at=now)
-        .returning(table.c.id)
-    )
-    if result.scalar_one_or_none() is not None:
-        return True
-    exists = await session.execute(select(PartnerApiKey.id).where(PartnerApiKey.prefix == prefix))
-    if exists.scalar_one_or_none() is None:
-        raise NotFound(field="prefix")
-    return False
+    return await tokens.revoke(session, PartnerApiKey, KIND, prefix, now)
 
 
 async def list_keys(session: AsyncSession) -> list[tuple[PartnerApiKey, Store]]:
@@ -100,25 +86,16 @@ async def list_keys(session: AsyncSession) -> list[tuple[PartnerApiKey, Store]]:
     return sorted(pairs, key=lambda pair: (pair[1].code, pair[0].id))
 
 
-def _prefix_of(key: str) -> str | None:
-    parts = key.split("_")
-    if len(parts) < 3 or parts[0] != "hpk" or len(parts[1]) != 10:
-        return None
-    return parts[1]
-
-
 async def authenticate(session: AsyncSession, keys: Keys, key: str) -> ApiKeyCredential | None:
     """The credential behind ``key``, or None (unknown, malformed or revoked). Whether its
     store may act (active store and partner) is the core's to say (``store_caller``)."""
-    prefix = _prefix_of(key)
-    if prefix is None:
+    parts = tokens.split(key, KIND)
+    if parts is None:
         return None
-    secret = key[len("hpk_") + len(prefix) + 1 :]
+    prefix, secret = parts
     stmt = select(PartnerApiKey).where(PartnerApiKey.prefix == prefix)
     api_key = (await session.execute(stmt)).scalar_one_or_none()
-    if api_key is None:
-        return None
-    if not hmac.compare_digest(api_key.secret_hash, keys.hash_code(KEY_SCOPE, secret)):
+    if api_key is None or not tokens.secret_matches(keys, KEY_SCOPE, secret, api_key.secret_hash):
         return None
     if api_key.revoked_at is not None:
         return None

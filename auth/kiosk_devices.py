@@ -11,8 +11,6 @@ Enrolment attempts are limited per client address, so codes cannot be guessed.
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
@@ -26,11 +24,13 @@ from app.errors import EnrolmentRejected, InvalidInput
 from app.kiosks import service as kiosks
 from app.limits import counters
 from app.prizes import codes
+from auth import prefixed_tokens as tokens
 from auth.kiosk_device_models import KioskDeviceToken, KioskEnrolmentCode
 
 ENROLMENT_CODE_LENGTH = 10
 CODE_SCOPE = "kiosk-enrolment-code"
 TOKEN_SCOPE = "kiosk-device-token"  # noqa: S105 (a hashing scope, not a secret)
+KIND = "hkd"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 # Wrong enrolment codes per client address per hour.
 ENROLMENT_TRIES_PER_HOUR = 10
@@ -123,41 +123,31 @@ async def enrol(
         )
         raise EnrolmentRejected(field="code", keep_changes=True)
     await kiosks.mark_enrolled(session, kiosk.id, device_name, now)
-    prefix = secrets.token_hex(5)
-    secret = secrets.token_urlsafe(32)
+    issued = tokens.new_token(env.keys, KIND, TOKEN_SCOPE)
     session.add(
         KioskDeviceToken(
-            prefix=prefix,
-            secret_hash=env.keys.hash_code(TOKEN_SCOPE, secret),
+            prefix=issued.prefix,
+            secret_hash=issued.secret_hash,
             kiosk_id=kiosk.id,
             created_at=now,
         )
     )
     await session.flush()
-    return Enrolled(f"hkd_{prefix}_{secret}", kiosk.id)
-
-
-def _prefix_of(token: str) -> str | None:
-    parts = token.split("_")
-    if len(parts) < 3 or parts[0] != "hkd" or len(parts[1]) != 10:
-        return None
-    return parts[1]
+    return Enrolled(issued.token, kiosk.id)
 
 
 async def authenticate(
     session: AsyncSession, env: Environment, token: str
 ) -> DeviceCredential | None:
     """The credential behind a device token, or None (unknown or malformed)."""
-    prefix = _prefix_of(token)
-    if prefix is None:
+    parts = tokens.split(token, KIND)
+    if parts is None:
         return None
-    secret = token[len("hkd_") + len(prefix) + 1 :]
+    prefix, secret = parts
     row = (
         await session.execute(select(KioskDeviceToken).where(KioskDeviceToken.prefix == prefix))
     ).scalar_one_or_none()
-    if row is None:
-        return None
-    if not hmac.compare_digest(row.secret_hash, env.keys.hash_code(TOKEN_SCOPE, secret)):
+    if row is None or not tokens.secret_matches(env.keys, TOKEN_SCOPE, secret, row.secret_hash):
         return None
     return DeviceCredential(row.id, row.kiosk_id, row.last_used_at)
 

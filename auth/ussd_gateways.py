@@ -15,7 +15,6 @@ USSD session table, so two aggregators' session ids never collide.
 from __future__ import annotations
 
 import hmac
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
@@ -23,11 +22,13 @@ from typing import cast
 from sqlalchemy import Table, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import InvalidInput, NotFound
+from app.errors import InvalidInput
 from app.keys import Keys
+from auth import prefixed_tokens as tokens
 from auth.ussd_gateway_models import UssdGateway
 
 TOKEN_SCOPE = "ussd-gateway-token"  # noqa: S105 - a hash scope, not a secret
+KIND = "hug"
 ENVIRONMENT_KEY = "env"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -53,18 +54,17 @@ async def create_gateway(
     """A new gateway token; the returned ``token`` is never stored."""
     if label is not None and len(label) > 80:
         raise InvalidInput(field="label")
-    prefix = secrets.token_hex(5)
-    secret = secrets.token_urlsafe(32)
+    issued = tokens.new_token(keys, KIND, TOKEN_SCOPE)
     session.add(
         UssdGateway(
-            prefix=prefix,
-            secret_hash=keys.hash_code(TOKEN_SCOPE, secret),
+            prefix=issued.prefix,
+            secret_hash=issued.secret_hash,
             label=label,
             created_at=now,
         )
     )
     await session.flush()
-    return IssuedToken(token=f"hug_{prefix}_{secret}", prefix=prefix)
+    return IssuedToken(token=issued.token, prefix=issued.prefix)
 
 
 async def list_gateways(session: AsyncSession) -> list[UssdGateway]:
@@ -74,27 +74,7 @@ async def list_gateways(session: AsyncSession) -> list[UssdGateway]:
 
 async def revoke_gateway(session: AsyncSession, *, prefix: str, now: datetime) -> bool:
     """Revoke the token named by ``prefix`` (or the whole token); False if already revoked."""
-    prefix = _prefix_of(prefix) or prefix
-    table = cast(Table, UssdGateway.__table__)
-    result = await session.execute(
-        update(table)
-        .where(table.c.prefix == prefix, table.c.revoked_at.is_(None))
-        .values(revoked_at=now)
-        .returning(table.c.id)
-    )
-    if result.scalar_one_or_none() is not None:
-        return True
-    exists = await session.execute(select(UssdGateway.id).where(UssdGateway.prefix == prefix))
-    if exists.scalar_one_or_none() is None:
-        raise NotFound(field="prefix")
-    return False
-
-
-def _prefix_of(token: str) -> str | None:
-    parts = token.split("_")
-    if len(parts) < 3 or parts[0] != "hug" or len(parts[1]) != 10:
-        return None
-    return parts[1]
+    return await tokens.revoke(session, UssdGateway, KIND, prefix, now)
 
 
 async def authenticate(
@@ -107,15 +87,13 @@ async def authenticate(
         token.encode("utf-8"), environment_token.encode("utf-8")
     ):
         return GatewayCredential(key=ENVIRONMENT_KEY, gateway_id=None, last_used_at=None)
-    prefix = _prefix_of(token)
-    if prefix is None:
+    parts = tokens.split(token, KIND)
+    if parts is None:
         return None
-    secret = token[len("hug_") + len(prefix) + 1 :]
+    prefix, secret = parts
     stmt = select(UssdGateway).where(UssdGateway.prefix == prefix)
     gateway = (await session.execute(stmt)).scalar_one_or_none()
-    if gateway is None:
-        return None
-    if not hmac.compare_digest(gateway.secret_hash, keys.hash_code(TOKEN_SCOPE, secret)):
+    if gateway is None or not tokens.secret_matches(keys, TOKEN_SCOPE, secret, gateway.secret_hash):
         return None
     if gateway.revoked_at is not None:
         return None
