@@ -16,6 +16,7 @@ from app import clock
 from app.db import Database
 from app.settings import Settings
 from cli.context import run
+from cli.errors import CliError
 from cli.table import print_table
 
 SIMULATOR_GATEWAY = "simulator"
@@ -65,13 +66,19 @@ def cmd_gateway_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_gateway_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    from app.errors import NotFound
     from auth import ussd_gateways
 
     async def work(db: Database) -> int:
         async with db.unit_of_work() as session:
-            changed = await ussd_gateways.revoke_gateway(
-                session, prefix=args.prefix, now=clock.now()
-            )
+            try:
+                changed = await ussd_gateways.revoke_gateway(
+                    session, prefix=args.prefix, now=clock.now()
+                )
+            except NotFound as exc:
+                raise CliError(
+                    f"no USSD gateway token {args.prefix}; see `happy ussd gateway list`"
+                ) from exc
         print(f"gateway {args.prefix} {'revoked' if changed else 'was already revoked'}")
         return 0
 

@@ -32,7 +32,9 @@ async def test_gateway_create_list_revoke(
     assert await happy(["ussd", "gateway", "revoke", prefix]) == 0
     assert "revoked" in capsys.readouterr().out
     assert (await Handset(client, token=token).post("")).status_code == 401
+    capsys.readouterr()
     assert await happy(["ussd", "gateway", "revoke", "0000000000"]) == 1
+    assert "no USSD gateway token 0000000000" in capsys.readouterr().err
 
 
 async def test_simulator_registers_and_shows_the_balance(cli_env: None, db: Database) -> None:
