@@ -145,7 +145,21 @@ async def load_demo(session: AsyncSession, now: datetime) -> dict[str, int]:
     from app.kiosks.demo import seed_kiosk_demo
 
     await seed_kiosk_demo(session, [(s[0], p[2]) for p in DEMO_PARTNERS for s in p[4]], now)
+    await seed_redemption_demo(session, now)
     return counts
+
+
+async def seed_redemption_demo(session: AsyncSession, now: datetime) -> None:
+    """Exchange rates for ALL and MKD, and SMS confirmation of vouchers of 9.60 EUR and
+    more (issue 14); kept where the operator already set them."""
+    from app.fx.service import seed_demo_rates
+    from app.programme.service import DEMO_REDEMPTION_CONFIRMATION_EUR
+
+    await seed_demo_rates(session, now)
+    programme = await get_programme(session)
+    if programme.redemption_confirmation_eur is None:
+        programme.redemption_confirmation_eur = DEMO_REDEMPTION_CONFIRMATION_EUR
+        await session.flush()
 
 
 async def seed_pos_demo(session: AsyncSession, partner_codes: list[str], now: datetime) -> None:

@@ -62,6 +62,11 @@ class ErrorCode(StrEnum):
     CANCEL_WINDOW_PASSED = "CANCEL_WINDOW_PASSED"
     STAFF_PIN_INVALID = "STAFF_PIN_INVALID"
     STAFF_PIN_NOT_SET = "STAFF_PIN_NOT_SET"
+    # Confirmation of large redemptions and money across currencies (issue 14, redeem)
+    CONFIRMATION_REQUIRED = "CONFIRMATION_REQUIRED"
+    CONFIRMATION_NOT_FOUND = "CONFIRMATION_NOT_FOUND"
+    EXCHANGE_RATE_MISSING = "EXCHANGE_RATE_MISSING"
+    INVALID_RATE = "INVALID_RATE"
     # The database could not be reached or dropped the connection: retry the same request
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
@@ -210,3 +215,25 @@ class StaffPinRejected(DomainError):
     """The store's staff PIN is wrong or not set (kiosk staff actions)."""
 
     code = ErrorCode.STAFF_PIN_INVALID
+
+
+# --- Confirmation of large redemptions and money across currencies (issue 14, redeem) ----
+
+
+class ConfirmationNeeded(DomainError):
+    """The voucher is worth the programme's confirmation threshold or more: the member must
+    confirm with an SMS code (``voucher_id``, ``member_id`` say which). The partner door's
+    code layer (``auth.redemption_codes``) turns it into a sent code and an answer."""
+
+    code = ErrorCode.CONFIRMATION_REQUIRED
+
+    def __init__(self, *, voucher_id: int, member_id: int) -> None:
+        super().__init__(ErrorCode.CONFIRMATION_REQUIRED, field="code")
+        self.voucher_id = voucher_id
+        self.member_id = member_id
+
+
+class ExchangeRateMissing(DomainError):
+    """No exchange rate of ``currency`` is valid on the day: the operator must set one."""
+
+    code = ErrorCode.EXCHANGE_RATE_MISSING

@@ -144,6 +144,37 @@ _CATALOGUE["sq"].update(
 )
 
 
+# Confirmation of large redemptions and money across currencies (issue 14, redeem)
+_CATALOGUE["en"].update(
+    {
+        "CONFIRMATION_REQUIRED": "This voucher needs the member's confirmation: ask for the "
+        "code we sent them by SMS.",
+        "CONFIRMATION_NOT_FOUND": "No confirmation is waiting for this voucher at this store. "
+        "Redeem it again to send the member a code.",
+        "EXCHANGE_RATE_MISSING": "No exchange rate for {currency} is set for {day}; "
+        "the programme operator must set one.",
+        "INVALID_RATE": "An exchange rate must be a positive number of units per 1 EUR "
+        "with at most 6 decimals.",
+        "sms.voucher_redemption": "{code} confirms using your {value} voucher at {store}. "
+        "Valid for {minutes} minutes. Do not share it.",
+    }
+)
+_CATALOGUE["sq"].update(
+    {
+        "CONFIRMATION_REQUIRED": "Ky kupon kërkon konfirmimin e anëtarit: kërkojini kodin "
+        "që i dërguam me SMS.",
+        "CONFIRMATION_NOT_FOUND": "Asnjë konfirmim nuk pret për këtë kupon në këtë dyqan. "
+        "Përdoreni kuponin përsëri që anëtarit t'i dërgohet një kod.",
+        "EXCHANGE_RATE_MISSING": "Nuk ka kurs këmbimi për {currency} për datën {day}; "
+        "operatori i programit duhet ta vendosë.",
+        "INVALID_RATE": "Kursi i këmbimit duhet të jetë numër pozitiv njësish për 1 EUR "
+        "me jo më shumë se 6 shifra dhjetore.",
+        "sms.voucher_redemption": "{code} konfirmon përdorimin e kuponit tuaj {value} te "
+        "{store}. Vlen për {minutes} minuta. Mos ia tregoni askujt.",
+    }
+)
+
+
 def normalise_language(value: str | None) -> str:
     """Map an Accept-Language header or stored preference to a supported language."""
     if not value:

@@ -1,6 +1,7 @@
 """Imports every capability's models so ``Base.metadata`` knows all tables (Alembic)."""
 
 from app.events import outbox as outbox_models
+from app.fx import models as fx_models
 from app.kiosks import models as kiosks_models
 from app.ledger import models as ledger_models
 from app.limits import models as limits_models
@@ -12,6 +13,7 @@ from app.partners import models as partners_models
 from app.prizes import models as prizes_models
 from app.programme import models as programme_models
 from app.receipts import models as receipts_models
+from app.redemptions import models as redemptions_models
 from app.rewards import models as rewards_models
 from app.tiers import models as tiers_models
 from app.ussd import models as ussd_models
@@ -25,6 +27,7 @@ __all__ = [
     "api_key_models",
     "auth_models",
     "earn_rule_models",
+    "fx_models",
     "kiosk_device_models",
     "kiosks_models",
     "ledger_models",
@@ -37,6 +40,7 @@ __all__ = [
     "prizes_models",
     "programme_models",
     "receipts_models",
+    "redemptions_models",
     "rewards_models",
     "tiers_models",
     "ussd_gateway_models",

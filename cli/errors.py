@@ -75,6 +75,14 @@ _MESSAGES: Mapping[tuple[ErrorCode, str | None], str] = {
     (ErrorCode.INVALID_INPUT, "address"): (
         "--address must be plain text of 200 characters at most"
     ),
+    (ErrorCode.INVALID_RATE, "rate"): (
+        "the rate must be a positive number of {currency} per 1 EUR with at most 6 decimals, "
+        "not {rate!r} (e.g. `happy fx set ALL 100.25 --from 2026-12-01`)"
+    ),
+    (ErrorCode.INVALID_RATE, "currency"): "EUR is the base currency: its rate is always 1",
+    (ErrorCode.INVALID_INPUT, "redemption_confirmation_eur"): (
+        "the redemption threshold must be an amount of EUR above 0 (e.g. 9.60), or `off`"
+    ),
     (ErrorCode.BATCH_TOO_LARGE, "jsonLines"): (
         "a batch holds at most {maximum} receipts; split the file and import each part"
     ),

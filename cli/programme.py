@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from app.db import Database
@@ -10,6 +12,29 @@ from app.settings import Settings
 from cli import arguments
 from cli.context import run
 from cli.errors import UsageError
+from cli.money import format_money
+
+
+@dataclass(frozen=True)
+class _Threshold:
+    amount: int | None  # EUR minor units; None: off
+
+
+def _threshold(text: str) -> _Threshold:
+    if text.strip().lower() == "off":
+        return _Threshold(None)
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an amount of EUR or `off`") from None
+    cents = value * 100
+    if not value.is_finite() or value <= 0 or cents != cents.to_integral_value():
+        raise argparse.ArgumentTypeError(
+            f"must be an amount of EUR above 0 with at most 2 decimals, or `off`, not {text!r}"
+        )
+    if cents > arguments.MAX_INT:
+        raise argparse.ArgumentTypeError(f"{text!r} is too large")
+    return _Threshold(int(cents))
 
 
 def cmd_programme_set(args: argparse.Namespace, settings: Settings) -> int:
@@ -24,18 +49,28 @@ def cmd_programme_set(args: argparse.Namespace, settings: Settings) -> int:
         if not args.name.strip():
             raise UsageError("argument --name: the programme name cannot be empty")
         changes["name"] = args.name.strip()
+    if args.redemption_threshold is not None:
+        changes["redemption_confirmation_eur"] = args.redemption_threshold.amount
     if not changes:
         raise UsageError(
-            "nothing to change: give --welcome-bonus, --expiry-months or --name; "
+            "nothing to change: give --welcome-bonus, --expiry-months, --name or "
+            "--redemption-threshold; "
             "see `happy programme set --help`"
         )
 
     async def work(db: Database) -> int:
         async with db.unit_of_work() as session:
             programme = await update_programme(session, **changes)
+        threshold = programme.redemption_confirmation_eur
         print(
             f"programme {programme.name}: welcome bonus {programme.welcome_bonus_points}, "
-            f"points expire after {programme.points_expiry_months} months"
+            f"points expire after {programme.points_expiry_months} months, "
+            + (
+                "no redemption needs an SMS code"
+                if threshold is None
+                else f"vouchers of {format_money(threshold, 'EUR')} or more need the "
+                "member's SMS code"
+            )
         )
         return 0
 
@@ -60,4 +95,11 @@ def register(sub: Any) -> None:
         help="months after which earned points expire",
     )
     pset.add_argument("--name", help="the programme's name, as members see it")
+    pset.add_argument(
+        "--redemption-threshold",
+        type=_threshold,
+        metavar="EUR",
+        help="vouchers worth this many EUR or more need the member's SMS code at the till "
+        "(e.g. 9.60); `off`: none does",
+    )
     pset.set_defaults(handler=cmd_programme_set)

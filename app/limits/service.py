@@ -29,6 +29,9 @@ class Limit:
 
 # A till (or kiosk) cannot use phone lookups to find out which numbers are members.
 PHONE_PROBES = Limit("partner_phone_miss", attempts=30, window_seconds=60 * 60, field="phone")
+# Scanned cards (partner `member(scan)`) that lead to no member: a key cannot walk card
+# numbers to find members (issue 14).
+CARD_SCAN_MISSES = Limit("partner_card_miss", attempts=30, window_seconds=60 * 60, field="scan")
 # Voucher codes are unguessable; a caller trying codes that don't exist is stopped.
 VOUCHER_CODE_GUESSES = Limit("voucher_code_miss", attempts=20, window_seconds=15 * 60, field="code")
 

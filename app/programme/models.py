@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import BigInteger, CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.base import Base
@@ -23,4 +23,7 @@ class Programme(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     default_language: Mapped[str] = mapped_column(String(2))
     card_prefix: Mapped[str] = mapped_column(String(8))
+    # Vouchers worth this many EUR minor units or more need the member's SMS code at the
+    # till (None: no voucher does). Issue 14; see app/rewards/service.py redeem_voucher.
+    redemption_confirmation_eur: Mapped[int | None] = mapped_column(BigInteger, default=None)
     updated_at: Mapped[datetime]

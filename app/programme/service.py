@@ -22,7 +22,16 @@ DEFAULTS: dict[str, Any] = {
     "card_prefix": "7001",
 }
 
-EDITABLE = {"name", "welcome_bonus_points", "points_expiry_months", "timezone", "card_prefix"}
+EDITABLE = {
+    "name",
+    "welcome_bonus_points",
+    "points_expiry_months",
+    "timezone",
+    "card_prefix",
+    "redemption_confirmation_eur",
+}
+# The demo's redemption confirmation threshold: level 2 vouchers (9.60 EUR) and more.
+DEMO_REDEMPTION_CONFIRMATION_EUR = 960
 
 
 async def get_programme(session: AsyncSession) -> Programme:
@@ -52,6 +61,8 @@ async def update_programme(session: AsyncSession, **changes: Any) -> Programme:
     ).scalar_one_or_none() or await get_programme(session)
     for key, value in changes.items():
         if key in {"welcome_bonus_points", "points_expiry_months"} and int(value) < 0:
+            raise InvalidInput(field=key)
+        if key == "redemption_confirmation_eur" and value is not None and int(value) < 1:
             raise InvalidInput(field=key)
         setattr(programme, key, value)
     programme.updated_at = clock.now()

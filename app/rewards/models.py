@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
@@ -12,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     UniqueConstraint,
 )
@@ -103,3 +105,10 @@ class VoucherRedemption(Base):
     currency: Mapped[str] = mapped_column(String(3))
     redeemed_at: Mapped[datetime]
     voided_at: Mapped[datetime | None]
+    # The voucher's value in EUR and in the store's currency at the rate of the day (units
+    # of the store currency per 1 EUR), as told to the till (issue 14). NULL only on rows
+    # made before these columns existed in a non-EUR store.
+    eur_amount: Mapped[int | None] = mapped_column(BigInteger)
+    store_amount: Mapped[int | None] = mapped_column(BigInteger)
+    store_currency: Mapped[str | None] = mapped_column(String(3))
+    fx_rate: Mapped[Decimal | None] = mapped_column(Numeric(18, 6))

@@ -30,7 +30,7 @@ from app.ledger import service as ledger
 from app.ledger.models import EntryKind
 from app.limits import service as limits
 from app.partners.service import get_partner
-from app.rewards import codes
+from app.rewards import codes, redemption_rules
 from app.rewards.models import (
     RewardClaim,
     RewardLevel,
@@ -320,14 +320,85 @@ async def validate_voucher(
     return voucher
 
 
-async def redeem_voucher(
-    session: AsyncSession, caller: StoreCaller, code: str, receipt_id: str, now: datetime
+@dataclass(frozen=True)
+class Redemption:
+    """A redeemed voucher and its redemption row (amounts in EUR and the store currency)."""
+
+    voucher: Voucher
+    redemption: VoucherRedemption
+
+
+async def _stored_redemption(
+    session: AsyncSession, voucher: Voucher, receipt_id: str
+) -> Redemption:
+    row = (
+        await session.execute(
+            select(VoucherRedemption)
+            .where(
+                VoucherRedemption.voucher_id == voucher.id,
+                VoucherRedemption.receipt_id == receipt_id,
+                VoucherRedemption.voided_at.is_(None),
+            )
+            .order_by(VoucherRedemption.id.desc())
+            .limit(1)
+        )
+    ).scalar_one()
+    return Redemption(voucher, row)
+
+
+async def find_voucher(
+    session: AsyncSession, caller: StoreCaller, code: str, now: datetime
 ) -> Voucher:
+    """The voucher with ``code`` (an unknown code counts against the key's guessing limit)."""
+    return await _find_voucher(session, caller, code, now)
+
+
+async def redemption_retried(
+    session: AsyncSession, caller: StoreCaller, voucher: Voucher, receipt_id: str
+) -> Redemption | None:
+    """The stored first answer when ``voucher`` is already redeemed by the caller's partner
+    against ``receipt_id`` (a retry), else None. Reads the voucher afresh."""
+    await session.refresh(voucher)
+    if (
+        voucher.status == VoucherStatus.REDEEMED
+        and voucher.redeemed_partner_id == caller.partner_id
+        and voucher.redeemed_receipt_id == receipt_id
+    ):
+        return await _stored_redemption(session, voucher, receipt_id)
+    return None
+
+
+def check_usable(voucher: Voucher, caller: StoreCaller, now: datetime) -> None:
+    """Raise the voucher's rejection (used, expired, not valid here) if it has one."""
+    _check_usable(voucher, caller, now)
+
+
+async def redeem_voucher(
+    session: AsyncSession,
+    caller: StoreCaller,
+    code: str,
+    receipt_id: str,
+    now: datetime,
+    *,
+    confirmed: bool = False,
+) -> Redemption:
     """Redeem once. A retry by the same partner for the same receipt gets the same
-    success; anyone else after the first success gets VOUCHER_ALREADY_REDEEMED."""
+    success; anyone else after the first success gets VOUCHER_ALREADY_REDEEMED.
+
+    A voucher worth the programme's confirmation threshold or more raises
+    :class:`ConfirmationNeeded` (nothing changed) unless ``confirmed`` (the member's SMS
+    code was checked by ``auth.redemption_codes``). The redemption row keeps the value in
+    EUR and in the store's currency at the rate of the day (``EXCHANGE_RATE_MISSING``,
+    nothing changed, when the store's currency has none)."""
     if not receipt_id or len(receipt_id) > 64:
         raise InvalidInput(field="receiptId")
     voucher = await _find_voucher(session, caller, code, now)
+    converted = None
+    if voucher.status == VoucherStatus.ISSUED:
+        _check_usable(voucher, caller, now)
+        converted = await redemption_rules.value_at_redemption(
+            session, voucher, caller, now, confirmed=confirmed
+        )
     table = cast(Table, Voucher.__table__)
     stmt = (
         update(table)
@@ -346,27 +417,30 @@ async def redeem_voucher(
         )
         .returning(table.c.id)
     )
-    if (await session.execute(stmt)).scalar_one_or_none() is None:
+    if converted is None or (await session.execute(stmt)).scalar_one_or_none() is None:
         await session.refresh(voucher)
         if (
             voucher.status == VoucherStatus.REDEEMED
             and voucher.redeemed_partner_id == caller.partner_id
             and voucher.redeemed_receipt_id == receipt_id
         ):
-            return voucher  # the same redemption, retried
+            return await _stored_redemption(session, voucher, receipt_id)  # retried
         _check_usable(voucher, caller, now)
         raise VoucherRejected(ErrorCode.VOUCHER_ALREADY_REDEEMED, field="code")
-    session.add(
-        VoucherRedemption(
-            voucher_id=voucher.id,
-            partner_id=caller.partner_id,
-            store_id=caller.store_id,
-            receipt_id=receipt_id,
-            value_amount=voucher.value_amount,
-            currency=voucher.currency,
-            redeemed_at=now,
-        )
+    redemption = VoucherRedemption(
+        voucher_id=voucher.id,
+        partner_id=caller.partner_id,
+        store_id=caller.store_id,
+        receipt_id=receipt_id,
+        value_amount=voucher.value_amount,
+        currency=voucher.currency,
+        redeemed_at=now,
+        eur_amount=converted.eur_amount,
+        store_amount=converted.store_amount,
+        store_currency=converted.store_currency,
+        fx_rate=converted.rate,
     )
+    session.add(redemption)
     await session.flush()
     await session.refresh(voucher)
     await events.publish(
@@ -379,7 +453,7 @@ async def redeem_voucher(
             store_id=caller.store_id,
         ),
     )
-    return voucher
+    return Redemption(voucher, redemption)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,14 @@ async def resolve_member(
     ``issuedAt``), so a token scanned at the till and uploaded later in a batch counts;
     a token outside its life at that moment is ``CARD_TOKEN_EXPIRED``.
     """
+    member, _ = await resolve_member_card(session, keys, scanned, at, field=field)
+    return member
+
+
+async def resolve_member_card(
+    session: AsyncSession, keys: Keys, scanned: str, at: datetime, *, field: str = "cardNumber"
+) -> tuple[Member, str]:
+    """:func:`resolve_member` and the number of the card that was scanned."""
     try:
         number = resolve_scanned_card(keys.card_token_secret, scanned, at)
     except (CardTokenExpired, CardTokenNotYetValid) as exc:
@@ -51,4 +59,4 @@ async def resolve_member(
     member = (await session.execute(stmt)).scalar_one_or_none()
     if member is None:
         raise MemberNotIdentified(field=field)
-    return member
+    return member, number

@@ -14,10 +14,21 @@ from app.prizes import service as prizes
 from app.receipts import service as receipts
 from app.rewards import service as rewards
 from app.settings import Settings
+from app.tills import service as tills
+from auth import redemption_codes
 from graphql_schema.errors import EXCEPTION_HANDLERS, RateLimitedError
 from graphql_schema.extensions import HappySchema, standard_extensions
 from graphql_schema.pagination import Connection
 from graphql_schema.partner.context import PartnerContext
+from graphql_schema.partner.redemption_types import (
+    EXCHANGE_RATE_HANDLER,
+    ConfirmationRequired,
+    ConfirmVoucherRedemptionResult,
+    MemberLookupResult,
+    RedeemVoucherResult,
+    TillMemberView,
+    VoucherRedeemed,
+)
 from graphql_schema.partner.types import (
     BatchReport,
     CallerStore,
@@ -26,13 +37,11 @@ from graphql_schema.partner.types import (
     ReceiptAccepted,
     ReceiptInput,
     ReceiptRefunded,
-    RedeemVoucherResult,
     RefundInput,
     RefundReceiptResult,
     SubmitReceiptResult,
     ValidateVoucherResult,
     VoidVoucherRedemptionResult,
-    VoucherRedeemed,
     VoucherRedemptionVoided,
     VoucherValid,
 )
@@ -96,6 +105,19 @@ class Query:
                 limit=size + 1,
             )
         return receipt_connection(rows, size)
+
+    @strawberry.field(
+        description="The member behind a scanned card number or app QR token: masked card "
+        "number, first name, available points and the vouchers usable here. Scans that "
+        "find no member count against the key's limit."
+    )
+    async def member(self, info: PartnerInfo, scan: str) -> MemberLookupResult:
+        ctx = info.context
+        caller = await ctx.caller()
+        # A unit of work, not a read session: a scan that finds no member is counted.
+        async with ctx.db.unit_of_work() as session:
+            found = await tills.lookup_member(session, ctx.runtime.keys, caller, scan, clock.now())
+        return TillMemberView.from_core(found)
 
     @strawberry.field(description="One of this partner's receipts by its receipt id.")
     async def receipt(self, info: PartnerInfo, receipt_id: str) -> ReceiptNode | None:
@@ -167,7 +189,11 @@ class Mutation:
             voucher = await rewards.validate_voucher(session, caller, code, now)
         return VoucherValid(voucher=PartnerVoucher.from_model(voucher, now))
 
-    @strawberry.mutation(description="Redeem a voucher once, against your receipt id.")
+    @strawberry.mutation(
+        description="Redeem a voucher once, against your receipt id. A voucher worth the "
+        "programme's confirmation threshold or more answers ConfirmationRequired and the "
+        "member gets an SMS code: then call confirmVoucherRedemption."
+    )
     async def redeem_voucher(
         self, info: PartnerInfo, code: str, receipt_id: str
     ) -> RedeemVoucherResult:
@@ -175,13 +201,35 @@ class Mutation:
         caller = await ctx.caller()
         now = clock.now()
         async with ctx.db.unit_of_work() as session:
-            voucher = await rewards.redeem_voucher(session, caller, code, receipt_id, now)
-        assert voucher.redeemed_at is not None and voucher.redeemed_receipt_id is not None
-        return VoucherRedeemed(
-            voucher=PartnerVoucher.from_model(voucher, now),
-            receipt_id=voucher.redeemed_receipt_id,
-            redeemed_at=voucher.redeemed_at,
-        )
+            done = await redemption_codes.redeem_voucher(
+                session, ctx.runtime, caller, code=code, receipt_id=receipt_id, now=now
+            )
+        if isinstance(done, redemption_codes.ConfirmationSent):
+            return ConfirmationRequired.from_sent(done, ctx.language)
+        return VoucherRedeemed.from_redemption(done, now)
+
+    @strawberry.mutation(
+        description="Complete a redemption that answered ConfirmationRequired with the "
+        "member's SMS code (at the store that asked). Retrying with the same receiptId "
+        "returns the first answer."
+    )
+    async def confirm_voucher_redemption(
+        self, info: PartnerInfo, code: str, receipt_id: str, sms_code: str
+    ) -> ConfirmVoucherRedemptionResult:
+        ctx = info.context
+        caller = await ctx.caller()
+        now = clock.now()
+        async with ctx.db.unit_of_work() as session:
+            done = await redemption_codes.confirm_redemption(
+                session,
+                ctx.runtime,
+                caller,
+                code=code,
+                receipt_id=receipt_id,
+                sms_code=sms_code,
+                now=now,
+            )
+        return VoucherRedeemed.from_redemption(done, now)
 
     @strawberry.mutation(
         description="Undo your redemption of a voucher against receiptId within 24 hours. "
@@ -253,5 +301,5 @@ def build_partner_schema(settings: Settings) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         extensions=standard_extensions(settings),
-        exception_handlers=[*EXCEPTION_HANDLERS, *PRIZE_HANDLERS],
+        exception_handlers=[*EXCEPTION_HANDLERS, *PRIZE_HANDLERS, EXCHANGE_RATE_HANDLER],
     )

@@ -193,13 +193,6 @@ class VoucherValid:
 
 
 @strawberry.type
-class VoucherRedeemed:
-    voucher: PartnerVoucher
-    receipt_id: str
-    redeemed_at: datetime
-
-
-@strawberry.type
 class VoucherRedemptionVoided:
     voucher: PartnerVoucher
     voided_at: datetime
@@ -225,10 +218,6 @@ RefundReceiptResult = Annotated[
 ImportReceiptsResult = Annotated[BatchReport | InputError, strawberry.union("ImportReceiptsResult")]
 ValidateVoucherResult = Annotated[
     VoucherValid | VoucherError | RateLimitedError, strawberry.union("ValidateVoucherResult")
-]
-RedeemVoucherResult = Annotated[
-    VoucherRedeemed | VoucherError | RateLimitedError | InputError,
-    strawberry.union("RedeemVoucherResult"),
 ]
 VoidVoucherRedemptionResult = Annotated[
     VoucherRedemptionVoided | VoucherError | RateLimitedError | InputError,
