@@ -84,13 +84,13 @@ async def _ask_member(
     settings = runtime.settings
     policy = otp.OtpPolicy.from_settings(settings)
     contact = await redemptions.contact_for(session, caller, needed.voucher_id)
+    pending = await redemptions.lock_for_request(session, caller, needed.voucher_id, now)
     try:
         issued = await otp.issue_code(
             session, runtime.keys, policy, _challenge(runtime, needed.voucher_id), now
         )
     except RateLimited as limited:
-        pending = await redemptions.current(session, needed.voucher_id)
-        if pending is not None and redemptions.waiting_at(pending, caller, now):
+        if redemptions.waiting_at(pending, caller, now):
             # The member already has a valid code for this till: no second SMS.
             return ConfirmationSent(
                 voucher_code=voucher_code.strip(),
@@ -115,9 +115,7 @@ async def _ask_member(
         window_seconds=HOUR,
         now=now,
     )
-    await redemptions.bind(
-        session, caller, needed.voucher_id, expires_at=issued.expires_at, now=now
-    )
+    await redemptions.bind(session, pending, caller, expires_at=issued.expires_at, now=now)
     text = i18n.translate(
         "sms.voucher_redemption",
         contact.language,

@@ -56,30 +56,22 @@ async def contact_for(
     )
 
 
-async def current(session: AsyncSession, voucher_id: int) -> VoucherConfirmation | None:
-    return await session.get(VoucherConfirmation, voucher_id, populate_existing=True)
-
-
-def waiting_at(pending: VoucherConfirmation | None, caller: StoreCaller, now: datetime) -> bool:
+def waiting_at(pending: VoucherConfirmation, caller: StoreCaller, now: datetime) -> bool:
     """Whether ``pending`` waits for a code at the caller's store now."""
     return (
-        pending is not None
-        and pending.store_id == caller.store_id
+        pending.store_id == caller.store_id
         and pending.confirmed_at is None
         and as_utc(pending.expires_at) > now
     )
 
 
-async def bind(
-    session: AsyncSession,
-    caller: StoreCaller,
-    voucher_id: int,
-    *,
-    expires_at: datetime,
-    now: datetime,
+async def lock_for_request(
+    session: AsyncSession, caller: StoreCaller, voucher_id: int, now: datetime
 ) -> VoucherConfirmation:
-    """Record (or move) the voucher's pending confirmation to the caller's store, with
-    the new code's expiry: a code sent to this store's till confirms only here."""
+    """The voucher's pending confirmation, locked (created, not yet waiting, if missing).
+
+    Locked before the code's challenge, in the same order as a confirmation takes them,
+    so a request and a confirmation of one voucher never deadlock."""
     await session.execute(
         insert_ignoring_conflicts(
             session,
@@ -89,20 +81,32 @@ async def bind(
                 "store_id": caller.store_id,
                 "partner_id": caller.partner_id,
                 "requested_at": now,
-                "expires_at": expires_at,
+                "expires_at": now,
             },
             ("voucher_id",),
         )
     )
     pending = await locked(session, voucher_id)
     assert pending is not None
+    return pending
+
+
+async def bind(
+    session: AsyncSession,
+    pending: VoucherConfirmation,
+    caller: StoreCaller,
+    *,
+    expires_at: datetime,
+    now: datetime,
+) -> None:
+    """Bind the (locked) pending confirmation to the caller's store with the new code's
+    expiry: a code sent for this store's till confirms only here."""
     pending.store_id = caller.store_id
     pending.partner_id = caller.partner_id
     pending.requested_at = now
     pending.expires_at = expires_at
     pending.confirmed_at = None
     await session.flush()
-    return pending
 
 
 async def locked(session: AsyncSession, voucher_id: int) -> VoucherConfirmation | None:
