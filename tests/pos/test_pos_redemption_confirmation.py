@@ -255,5 +255,5 @@ async def test_concurrent_confirms_and_a_racing_redeem_redeem_once(
     ), redeems
     assert len(await redemptions_of(db, code)) == 1
     async with db.read_session() as session:
-        pending = (await session.execute(select(func.count()).select_from(VoucherConfirmation)))
+        pending = await session.execute(select(func.count()).select_from(VoucherConfirmation))
         assert pending.scalar_one() == 1
