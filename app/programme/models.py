@@ -23,4 +23,8 @@ class Programme(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     default_language: Mapped[str] = mapped_column(String(2))
     card_prefix: Mapped[str] = mapped_column(String(8))
+    # Changes whenever a fraud limit does (app/fraud): lets each process cache the limits and
+    # know, from this row the receipt path reads anyway, when its copy is stale. Empty:
+    # no limit was ever set, nothing to evaluate.
+    limits_version: Mapped[str] = mapped_column(String(32), default="", server_default="")
     updated_at: Mapped[datetime]

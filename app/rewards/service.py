@@ -26,6 +26,7 @@ from app.errors import (
     NotFound,
     VoucherRejected,
 )
+from app.fraud import service as fraud
 from app.ledger import service as ledger
 from app.ledger.models import EntryKind
 from app.limits import service as limits
@@ -356,6 +357,14 @@ async def redeem_voucher(
             return voucher  # the same redemption, retried
         _check_usable(voucher, caller, now)
         raise VoucherRejected(ErrorCode.VOUCHER_ALREADY_REDEEMED, field="code")
+    # Fraud limits (LimitExceeded rolls the redemption back; warnings: fraud.warnings_on).
+    await fraud.check_redemption(
+        session,
+        caller,
+        member_id=voucher.member_id,
+        reference=f"voucher:{voucher.id}:{receipt_id}",
+        now=now,
+    )
     session.add(
         VoucherRedemption(
             voucher_id=voucher.id,

@@ -10,12 +10,14 @@ from strawberry.types import Info
 
 from app import clock
 from app.errors import InvalidInput, NotFound
+from app.fraud import service as fraud
 from app.prizes import service as prizes
 from app.receipts import service as receipts
 from app.rewards import service as rewards
 from app.settings import Settings
 from graphql_schema.errors import EXCEPTION_HANDLERS, RateLimitedError
 from graphql_schema.extensions import HappySchema, standard_extensions
+from graphql_schema.fraud_types import FRAUD_HANDLERS, warning_list
 from graphql_schema.pagination import Connection
 from graphql_schema.partner.context import PartnerContext
 from graphql_schema.partner.types import (
@@ -121,7 +123,7 @@ class Mutation:
             answer = await receipts.submit_receipt(
                 session, ctx.runtime, caller, input.to_core(), now=clock.now()
             )
-        return ReceiptAccepted.from_answer(answer)
+        return ReceiptAccepted.from_answer(answer, ctx.language)
 
     @strawberry.mutation(description="Return a whole receipt or parts of its lines.")
     async def refund_receipt(self, info: PartnerInfo, input: RefundInput) -> RefundReceiptResult:
@@ -176,11 +178,13 @@ class Mutation:
         now = clock.now()
         async with ctx.db.unit_of_work() as session:
             voucher = await rewards.redeem_voucher(session, caller, code, receipt_id, now)
+            warnings = fraud.warnings_on(session)
         assert voucher.redeemed_at is not None and voucher.redeemed_receipt_id is not None
         return VoucherRedeemed(
             voucher=PartnerVoucher.from_model(voucher, now),
             receipt_id=voucher.redeemed_receipt_id,
             redeemed_at=voucher.redeemed_at,
+            warnings=warning_list(warnings, ctx.language),
         )
 
     @strawberry.mutation(
@@ -253,5 +257,5 @@ def build_partner_schema(settings: Settings) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         extensions=standard_extensions(settings),
-        exception_handlers=[*EXCEPTION_HANDLERS, *PRIZE_HANDLERS],
+        exception_handlers=[*EXCEPTION_HANDLERS, *PRIZE_HANDLERS, *FRAUD_HANDLERS],
     )

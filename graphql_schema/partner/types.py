@@ -21,6 +21,7 @@ from graphql_schema.errors import (
     RateLimitedError,
     VoucherError,
 )
+from graphql_schema.fraud_types import LimitExceededError, LimitWarningType, warning_list
 from graphql_schema.receipt_types import Money, PointsBreakdownItem
 from graphql_schema.voucher_types import VoucherStatusEnum
 
@@ -81,15 +82,20 @@ class ReceiptAccepted:
     balance: int = strawberry.field(description="The member's available points after it.")
     breakdown: list[PointsBreakdownItem]
     processed_at: datetime
+    warnings: list[LimitWarningType] = strawberry.field(
+        description="Soft programme limits this receipt went over (empty: none); the same "
+        "on a retry."
+    )
 
     @classmethod
-    def from_answer(cls, answer: ReceiptAnswer) -> ReceiptAccepted:
+    def from_answer(cls, answer: ReceiptAnswer, language: str | None) -> ReceiptAccepted:
         return cls(
             receipt_id=answer.receipt_id,
             points_earned=answer.points_earned,
             balance=answer.balance,
             breakdown=[PointsBreakdownItem.from_item(i) for i in answer.breakdown],
             processed_at=answer.processed_at,
+            warnings=warning_list(answer.warnings, language),
         )
 
 
@@ -197,6 +203,10 @@ class VoucherRedeemed:
     voucher: PartnerVoucher
     receipt_id: str
     redeemed_at: datetime
+    warnings: list[LimitWarningType] = strawberry.field(
+        default_factory=list,
+        description="Soft programme limits this redemption went over (empty: none).",
+    )
 
 
 @strawberry.type
@@ -215,7 +225,12 @@ class CallerStore:
 
 
 SubmitReceiptResult = Annotated[
-    ReceiptAccepted | InputError | MemberNotIdentifiedError | ConflictError | RateLimitedError,
+    ReceiptAccepted
+    | InputError
+    | MemberNotIdentifiedError
+    | ConflictError
+    | RateLimitedError
+    | LimitExceededError,
     strawberry.union("SubmitReceiptResult"),
 ]
 RefundReceiptResult = Annotated[
@@ -227,7 +242,7 @@ ValidateVoucherResult = Annotated[
     VoucherValid | VoucherError | RateLimitedError, strawberry.union("ValidateVoucherResult")
 ]
 RedeemVoucherResult = Annotated[
-    VoucherRedeemed | VoucherError | RateLimitedError | InputError,
+    VoucherRedeemed | VoucherError | RateLimitedError | InputError | LimitExceededError,
     strawberry.union("RedeemVoucherResult"),
 ]
 VoidVoucherRedemptionResult = Annotated[
