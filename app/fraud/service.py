@@ -574,8 +574,8 @@ DEMO_LIMITS: tuple[tuple[LimitKind, Severity, int], ...] = (
     (LimitKind.POINTS_PER_MEMBER_DAY, Severity.HARD, 20_000),
     (LimitKind.POINTS_PER_CASHIER_DAY, Severity.SOFT, 30_000),
     (LimitKind.POINTS_PER_STORE_DAY, Severity.SOFT, 300_000),
-    (LimitKind.RECEIPTS_PER_CARD_HOUR, Severity.SOFT, 10),
-    (LimitKind.RECEIPTS_PER_CARD_HOUR, Severity.HARD, 30),
+    (LimitKind.RECEIPTS_PER_CARD_HOUR, Severity.SOFT, 20),
+    (LimitKind.RECEIPTS_PER_CARD_HOUR, Severity.HARD, 100),
     (LimitKind.REDEMPTIONS_PER_MEMBER_DAY, Severity.SOFT, 6),
     (LimitKind.REDEMPTIONS_PER_MEMBER_DAY, Severity.HARD, 12),
 )
