@@ -75,7 +75,7 @@ async def _empty_tables(db: Database) -> None:
         await conn.execute(
             text(
                 "UPDATE programmes SET welcome_bonus_points = 80, points_expiry_months = 12, "
-                "name = 'Happy', card_prefix = '7001'"
+                "name = 'Happy', card_prefix = '7001', limits_version = ''"
             )
         )
 
