@@ -211,6 +211,8 @@ class Database:
                     await self._after_commit_shielded(session)
                 else:
                     await session.rollback()
+                    if exc.after_rollback is not None:
+                        await self._record_after_rollback(session, exc)
                 raise
             except BaseException:
                 await session.rollback()
@@ -220,6 +222,18 @@ class Database:
                 await self._after_commit_shielded(session)
         finally:
             await session.close()
+
+    async def _record_after_rollback(self, session: AsyncSession, exc: DomainError) -> None:
+        """The trace a refusal leaves (``DomainError.after_rollback``), in a transaction of
+        its own after the refused one rolled back; a failure here is logged, and the
+        refusal is still the answer."""
+        assert exc.after_rollback is not None
+        try:
+            await exc.after_rollback(session)
+            await session.commit()
+        except Exception:
+            log.exception("recording after a refusal failed")
+            await session.rollback()
 
     async def _after_commit_shielded(self, session: AsyncSession) -> None:
         """The after-commit work, not cancelled with the request: past the request's time

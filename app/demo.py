@@ -146,6 +146,10 @@ async def load_demo(session: AsyncSession, now: datetime) -> dict[str, int]:
 
     await seed_kiosk_demo(session, [(s[0], p[2]) for p in DEMO_PARTNERS for s in p[4]], now)
     await seed_redemption_demo(session, now)
+    # Fraud limits a normal demo day never reaches (issue 14).
+    from app.fraud.service import ensure_demo_limits
+
+    await ensure_demo_limits(session, now)
     return counts
 
 

@@ -8,6 +8,7 @@ and ``params``.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Any
 
@@ -67,6 +68,9 @@ class ErrorCode(StrEnum):
     CONFIRMATION_NOT_FOUND = "CONFIRMATION_NOT_FOUND"
     EXCHANGE_RATE_MISSING = "EXCHANGE_RATE_MISSING"
     INVALID_RATE = "INVALID_RATE"
+    # Fraud limits (issue 14, part fraud): a hard limit refuses, a soft one warns
+    LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
+    LIMIT_WARNING = "LIMIT_WARNING"
     # The database could not be reached or dropped the connection: retry the same request
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
@@ -81,6 +85,10 @@ class DomainError(Exception):
 
     code: ErrorCode = ErrorCode.INVALID_INPUT
     keep_changes: bool = False
+    # Written after the rollback, in a short transaction of its own (the unit of work, or a
+    # batch after its line's savepoint): a refusal that must leave a trace (a fraud alert).
+    # Takes the session; never set together with ``keep_changes``.
+    after_rollback: Callable[[Any], Awaitable[None]] | None = None
 
     def __init__(
         self,
@@ -237,3 +245,27 @@ class ExchangeRateMissing(DomainError):
     """No exchange rate of ``currency`` is valid on the day: the operator must set one."""
 
     code = ErrorCode.EXCHANGE_RATE_MISSING
+
+
+# --- Fraud limits (issue 14, part fraud) --------------------------------------------------
+
+
+class LimitExceeded(DomainError):
+    """A hard fraud limit refuses the receipt or redemption: ``kind`` would reach
+    ``attempted`` where at most ``limit`` is allowed. Nothing is written but the alert."""
+
+    code = ErrorCode.LIMIT_EXCEEDED
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        limit: int,
+        attempted: int,
+        after_rollback: Callable[[Any], Awaitable[None]] | None = None,
+    ) -> None:
+        super().__init__(ErrorCode.LIMIT_EXCEEDED, kind=kind, limit=limit, attempted=attempted)
+        self.kind = kind
+        self.limit = limit
+        self.attempted = attempted
+        self.after_rollback = after_rollback

@@ -143,6 +143,41 @@ _CATALOGUE["sq"].update(
     }
 )
 
+# Fraud limits (issue 14, part fraud): what a till shows its cashier
+_CATALOGUE["en"].update(
+    {
+        "LIMIT_EXCEEDED": "Refused: over the programme's limit on {kind} ({attempted}, at most "
+        "{limit}). Nothing was recorded.",
+        "LIMIT_WARNING": "Recorded, but over the programme's limit on {kind} ({value}, "
+        "limit {limit}). The programme has been alerted.",
+        "limit.points_per_receipt": "points per receipt",
+        "limit.points_per_member_day": "points per member per day",
+        "limit.points_per_cashier_day": "points per cashier per day",
+        "limit.points_per_store_day": "points per store per day",
+        "limit.redemptions_per_member_day": "vouchers redeemed per member per day",
+        "limit.receipts_per_card_hour": "receipts per card per hour",
+    }
+)
+_CATALOGUE["sq"].update(
+    {
+        "LIMIT_EXCEEDED": "Refuzuar: mbi kufirin e programit për {kind} ({attempted}, "
+        "më së shumti {limit}). Asgjë nuk u regjistrua.",
+        "LIMIT_WARNING": "U regjistrua, por mbi kufirin e programit për {kind} ({value}, "
+        "kufiri {limit}). Programi është njoftuar.",
+        "limit.points_per_receipt": "pikë për faturë",
+        "limit.points_per_member_day": "pikë për anëtar në ditë",
+        "limit.points_per_cashier_day": "pikë për arkëtar në ditë",
+        "limit.points_per_store_day": "pikë për dyqan në ditë",
+        "limit.redemptions_per_member_day": "kupona të përdorur për anëtar në ditë",
+        "limit.receipts_per_card_hour": "fatura për kartë në orë",
+    }
+)
+
+
+def limit_message(code: str, language: str | None, kind: str, **params: Any) -> str:
+    """A fraud limit's refusal or warning, the limit named in ``language``."""
+    return translate(code, language, kind=translate(f"limit.{kind}", language), **params)
+
 
 # Confirmation of large redemptions and money across currencies (issue 14, redeem)
 _CATALOGUE["en"].update(

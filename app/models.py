@@ -1,6 +1,7 @@
 """Imports every capability's models so ``Base.metadata`` knows all tables (Alembic)."""
 
 from app.events import outbox as outbox_models
+from app.fraud import models as fraud_models
 from app.fx import models as fx_models
 from app.kiosks import models as kiosks_models
 from app.ledger import models as ledger_models
@@ -27,6 +28,7 @@ __all__ = [
     "api_key_models",
     "auth_models",
     "earn_rule_models",
+    "fraud_models",
     "fx_models",
     "kiosk_device_models",
     "kiosks_models",

@@ -21,6 +21,7 @@ from cli import (
     campaigns,
     db,
     demo,
+    fraud,
     fx,
     kiosks,
     ledger,
@@ -43,6 +44,7 @@ from cli.errors import USAGE, CliError, UsageError, explain
 COMMAND_GROUPS: tuple[Any, ...] = (serve, db, demo, partners, rewards, receipts, ledger)
 COMMAND_GROUPS += (programme, schema, wallet, offers, tiers, ussd, kiosks, prizes)
 COMMAND_GROUPS += (fx,)  # exchange rates (issue 14)
+COMMAND_GROUPS += (fraud,)  # fraud limits and alerts (issue 14)
 MESSAGE_GROUPS = (worker, messages, campaigns)  # member messages and the worker
 
 

@@ -75,7 +75,8 @@ async def _empty_tables(db: Database) -> None:
         await conn.execute(
             text(
                 "UPDATE programmes SET welcome_bonus_points = 80, points_expiry_months = 12, "
-                "name = 'Happy', card_prefix = '7001', redemption_confirmation_eur = NULL"
+                "name = 'Happy', card_prefix = '7001', redemption_confirmation_eur = NULL, "
+                "limits_version = ''"
             )
         )
 

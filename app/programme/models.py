@@ -26,4 +26,8 @@ class Programme(Base):
     # Vouchers worth this many EUR minor units or more need the member's SMS code at the
     # till (None: no voucher does). Issue 14; see app/rewards/service.py redeem_voucher.
     redemption_confirmation_eur: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    # Changes whenever a fraud limit does (app/fraud): lets each process cache the limits and
+    # know, from this row the receipt path reads anyway, when its copy is stale. Empty:
+    # no limit was ever set, nothing to evaluate.
+    limits_version: Mapped[str] = mapped_column(String(32), default="", server_default="")
     updated_at: Mapped[datetime]

@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from app.fraud.service import LimitWarning
 from app.receipts.scoring import BreakdownItem
 
 
@@ -23,15 +24,20 @@ class ReceiptAnswer:
     balance: int  # the member's available points after the receipt
     breakdown: tuple[BreakdownItem, ...]
     processed_at: datetime
+    # Soft fraud limits this receipt went over (stored: a retry shows the same ones).
+    warnings: tuple[LimitWarning, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        stored = {
             "receiptId": self.receipt_id,
             "pointsEarned": self.points_earned,
             "balance": self.balance,
             "breakdown": [item.to_json() for item in self.breakdown],
             "processedAt": self.processed_at.isoformat(),
         }
+        if self.warnings:
+            stored["warnings"] = [warning.to_json() for warning in self.warnings]
+        return stored
 
     @classmethod
     def from_json(cls, stored: Mapping[str, Any]) -> ReceiptAnswer:
@@ -41,6 +47,7 @@ class ReceiptAnswer:
             balance=int(stored["balance"]),
             breakdown=tuple(BreakdownItem.from_json(item) for item in stored["breakdown"]),
             processed_at=datetime.fromisoformat(stored["processedAt"]),
+            warnings=tuple(LimitWarning.from_json(w) for w in stored.get("warnings", ())),
         )
 
 

@@ -33,6 +33,7 @@ from app.errors import (
     NotFound,
     RateLimited,
 )
+from app.fraud import service as fraud
 from app.ledger import service as ledger
 from app.ledger.models import EntryKind, PointsAccount, PointsEntry
 from app.limits import service as limits
@@ -198,6 +199,17 @@ async def submit_receipt(
     await session.flush()
 
     programme = await get_programme(session)
+    # Fraud limits: counted here, before the account is locked (raises LimitExceeded).
+    warnings = await fraud.check_receipt(
+        session,
+        programme,
+        caller,
+        member_id=member.id,
+        cashier_id=data.cashier_id,
+        points=score.total,
+        reference=f"receipt:{caller.partner_id}:{data.receipt_id}",
+        now=now,
+    )
     expires_at = points_expire_at(programme, data.issued_at)
     # Each offer's bonus is its own entry (offer rows are locked before the account).
     offer_entries = await till_offers.post_awards(
@@ -229,6 +241,7 @@ async def submit_receipt(
         balance=balance,
         breakdown=score.breakdown,
         processed_at=now,
+        warnings=warnings,
     )
     receipt = await session.get(Receipt, receipt_id)
     assert receipt is not None
@@ -505,6 +518,8 @@ async def import_lines(
                     session, runtime, caller, data, now=now, source="batch"
                 )
         except DomainError as exc:
+            if exc.after_rollback is not None:
+                await exc.after_rollback(session)  # e.g. the alert of a refused line
             if exc.keep_changes and exc.code is ErrorCode.MEMBER_NOT_FOUND:
                 # The savepoint took the miss's count with it: count it again outside, or a
                 # batch could probe any number of phone numbers (the next phone line is then

@@ -26,6 +26,7 @@ from app.errors import (
     NotFound,
     VoucherRejected,
 )
+from app.fraud import service as fraud
 from app.ledger import service as ledger
 from app.ledger.models import EntryKind
 from app.limits import service as limits
@@ -427,6 +428,14 @@ async def redeem_voucher(
             return await _stored_redemption(session, voucher, receipt_id)  # retried
         _check_usable(voucher, caller, now)
         raise VoucherRejected(ErrorCode.VOUCHER_ALREADY_REDEEMED, field="code")
+    # Fraud limits (LimitExceeded rolls the redemption back; warnings: fraud.warnings_on).
+    await fraud.check_redemption(
+        session,
+        caller,
+        member_id=voucher.member_id,
+        reference=f"voucher:{voucher.id}:{receipt_id}",
+        now=now,
+    )
     redemption = VoucherRedemption(
         voucher_id=voucher.id,
         partner_id=caller.partner_id,

@@ -10,6 +10,7 @@ import strawberry
 
 from app import i18n
 from app.errors import ErrorCode, ExchangeRateMissing
+from app.fraud.service import LimitWarning
 from app.rewards import codes
 from app.rewards.service import Redemption
 from app.tills.service import TillMember, TillVoucher
@@ -24,6 +25,7 @@ from graphql_schema.errors import (
     RateLimitedError,
     VoucherError,
 )
+from graphql_schema.fraud_types import LimitExceededError, LimitWarningType, warning_list
 from graphql_schema.partner.types import PartnerVoucher
 from graphql_schema.receipt_types import Money
 
@@ -44,9 +46,20 @@ class VoucherRedeemed:
     exchange_rate: str = strawberry.field(
         description='Units of the store\'s currency per 1 EUR used ("1" in a EUR store).'
     )
+    warnings: list[LimitWarningType] = strawberry.field(
+        default_factory=list,
+        description="Soft programme limits this redemption went over (empty: none; a retry "
+        "answers without them).",
+    )
 
     @classmethod
-    def from_redemption(cls, done: Redemption, now: datetime) -> VoucherRedeemed:
+    def from_redemption(
+        cls,
+        done: Redemption,
+        now: datetime,
+        warnings: tuple[LimitWarning, ...] = (),
+        language: str | None = None,
+    ) -> VoucherRedeemed:
         voucher, row = done.voucher, done.redemption
         eur = row.eur_amount if row.eur_amount is not None else voucher.value_amount
         return cls(
@@ -59,6 +72,7 @@ class VoucherRedeemed:
                 currency=row.store_currency or row.currency,
             ),
             exchange_rate=_rate_text(row.fx_rate),
+            warnings=warning_list(warnings, language),
         )
 
 
@@ -150,11 +164,18 @@ RedeemVoucherResult = Annotated[
     | VoucherError
     | ExchangeRateError
     | RateLimitedError
-    | InputError,
+    | InputError
+    | LimitExceededError,
     strawberry.union("RedeemVoucherResult"),
 ]
 ConfirmVoucherRedemptionResult = Annotated[
-    VoucherRedeemed | CodeError | VoucherError | ExchangeRateError | RateLimitedError | InputError,
+    VoucherRedeemed
+    | CodeError
+    | VoucherError
+    | ExchangeRateError
+    | RateLimitedError
+    | InputError
+    | LimitExceededError,
     strawberry.union("ConfirmVoucherRedemptionResult"),
 ]
 MemberLookupResult = Annotated[

@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from app import clock
 from app.errors import InvalidInput, NotFound
+from app.fraud import service as fraud
 from app.prizes import service as prizes
 from app.receipts import service as receipts
 from app.rewards import service as rewards
@@ -18,6 +19,7 @@ from app.tills import service as tills
 from auth import redemption_codes
 from graphql_schema.errors import EXCEPTION_HANDLERS, RateLimitedError
 from graphql_schema.extensions import HappySchema, standard_extensions
+from graphql_schema.fraud_types import FRAUD_HANDLERS
 from graphql_schema.pagination import Connection
 from graphql_schema.partner.context import PartnerContext
 from graphql_schema.partner.redemption_types import (
@@ -143,7 +145,7 @@ class Mutation:
             answer = await receipts.submit_receipt(
                 session, ctx.runtime, caller, input.to_core(), now=clock.now()
             )
-        return ReceiptAccepted.from_answer(answer)
+        return ReceiptAccepted.from_answer(answer, ctx.language)
 
     @strawberry.mutation(description="Return a whole receipt or parts of its lines.")
     async def refund_receipt(self, info: PartnerInfo, input: RefundInput) -> RefundReceiptResult:
@@ -204,9 +206,10 @@ class Mutation:
             done = await redemption_codes.redeem_voucher(
                 session, ctx.runtime, caller, code=code, receipt_id=receipt_id, now=now
             )
+            warnings = fraud.warnings_on(session)
         if isinstance(done, redemption_codes.ConfirmationSent):
             return ConfirmationRequired.from_sent(done, ctx.language)
-        return VoucherRedeemed.from_redemption(done, now)
+        return VoucherRedeemed.from_redemption(done, now, warnings, ctx.language)
 
     @strawberry.mutation(
         description="Complete a redemption that answered ConfirmationRequired with the "
@@ -229,7 +232,8 @@ class Mutation:
                 sms_code=sms_code,
                 now=now,
             )
-        return VoucherRedeemed.from_redemption(done, now)
+            warnings = fraud.warnings_on(session)
+        return VoucherRedeemed.from_redemption(done, now, warnings, ctx.language)
 
     @strawberry.mutation(
         description="Undo your redemption of a voucher against receiptId within 24 hours. "
@@ -301,5 +305,10 @@ def build_partner_schema(settings: Settings) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         extensions=standard_extensions(settings),
-        exception_handlers=[*EXCEPTION_HANDLERS, *PRIZE_HANDLERS, EXCHANGE_RATE_HANDLER],
+        exception_handlers=[
+            *EXCEPTION_HANDLERS,
+            *PRIZE_HANDLERS,
+            EXCHANGE_RATE_HANDLER,
+            *FRAUD_HANDLERS,
+        ],
     )

@@ -21,6 +21,7 @@ from graphql_schema.errors import (
     RateLimitedError,
     VoucherError,
 )
+from graphql_schema.fraud_types import LimitExceededError, LimitWarningType, warning_list
 from graphql_schema.receipt_types import Money, PointsBreakdownItem
 from graphql_schema.voucher_types import VoucherStatusEnum
 
@@ -81,15 +82,20 @@ class ReceiptAccepted:
     balance: int = strawberry.field(description="The member's available points after it.")
     breakdown: list[PointsBreakdownItem]
     processed_at: datetime
+    warnings: list[LimitWarningType] = strawberry.field(
+        description="Soft programme limits this receipt went over (empty: none); the same "
+        "on a retry."
+    )
 
     @classmethod
-    def from_answer(cls, answer: ReceiptAnswer) -> ReceiptAccepted:
+    def from_answer(cls, answer: ReceiptAnswer, language: str | None) -> ReceiptAccepted:
         return cls(
             receipt_id=answer.receipt_id,
             points_earned=answer.points_earned,
             balance=answer.balance,
             breakdown=[PointsBreakdownItem.from_item(i) for i in answer.breakdown],
             processed_at=answer.processed_at,
+            warnings=warning_list(answer.warnings, language),
         )
 
 
@@ -208,7 +214,12 @@ class CallerStore:
 
 
 SubmitReceiptResult = Annotated[
-    ReceiptAccepted | InputError | MemberNotIdentifiedError | ConflictError | RateLimitedError,
+    ReceiptAccepted
+    | InputError
+    | MemberNotIdentifiedError
+    | ConflictError
+    | RateLimitedError
+    | LimitExceededError,
     strawberry.union("SubmitReceiptResult"),
 ]
 RefundReceiptResult = Annotated[
