@@ -62,6 +62,10 @@ class ErrorCode(StrEnum):
     CANCEL_WINDOW_PASSED = "CANCEL_WINDOW_PASSED"
     STAFF_PIN_INVALID = "STAFF_PIN_INVALID"
     STAFF_PIN_NOT_SET = "STAFF_PIN_NOT_SET"
+    # Settlement (issue 14, part "settlement")
+    INVALID_MONTH = "INVALID_MONTH"
+    MONTH_NOT_ENDED = "MONTH_NOT_ENDED"
+    MONTH_ALREADY_CLOSED = "MONTH_ALREADY_CLOSED"
     # The database could not be reached or dropped the connection: retry the same request
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 

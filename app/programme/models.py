@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import BigInteger, CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.base import Base
@@ -23,4 +23,7 @@ class Programme(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     default_language: Mapped[str] = mapped_column(String(2))
     card_prefix: Mapped[str] = mapped_column(String(8))
+    # What one point is worth in settlement: millionths of a euro (4,800 = 0.48 EUR cents,
+    # the demo levels' 5,000 points -> 24 EUR of vouchers).
+    point_value_micro_eur: Mapped[int] = mapped_column(BigInteger, server_default="4800")
     updated_at: Mapped[datetime]

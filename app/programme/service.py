@@ -20,6 +20,7 @@ DEFAULTS: dict[str, Any] = {
     "timezone": "Europe/Tirane",
     "default_language": "sq",
     "card_prefix": "7001",
+    "point_value_micro_eur": 4800,
 }
 
 EDITABLE = {"name", "welcome_bonus_points", "points_expiry_months", "timezone", "card_prefix"}
