@@ -32,6 +32,7 @@ from cli import (
     rewards,
     schema,
     serve,
+    settlement,
     tiers,
     ussd,
     wallet,
@@ -41,6 +42,7 @@ from cli.errors import USAGE, CliError, UsageError, explain
 
 COMMAND_GROUPS: tuple[Any, ...] = (serve, db, demo, partners, rewards, receipts, ledger)
 COMMAND_GROUPS += (programme, schema, wallet, offers, tiers, ussd, kiosks, prizes)
+COMMAND_GROUPS += (settlement,)
 MESSAGE_GROUPS = (worker, messages, campaigns)  # member messages and the worker
 
 
