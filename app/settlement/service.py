@@ -36,7 +36,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import insert_ignoring_conflicts
-from app.errors import DomainError, ErrorCode
+from app.errors import ErrorCode, InvalidInput
 from app.ledger.models import EntryKind, PointsConsumption, PointsEntry, PointsLot
 from app.partners.models import Partner
 from app.programme.service import get_programme
@@ -47,8 +47,9 @@ _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _SPENT = frozenset({EntryKind.REWARD_CLAIM, EntryKind.PRIZE_EXCHANGE})
 
 
-class SettlementRejected(DomainError):
-    """A settlement request the operator or partner can correct (month, closing)."""
+class SettlementRejected(InvalidInput):
+    """A settlement request the operator or partner can correct (month, closing); an
+    InvalidInput, so every door shows it as bad input with its own code."""
 
     code = ErrorCode.INVALID_MONTH
 

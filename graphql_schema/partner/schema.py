@@ -14,10 +14,12 @@ from app.prizes import service as prizes
 from app.receipts import service as receipts
 from app.rewards import service as rewards
 from app.settings import Settings
+from app.settlement import service as settlement
 from graphql_schema.errors import EXCEPTION_HANDLERS, RateLimitedError
 from graphql_schema.extensions import HappySchema, standard_extensions
 from graphql_schema.pagination import Connection
 from graphql_schema.partner.context import PartnerContext
+from graphql_schema.partner.settlement import PartnerSettlement, SettlementResult
 from graphql_schema.partner.types import (
     BatchReport,
     CallerStore,
@@ -106,6 +108,19 @@ class Query:
             except NotFound:
                 return None
         return ReceiptNode.from_model(receipt)
+
+    @strawberry.field(
+        description="This partner's settlement for a month (`YYYY-MM`, programme time zone): "
+        "stored if the month is closed, computed now if open. A bad month is an InputError "
+        "(INVALID_MONTH)."
+    )
+    async def settlement(self, info: PartnerInfo, month: str) -> SettlementResult:
+        caller = await info.context.caller()
+        async with info.context.db.read_session() as session:
+            found, line = await settlement.partner_line(
+                session, caller.partner_id, month, clock.now()
+            )
+        return PartnerSettlement.of(found, line, caller.partner_code)
 
 
 @strawberry.type
