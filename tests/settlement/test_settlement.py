@@ -20,11 +20,10 @@ from app.rewards.models import VoucherRedemption
 from app.settings import Settings
 from app.settlement import service as settlement
 from tests.helpers import Api
-from tests.pos.conftest import (  # noqa: F401 (cli_env is a fixture)
+from tests.pos.conftest import (
     Member,
     Pos,
     claim,
-    cli_env,
     demo,
     happy,
     make_key,
@@ -134,7 +133,7 @@ async def test_a_month_across_partners_ties_to_the_ledger(
     frozen_now: list[Any],
     cli_env: None,
 ) -> None:
-    ana, ben, spar, neptun, codes = await _build_november(api, db, settings, client, frozen_now)
+    _, ben, spar, neptun, codes = await _build_november(api, db, settings, client, frozen_now)
     frozen_now[0] = datetime(2026, 11, 30, 23, 10, tzinfo=UTC)  # 1 Dec, 00:10 in Tirana
     async with db.read_session() as session:
         found = await settlement.report(session, "2026-11", frozen_now[0])
