@@ -23,7 +23,14 @@ DEFAULTS: dict[str, Any] = {
     "point_value_micro_eur": 4800,
 }
 
-EDITABLE = {"name", "welcome_bonus_points", "points_expiry_months", "timezone", "card_prefix"}
+EDITABLE = {
+    "name",
+    "welcome_bonus_points",
+    "points_expiry_months",
+    "timezone",
+    "card_prefix",
+    "point_value_micro_eur",
+}
 
 
 async def get_programme(session: AsyncSession) -> Programme:
@@ -52,6 +59,8 @@ async def update_programme(session: AsyncSession, **changes: Any) -> Programme:
         await session.execute(select(Programme).where(Programme.id == 1).with_for_update())
     ).scalar_one_or_none() or await get_programme(session)
     for key, value in changes.items():
+        if key == "point_value_micro_eur" and int(value) <= 0:
+            raise InvalidInput(field=key)
         if key in {"welcome_bonus_points", "points_expiry_months"} and int(value) < 0:
             raise InvalidInput(field=key)
         setattr(programme, key, value)

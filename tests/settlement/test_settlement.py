@@ -396,6 +396,18 @@ async def test_settlement_cli_formats_and_closing_rules(
     assert await happy(["settlement", "close", "--month", "2026-11"]) == 1
     assert "already closed" in capsys.readouterr().err
 
+    # A new point value applies to open months; the closed one keeps the value it had.
+    assert await happy(["programme", "set", "--point-value", "5000"]) == 0
+    try:
+        assert "1 point = 5000 micro-EUR" in capsys.readouterr().out
+        assert await happy(["settlement", "report", "--month", "2026-11", "--format", "json"]) == 0
+        assert json.loads(capsys.readouterr().out)["pointValueMicroEur"] == 4800
+        assert await happy(["settlement", "report", "--month", "2026-12", "--format", "json"]) == 0
+        assert json.loads(capsys.readouterr().out)["pointValueMicroEur"] == 5000
+        assert await happy(["programme", "set", "--point-value", "0"]) == 2
+    finally:
+        assert await happy(["programme", "set", "--point-value", "4800"]) == 0
+
 
 def test_points_to_cents_rounds_half_away_from_zero() -> None:
     assert settlement.points_to_cents(5000, 4800) == 2400  # 5,000 points -> 24 EUR
