@@ -71,6 +71,10 @@ class ErrorCode(StrEnum):
     # Fraud limits (issue 14, part fraud): a hard limit refuses, a soft one warns
     LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
     LIMIT_WARNING = "LIMIT_WARNING"
+    # Settlement (issue 14, part "settlement")
+    INVALID_MONTH = "INVALID_MONTH"
+    MONTH_NOT_ENDED = "MONTH_NOT_ENDED"
+    MONTH_ALREADY_CLOSED = "MONTH_ALREADY_CLOSED"
     # The database could not be reached or dropped the connection: retry the same request
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 

@@ -34,6 +34,7 @@ from cli import (
     rewards,
     schema,
     serve,
+    settlement,
     tiers,
     ussd,
     wallet,
@@ -45,6 +46,7 @@ COMMAND_GROUPS: tuple[Any, ...] = (serve, db, demo, partners, rewards, receipts,
 COMMAND_GROUPS += (programme, schema, wallet, offers, tiers, ussd, kiosks, prizes)
 COMMAND_GROUPS += (fx,)  # exchange rates (issue 14)
 COMMAND_GROUPS += (fraud,)  # fraud limits and alerts (issue 14)
+COMMAND_GROUPS += (settlement,)
 MESSAGE_GROUPS = (worker, messages, campaigns)  # member messages and the worker
 
 

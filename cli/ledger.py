@@ -13,20 +13,30 @@ from cli.context import run
 
 
 def cmd_ledger_check(args: argparse.Namespace, settings: Settings) -> int:
-    from app.ledger.service import find_discrepancies
+    from app.ledger.service import Discrepancy, find_discrepancies
 
     async def work(db: Database) -> int:
         async with db.read_session() as session:
             found = await find_discrepancies(session)
         if not found:
-            print("ledger check: every cached balance matches its ledger")
-            return 0
-        print(f"ledger check: {len(found)} member(s) with a discrepancy", file=sys.stderr)
-        for d in found:
             print(
-                f"member {d.member_id}: cached {d.cached}, ledger {d.ledger}, lots {d.lots}",
-                file=sys.stderr,
+                "ledger check: every cached balance matches its ledger, "
+                "every lot matches its consumptions"
             )
+            return 0
+        print(f"ledger check: {len(found)} discrepancy(ies)", file=sys.stderr)
+        for d in found:
+            if isinstance(d, Discrepancy):
+                print(
+                    f"member {d.member_id}: cached {d.cached}, ledger {d.ledger}, lots {d.lots}",
+                    file=sys.stderr,
+                )
+            else:
+                print(
+                    f"member {d.member_id} lot {d.lot_id}: points {d.points}, consumed "
+                    f"{d.consumed}, remaining {d.remaining}",
+                    file=sys.stderr,
+                )
         return 1
 
     return run(settings, work)

@@ -45,6 +45,8 @@ def cmd_programme_set(args: argparse.Namespace, settings: Settings) -> int:
         changes["welcome_bonus_points"] = args.welcome_bonus
     if args.expiry_months is not None:
         changes["points_expiry_months"] = args.expiry_months
+    if args.point_value is not None:
+        changes["point_value_micro_eur"] = args.point_value
     if args.name is not None:
         if not args.name.strip():
             raise UsageError("argument --name: the programme name cannot be empty")
@@ -53,8 +55,8 @@ def cmd_programme_set(args: argparse.Namespace, settings: Settings) -> int:
         changes["redemption_confirmation_eur"] = args.redemption_threshold.amount
     if not changes:
         raise UsageError(
-            "nothing to change: give --welcome-bonus, --expiry-months, --name or "
-            "--redemption-threshold; "
+            "nothing to change: give --welcome-bonus, --expiry-months, --point-value, --name "
+            "or --redemption-threshold; "
             "see `happy programme set --help`"
         )
 
@@ -65,6 +67,7 @@ def cmd_programme_set(args: argparse.Namespace, settings: Settings) -> int:
         print(
             f"programme {programme.name}: welcome bonus {programme.welcome_bonus_points}, "
             f"points expire after {programme.points_expiry_months} months, "
+            f"1 point = {programme.point_value_micro_eur} micro-EUR in settlement, "
             + (
                 "no redemption needs an SMS code"
                 if threshold is None
@@ -93,6 +96,12 @@ def register(sub: Any) -> None:
         type=arguments.non_negative_int,
         metavar="MONTHS",
         help="months after which earned points expire",
+    )
+    pset.add_argument(
+        "--point-value",
+        type=arguments.positive_int,
+        metavar="MICRO_EUR",
+        help="what one point is worth in settlement, in millionths of a euro (4800 = 0.48 cents)",
     )
     pset.add_argument("--name", help="the programme's name, as members see it")
     pset.add_argument(

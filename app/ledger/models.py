@@ -2,7 +2,9 @@
 
 ``points_entries`` is the truth; ``points_accounts`` caches it and is only changed in the
 same transaction as the entry that explains the change. ``points_lots`` tracks what is
-left of each credit so points can expire oldest first.
+left of each credit (and who funded it: a partner, or the programme) so points can expire
+oldest first; ``points_consumptions`` records which lots each debit took its points from,
+so what is spent, expired or refunded is attributed to the lot's funder (settlement).
 """
 
 from __future__ import annotations
@@ -88,3 +90,22 @@ class PointsLot(Base):
     remaining: Mapped[int] = mapped_column(BigInteger)
     earned_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+    # Who pays for these points (settlement): a partner, or NULL for the programme. A
+    # foreign key by table name only: the ledger imports no other capability.
+    funded_by_partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"))
+
+
+class PointsConsumption(Base):
+    """Points one debit entry took from one lot. For every lot,
+    ``points - sum(consumed) == remaining`` (``happy ledger check``).
+
+    ``entry_id`` is NULL only for what lots had lost before consumptions were recorded
+    (migration 0012 replays history where it can and records the rest this way)."""
+
+    __tablename__ = "points_consumptions"
+    __table_args__ = (CheckConstraint("points > 0", name="points_positive"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("points_entries.id"), index=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("points_lots.id"), index=True)
+    points: Mapped[int] = mapped_column(BigInteger)

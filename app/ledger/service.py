@@ -11,14 +11,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import events
 from app.errors import InsufficientPoints, InvalidInput
-from app.ledger.models import EARNING_KINDS, EntryKind, PointsAccount, PointsEntry, PointsLot
+from app.ledger.models import (
+    EARNING_KINDS,
+    EntryKind,
+    PointsAccount,
+    PointsConsumption,
+    PointsEntry,
+    PointsLot,
+)
 
 
 @dataclass(frozen=True)
@@ -61,13 +68,19 @@ async def post(
     description: str | None = None,
     idempotency_key: str | None = None,
     consume_first_lot_of: int | None = None,
+    funded_by: int | None = None,
 ) -> PointsEntry:
     """Post ``delta`` points (positive credit, negative debit) and return the entry.
 
-    A credit with ``expires_at`` opens a lot. A debit needs enough available points
-    (:class:`InsufficientPoints` otherwise) and consumes lots oldest first; with
+    A credit opens a lot funded by the partner ``funded_by`` (``None``: the programme).
+    A debit needs enough available points (:class:`InsufficientPoints` otherwise) and
+    consumes lots oldest first, recording which lots it took from; with
     ``consume_first_lot_of`` (an entry id) it first takes from the lot that entry opened
     (a refund takes back the receipt's own points, not the member's oldest).
+
+    Statements: the guarded account update, the entry's ``INSERT ... RETURNING``, then
+    the lot's insert (credit) or one locking select of the lots, one executemany update
+    and one executemany insert of the consumptions (debit).
     """
     if delta == 0:
         raise InvalidInput(field="points")
@@ -83,23 +96,27 @@ async def post(
     if balance_after is None:
         raise InsufficientPoints(field="points", needed=-delta)
 
-    entry = PointsEntry(
-        member_id=member_id,
-        kind=kind,
-        delta=delta,
-        balance_after=balance_after,
-        reference_type=reference_type,
-        reference_id=reference_id,
-        description=description,
-        idempotency_key=idempotency_key,
-        created_at=now,
-        expires_at=expires_at if delta > 0 else None,
-    )
-    session.add(entry)
-    await session.flush()
+    entry = (
+        await session.scalars(
+            insert(PointsEntry)
+            .values(
+                member_id=member_id,
+                kind=kind,
+                delta=delta,
+                balance_after=balance_after,
+                reference_type=reference_type,
+                reference_id=reference_id,
+                description=description,
+                idempotency_key=idempotency_key,
+                created_at=now,
+                expires_at=expires_at if delta > 0 else None,
+            )
+            .returning(PointsEntry)
+        )
+    ).one()
     if delta > 0:
-        session.add(
-            PointsLot(
+        await session.execute(
+            insert(cast(Table, PointsLot.__table__)).values(
                 member_id=member_id,
                 entry_id=entry.id,
                 points=delta,
@@ -107,11 +124,11 @@ async def post(
                 earned_at=now,
                 # Credits without an expiry (adjustments) sort last when consumed.
                 expires_at=expires_at or datetime.max.replace(tzinfo=now.tzinfo),
+                funded_by_partner_id=funded_by,
             )
         )
-        await session.flush()
     else:
-        await _consume_lots(session, member_id, -delta, first_lot_of=consume_first_lot_of)
+        await _consume_lots(session, member_id, entry.id, -delta, first_lot_of=consume_first_lot_of)
     await events.publish(
         session,
         events.BalanceChanged(
@@ -127,33 +144,49 @@ async def post(
 
 
 async def _consume_lots(
-    session: AsyncSession, member_id: int, points: int, *, first_lot_of: int | None = None
+    session: AsyncSession,
+    member_id: int,
+    entry_id: int,
+    points: int,
+    *,
+    first_lot_of: int | None = None,
 ) -> None:
+    """Take ``points`` from the member's lots (the ``first_lot_of`` entry's lot first, then
+    oldest first) and record each take as a consumption of ``entry_id``."""
+    lots = cast(Table, PointsLot.__table__)
+    order: list[ColumnElement[Any]] = [lots.c.expires_at, lots.c.id]
     if first_lot_of is not None:
-        own = (
-            await session.execute(
-                select(PointsLot)
-                .where(PointsLot.member_id == member_id, PointsLot.entry_id == first_lot_of)
-                .with_for_update()
-            )
-        ).scalar_one_or_none()
-        if own is not None and own.remaining > 0:
-            taken = min(own.remaining, points)
-            own.remaining -= taken
-            points -= taken
-    stmt = (
-        select(PointsLot)
-        .where(PointsLot.member_id == member_id, PointsLot.remaining > 0)
-        .order_by(PointsLot.expires_at, PointsLot.id)
-        .with_for_update()
-    )
-    for lot in (await session.execute(stmt)).scalars():
+        order.insert(0, case((lots.c.entry_id == first_lot_of, 0), else_=1))
+    rows = (
+        await session.execute(
+            select(lots.c.id, lots.c.remaining)
+            .where(lots.c.member_id == member_id, lots.c.remaining > 0)
+            .order_by(*order)
+            .with_for_update()
+        )
+    ).all()
+    taken: list[tuple[int, int, int]] = []  # lot id, points taken, remaining after
+    for lot_id, remaining in rows:
         if points == 0:
             break
-        taken = min(lot.remaining, points)
-        lot.remaining -= taken
-        points -= taken
-    await session.flush()
+        take = min(int(remaining), points)
+        taken.append((int(lot_id), take, int(remaining) - take))
+        points -= take
+    if points > 0:
+        # The account said there were enough points; the lots disagree (never expected:
+        # ``happy ledger check`` would report it). Refuse rather than under-record.
+        raise InsufficientPoints(field="points", needed=points)
+    if not taken:
+        return
+    # Executemany, keyed by the primary key: one round trip whatever the number of lots.
+    await session.execute(
+        update(lots).where(lots.c.id == bindparam("lot_id")).values(remaining=bindparam("left")),
+        [{"lot_id": lot_id, "left": left} for lot_id, _, left in taken],
+    )
+    await session.execute(
+        insert(cast(Table, PointsConsumption.__table__)),
+        [{"entry_id": entry_id, "lot_id": lot_id, "points": take} for lot_id, take, _ in taken],
+    )
 
 
 async def expired_of_lot(session: AsyncSession, entry_id: int) -> int:
@@ -183,8 +216,20 @@ class Discrepancy:
     lots: int
 
 
-async def find_discrepancies(session: AsyncSession) -> list[Discrepancy]:
-    """Members whose cached balance differs from the sum of their entries or their lots."""
+@dataclass(frozen=True)
+class LotDiscrepancy:
+    """A lot whose points minus what debits consumed of it is not what it has left."""
+
+    member_id: int
+    lot_id: int
+    points: int
+    consumed: int
+    remaining: int
+
+
+async def find_discrepancies(session: AsyncSession) -> list[Discrepancy | LotDiscrepancy]:
+    """Members whose cached balance differs from the sum of their entries or their lots,
+    and lots whose ``points - sum(consumed) != remaining``."""
     entries = (
         select(PointsEntry.member_id, func.coalesce(func.sum(PointsEntry.delta), 0).label("total"))
         .group_by(PointsEntry.member_id)
@@ -206,7 +251,7 @@ async def find_discrepancies(session: AsyncSession) -> list[Discrepancy]:
         .outerjoin(lots, lots.c.member_id == PointsAccount.member_id)
         .order_by(PointsAccount.member_id)
     )
-    found = []
+    found: list[Discrepancy | LotDiscrepancy] = []
     for member_id, cached, ledger, lot_total in (await session.execute(stmt)).all():
         if cached != ledger or cached != lot_total:
             found.append(Discrepancy(member_id, int(cached), int(ledger), int(lot_total)))
@@ -217,6 +262,25 @@ async def find_discrepancies(session: AsyncSession) -> list[Discrepancy]:
     )
     for (member_id,) in (await session.execute(orphans)).all():
         found.append(Discrepancy(member_id, 0, -1, -1))
+    consumed = (
+        select(
+            PointsConsumption.lot_id,
+            func.coalesce(func.sum(PointsConsumption.points), 0).label("total"),
+        )
+        .group_by(PointsConsumption.lot_id)
+        .subquery()
+    )
+    used = func.coalesce(consumed.c.total, 0)
+    lots_off = (
+        select(PointsLot.member_id, PointsLot.id, PointsLot.points, used, PointsLot.remaining)
+        .outerjoin(consumed, consumed.c.lot_id == PointsLot.id)
+        .where(PointsLot.points - used != PointsLot.remaining)
+        .order_by(PointsLot.id)
+    )
+    for member_id, lot_id, points, used_points, remaining in await session.execute(lots_off):
+        found.append(
+            LotDiscrepancy(member_id, lot_id, int(points), int(used_points), int(remaining))
+        )
     return found
 
 

@@ -539,6 +539,7 @@ async def post_bonus(
         reference_id=str(receipt_id),
         description=offer.title_in(language)[:200],
         idempotency_key=f"offer:{offer.id}:receipt:{receipt_id}",
+        funded_by=offer.funder_partner_id,  # the offer's funder (None: the programme)
     )
 
 

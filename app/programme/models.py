@@ -30,4 +30,7 @@ class Programme(Base):
     # know, from this row the receipt path reads anyway, when its copy is stale. Empty:
     # no limit was ever set, nothing to evaluate.
     limits_version: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    # What one point is worth in settlement: millionths of a euro (4,800 = 0.48 EUR cents,
+    # the demo levels' 5,000 points -> 24 EUR of vouchers).
+    point_value_micro_eur: Mapped[int] = mapped_column(BigInteger, server_default="4800")
     updated_at: Mapped[datetime]

@@ -20,6 +20,7 @@ DEFAULTS: dict[str, Any] = {
     "timezone": "Europe/Tirane",
     "default_language": "sq",
     "card_prefix": "7001",
+    "point_value_micro_eur": 4800,
 }
 
 EDITABLE = {
@@ -29,6 +30,7 @@ EDITABLE = {
     "timezone",
     "card_prefix",
     "redemption_confirmation_eur",
+    "point_value_micro_eur",
 }
 # The demo's redemption confirmation threshold: level 2 vouchers (9.60 EUR) and more.
 DEMO_REDEMPTION_CONFIRMATION_EUR = 960
@@ -60,6 +62,8 @@ async def update_programme(session: AsyncSession, **changes: Any) -> Programme:
         await session.execute(select(Programme).where(Programme.id == 1).with_for_update())
     ).scalar_one_or_none() or await get_programme(session)
     for key, value in changes.items():
+        if key == "point_value_micro_eur" and int(value) <= 0:
+            raise InvalidInput(field=key)
         if key in {"welcome_bonus_points", "points_expiry_months"} and int(value) < 0:
             raise InvalidInput(field=key)
         if key == "redemption_confirmation_eur" and value is not None and int(value) < 1:

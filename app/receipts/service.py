@@ -228,6 +228,7 @@ async def submit_receipt(
             reference_id=str(receipt_id),
             description=caller.partner_name,
             idempotency_key=f"receipt:{caller.partner_id}:{data.receipt_id}",
+            funded_by=caller.partner_id,  # the partner funds the points it issues
         )
         balance = entry.balance_after
     elif offer_entries:

@@ -15,6 +15,7 @@ from app.prizes import service as prizes
 from app.receipts import service as receipts
 from app.rewards import service as rewards
 from app.settings import Settings
+from app.settlement import service as settlement
 from app.tills import service as tills
 from auth import redemption_codes
 from graphql_schema.errors import EXCEPTION_HANDLERS, RateLimitedError
@@ -31,6 +32,7 @@ from graphql_schema.partner.redemption_types import (
     TillMemberView,
     VoucherRedeemed,
 )
+from graphql_schema.partner.settlement import PartnerSettlement, SettlementResult
 from graphql_schema.partner.types import (
     BatchReport,
     CallerStore,
@@ -130,6 +132,19 @@ class Query:
             except NotFound:
                 return None
         return ReceiptNode.from_model(receipt)
+
+    @strawberry.field(
+        description="This partner's settlement for a month (`YYYY-MM`, programme time zone): "
+        "stored if the month is closed, computed now if open. A bad month is an InputError "
+        "(INVALID_MONTH)."
+    )
+    async def settlement(self, info: PartnerInfo, month: str) -> SettlementResult:
+        caller = await info.context.caller()
+        async with info.context.db.read_session() as session:
+            found, line = await settlement.partner_line(
+                session, caller.partner_id, month, clock.now()
+            )
+        return PartnerSettlement.of(found, line, caller.partner_code)
 
 
 @strawberry.type

@@ -1,0 +1,1 @@
+"""Monthly settlement between the programme and its partners (docs/operations.md)."""
