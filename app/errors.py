@@ -62,6 +62,10 @@ class ErrorCode(StrEnum):
     CANCEL_WINDOW_PASSED = "CANCEL_WINDOW_PASSED"
     STAFF_PIN_INVALID = "STAFF_PIN_INVALID"
     STAFF_PIN_NOT_SET = "STAFF_PIN_NOT_SET"
+    # Operator's toolbox: plastic cards, member blocks (issue 14, toolbox)
+    CARD_ALREADY_LINKED = "CARD_ALREADY_LINKED"
+    CARD_CLOSED = "CARD_CLOSED"
+    MEMBER_BLOCKED = "MEMBER_BLOCKED"
     # The database could not be reached or dropped the connection: retry the same request
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 

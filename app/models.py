@@ -13,6 +13,7 @@ from app.prizes import models as prizes_models
 from app.programme import models as programme_models
 from app.receipts import models as receipts_models
 from app.rewards import models as rewards_models
+from app.support import models as support_models
 from app.tiers import models as tiers_models
 from app.ussd import models as ussd_models
 from app.wallet import models as wallet_models
@@ -38,6 +39,7 @@ __all__ = [
     "programme_models",
     "receipts_models",
     "rewards_models",
+    "support_models",
     "tiers_models",
     "ussd_gateway_models",
     "ussd_models",

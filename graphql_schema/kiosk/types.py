@@ -19,6 +19,7 @@ from graphql_schema.errors import (
     ConflictError,
     InputError,
     InsufficientPointsError,
+    MemberBlockedError,
     MemberNotIdentifiedError,
     NotFoundError,
     RateLimitedError,
@@ -200,7 +201,8 @@ RequestPrizeExchangeResult = Annotated[
     | InsufficientPointsError
     | RateLimitedError
     | VisitEndedError
-    | InputError,
+    | InputError
+    | MemberBlockedError,
     strawberry.union("RequestPrizeExchangeResult"),
 ]
 ConfirmPrizeExchangeResult = Annotated[
@@ -210,7 +212,8 @@ ConfirmPrizeExchangeResult = Annotated[
     | InsufficientPointsError
     | RateLimitedError
     | VisitEndedError
-    | InputError,
+    | InputError
+    | MemberBlockedError,
     strawberry.union("ConfirmPrizeExchangeResult"),
 ]
 KioskClaimRewardResult = Annotated[
@@ -219,7 +222,8 @@ KioskClaimRewardResult = Annotated[
     | NotFoundError
     | ConflictError
     | VisitEndedError
-    | InputError,
+    | InputError
+    | MemberBlockedError,
     strawberry.union("KioskClaimRewardResult"),
 ]
 HandOverPrizeResult = Annotated[

@@ -16,6 +16,7 @@ from app.rewards.service import member_status
 from graphql_schema.errors import (
     ConflictError,
     InputError,
+    MemberBlockedError,
     MemberNotIdentifiedError,
     NotFoundError,
     RateLimitedError,
@@ -215,7 +216,12 @@ class CallerStore:
 
 
 SubmitReceiptResult = Annotated[
-    ReceiptAccepted | InputError | MemberNotIdentifiedError | ConflictError | RateLimitedError,
+    ReceiptAccepted
+    | InputError
+    | MemberNotIdentifiedError
+    | ConflictError
+    | RateLimitedError
+    | MemberBlockedError,
     strawberry.union("SubmitReceiptResult"),
 ]
 RefundReceiptResult = Annotated[
@@ -227,7 +233,7 @@ ValidateVoucherResult = Annotated[
     VoucherValid | VoucherError | RateLimitedError, strawberry.union("ValidateVoucherResult")
 ]
 RedeemVoucherResult = Annotated[
-    VoucherRedeemed | VoucherError | RateLimitedError | InputError,
+    VoucherRedeemed | VoucherError | RateLimitedError | InputError | MemberBlockedError,
     strawberry.union("RedeemVoucherResult"),
 ]
 VoidVoucherRedemptionResult = Annotated[
