@@ -19,10 +19,13 @@ from typing import cast
 from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import DomainError, ErrorCode, InvalidInput
+from app.callers import StoreCaller
+from app.errors import DomainError, ErrorCode, InvalidInput, MemberNotIdentified
 from app.limits import counters
+from app.limits import service as limits
+from app.limits.service import Limit
 from app.members.cards import CARD_LENGTH, is_valid_card_number, new_card_number
-from app.members.models import Card, CardBatch, CardKind, CardStatus
+from app.members.models import Card, CardBatch, CardKind, CardStatus, Member, MemberStatus
 from app.programme.service import get_programme
 
 DEFAULT_PLASTIC_PREFIX = "7002"
@@ -212,3 +215,38 @@ async def is_unassigned_plastic(session: AsyncSession, number: str) -> bool:
         Card.status == CardStatus.UNASSIGNED,
     )
     return (await session.scalar(stmt)) is not None
+
+
+# --- linking at the till (partner door: requestCardLinkCode, linkPlasticCard) -------------
+
+# A till trying card numbers that are not waiting to be linked is stopped.
+TILL_CARD_MISSES = Limit("till_card_link_miss", attempts=20, window_seconds=60 * 60, field="number")
+
+
+async def ensure_linkable(
+    session: AsyncSession, caller: StoreCaller, number: str, now: datetime
+) -> str:
+    """The normalised number of an unassigned plastic card, or :class:`CardRejected`
+    (counted against the till's key: 20 misses an hour)."""
+    await limits.ensure_left(session, TILL_CARD_MISSES, caller, now)
+    number = normalise_number(number)
+    if not await is_unassigned_plastic(session, number):
+        refusal = await _refuse(session, number)
+        await limits.count_failure(session, TILL_CARD_MISSES, caller, now)
+        raise refusal
+    return number
+
+
+async def member_at_till(
+    session: AsyncSession, caller: StoreCaller, e164: str, now: datetime
+) -> Member:
+    """The active member with this (normalised) phone, for linking a card at the till; an
+    unknown number is ``MEMBER_NOT_FOUND`` and counts against the key's phone probes, as
+    on receipts."""
+    await limits.ensure_left(session, limits.PHONE_PROBES, caller, now)
+    stmt = select(Member).where(Member.phone_e164 == e164, Member.status == MemberStatus.ACTIVE)
+    member = await session.scalar(stmt)
+    if member is None:
+        await limits.count_failure(session, limits.PHONE_PROBES, caller, now)
+        raise MemberNotIdentified(ErrorCode.MEMBER_NOT_FOUND, field="phone", keep_changes=True)
+    return member

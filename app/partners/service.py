@@ -356,7 +356,7 @@ async def create_partner(
     name = _name(name, "name", MAX_PARTNER_NAME)
     sector = _name(sector, "sector", MAX_SECTOR)
     if await find_partner(session, code) is not None:
-        raise Conflict(field="code", code=code)
+        raise Conflict(field="code", taken=code)
     partner = Partner(code=code, name=name, sector=sector, active=True, created_at=now)
     session.add(partner)
     await session.flush()
@@ -433,7 +433,7 @@ async def create_store(
         address=_address(address),
     )
     if await store_by_code(session, code) is not None:
-        raise Conflict(field="code", code=code)
+        raise Conflict(field="code", taken=code)
     session.add(store)
     await session.flush()
     await bump_directory_version(session)
