@@ -353,7 +353,7 @@ async def create_partner(
 ) -> Partner:
     """A new partner; :class:`Conflict` (field ``code``) if the code is taken."""
     code = _code(code, "code")
-    name = _name(name, "name", MAX_PARTNER_NAME)
+    name = _name(name, "partnerName", MAX_PARTNER_NAME)
     sector = _name(sector, "sector", MAX_SECTOR)
     if await find_partner(session, code) is not None:
         raise Conflict(field="code", taken=code)
@@ -376,7 +376,7 @@ async def update_partner(
     stores are refused at every door and hidden from the directory)."""
     partner = await get_partner(session, code.strip().upper())
     if name is not None:
-        partner.name = _name(name, "name", MAX_PARTNER_NAME)
+        partner.name = _name(name, "partnerName", MAX_PARTNER_NAME)
     if sector is not None:
         partner.sector = _name(sector, "sector", MAX_SECTOR)
     if active is not None:
@@ -424,7 +424,7 @@ async def create_store(
     store = Store(
         code=code,
         partner_id=partner.id,
-        name=_name(name, "name", MAX_STORE_NAME),
+        name=_name(name, "storeName", MAX_STORE_NAME),
         city=_name(city, "city", MAX_CITY),
         country=country,
         currency=COUNTRY_CURRENCY[country],
