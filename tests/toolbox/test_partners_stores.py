@@ -18,7 +18,9 @@ KIOSK_QUERY = "query { kiosk { kioskId storeCode } }"
 
 
 async def test_partner_and_store_from_the_cli(happy: Any, db: Database) -> None:
-    made = await happy("partner", "create", "--code", "conad", "--name", "Conad", "--sector", "grocery")
+    made = await happy(
+        "partner", "create", "--code", "conad", "--name", "Conad", "--sector", "grocery"
+    )
     assert made.code == 0, made.err
     assert "partner CONAD" in made.out
     again = await happy("partner", "create", "--code", "CONAD", "--name", "X", "--sector", "y")
@@ -69,8 +71,10 @@ async def test_partner_and_store_from_the_cli(happy: Any, db: Database) -> None:
     assert updated.code == 0 and "inactive" in updated.out
     assert (await happy("partner", "update", "CONAD")).code == 2  # nothing to change
     assert (await happy("partner", "update", "NOPE", "--active")).code == 1
-    assert (await happy("partner", "list")).out.splitlines()[1].startswith(
-        "CONAD\tConad Albania\tgrocery\tinactive\t4\t3"
+    assert (
+        (await happy("partner", "list"))
+        .out.splitlines()[1]
+        .startswith("CONAD\tConad Albania\tgrocery\tinactive\t4\t3")
     )
 
 
