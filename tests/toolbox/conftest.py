@@ -37,7 +37,7 @@ class Said:
 
 
 @pytest.fixture
-def happy(cli_env: None, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+def happy(cli_env: None, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]  # noqa: F811
     """``await happy("store", "list")`` -> exit code, stdout, stderr."""
 
     async def run(*argv: str) -> Said:
