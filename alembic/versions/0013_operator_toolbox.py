@@ -16,16 +16,20 @@ depends_on = None
 
 # The audit log is append-only: on PostgreSQL the database itself refuses to change or
 # remove an entry (no service has an update or delete path; this also stops a stray SQL).
-_PG_APPEND_ONLY = """
-CREATE FUNCTION operator_audit_append_only() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION 'operator_audit is append-only (% refused)', TG_OP;
-END;
-$$ LANGUAGE plpgsql;
-CREATE TRIGGER operator_audit_append_only
-    BEFORE UPDATE OR DELETE ON operator_audit
-    FOR EACH ROW EXECUTE FUNCTION operator_audit_append_only();
-"""
+_PG_APPEND_ONLY = (
+    """
+    CREATE FUNCTION operator_audit_append_only() RETURNS trigger AS $$
+    BEGIN
+        RAISE EXCEPTION 'operator_audit is append-only (% refused)', TG_OP;
+    END;
+    $$ LANGUAGE plpgsql
+    """,
+    """
+    CREATE TRIGGER operator_audit_append_only
+        BEFORE UPDATE OR DELETE ON operator_audit
+        FOR EACH ROW EXECUTE FUNCTION operator_audit_append_only()
+    """,
+)
 
 
 def upgrade() -> None:
@@ -66,7 +70,8 @@ def upgrade() -> None:
     op.create_index("ix_operator_audit_at", "operator_audit", ["at"])
     op.create_index("ix_operator_audit_operator", "operator_audit", ["operator"])
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(_PG_APPEND_ONLY)
+        for statement in _PG_APPEND_ONLY:  # asyncpg: one statement per call
+            op.execute(statement)
 
 
 def downgrade() -> None:
