@@ -439,6 +439,7 @@ async def spin(
     Only segments that can come up (weight > 0, in stock, within today's budget) are in
     the draw; the draw is stored with those odds. No segment can come up: ``nothing``.
     """
+    await blocks.ensure_not_blocked(session, member_id)
     day = await programme_day(session, now)
     used = await _take_play(session, member_id, store_id, day, plays_per_day)
     segments = await wheel_of(session, store_id)

@@ -190,10 +190,12 @@ IdentifyByPhoneResult = Annotated[
     Visit | CodeError | InputError | RateLimitedError, strawberry.union("IdentifyByPhoneResult")
 ]
 CheckInResult = Annotated[
-    CheckedIn | KioskRuleError | VisitEndedError, strawberry.union("CheckInResult")
+    CheckedIn | KioskRuleError | VisitEndedError | MemberBlockedError,
+    strawberry.union("CheckInResult"),
 ]
 SpinWheelResult = Annotated[
-    SpinResult | KioskRuleError | VisitEndedError, strawberry.union("SpinWheelResult")
+    SpinResult | KioskRuleError | VisitEndedError | MemberBlockedError,
+    strawberry.union("SpinWheelResult"),
 ]
 RequestPrizeExchangeResult = Annotated[
     PrizeExchangeRequested

@@ -92,6 +92,10 @@ async def test_a_blocked_member_cannot_earn_or_spend(
         {"session": visit["session"], "prizeId": prizes[0]["id"]},
     )
     assert exchange["code"] == "MEMBER_BLOCKED"
+    checked_in = await tablet.check_in(visit["session"])
+    assert checked_in["__typename"] == "MemberBlockedError", checked_in
+    spun = await tablet.spin(visit["session"])
+    assert spun["__typename"] == "MemberBlockedError", spun
     # Read-only access stays: the member signs in and sees their balance.
     me = await api.gql(ME, token=member.token)
     assert me["data"]["me"]["balance"]["available"] == 5000
