@@ -75,6 +75,10 @@ class ErrorCode(StrEnum):
     INVALID_MONTH = "INVALID_MONTH"
     MONTH_NOT_ENDED = "MONTH_NOT_ENDED"
     MONTH_ALREADY_CLOSED = "MONTH_ALREADY_CLOSED"
+    # Operator's toolbox: plastic cards, member blocks (issue 14, toolbox)
+    CARD_ALREADY_LINKED = "CARD_ALREADY_LINKED"
+    CARD_CLOSED = "CARD_CLOSED"
+    MEMBER_BLOCKED = "MEMBER_BLOCKED"
     # The database could not be reached or dropped the connection: retry the same request
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 

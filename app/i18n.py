@@ -216,6 +216,29 @@ _CATALOGUE["sq"].update(
 )
 
 
+# Operator's toolbox: plastic cards, member blocks (issue 14, toolbox)
+_CATALOGUE["en"].update(
+    {
+        "CARD_ALREADY_LINKED": "This card is already linked to a member.",
+        "CARD_CLOSED": "This card has been closed and cannot be used.",
+        "MEMBER_BLOCKED": "This account is blocked: points cannot be earned or spent. "
+        "Please contact customer support.",
+        "sms.card_link": "{code} links card {card} to your Happy account at {store}. "
+        "Valid for {minutes} minutes. Do not share it.",
+    }
+)
+_CATALOGUE["sq"].update(
+    {
+        "CARD_ALREADY_LINKED": "Kjo kartë është lidhur tashmë me një anëtar.",
+        "CARD_CLOSED": "Kjo kartë është mbyllur dhe nuk mund të përdoret.",
+        "MEMBER_BLOCKED": "Kjo llogari është bllokuar: pikët nuk mund të fitohen ose "
+        "shpenzohen. Ju lutem kontaktoni shërbimin e klientit.",
+        "sms.card_link": "{code} lidh kartën {card} me llogarinë tuaj Happy te {store}. "
+        "Vlen për {minutes} minuta. Mos ia tregoni askujt.",
+    }
+)
+
+
 def normalise_language(value: str | None) -> str:
     """Map an Accept-Language header or stored preference to a supported language."""
     if not value:

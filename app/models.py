@@ -17,6 +17,7 @@ from app.receipts import models as receipts_models
 from app.redemptions import models as redemptions_models
 from app.rewards import models as rewards_models
 from app.settlement import models as settlement_models
+from app.support import models as support_models
 from app.tiers import models as tiers_models
 from app.ussd import models as ussd_models
 from app.wallet import models as wallet_models
@@ -46,6 +47,7 @@ __all__ = [
     "redemptions_models",
     "rewards_models",
     "settlement_models",
+    "support_models",
     "tiers_models",
     "ussd_gateway_models",
     "ussd_models",

@@ -525,3 +525,17 @@ def load_settings(*, check_production: bool = True) -> Settings:
 def get_settings() -> Settings:
     """The process-wide settings (cached; tests call ``get_settings.cache_clear()``)."""
     return load_settings()
+
+
+def operator_name() -> str:
+    """Who runs a ``happy`` command, for the audit log and adjustments: ``HAPPY_OPERATOR``,
+    else the OS user (read per call: one process may serve several operators in tests)."""
+    name = os.environ.get("HAPPY_OPERATOR", "").strip()
+    if not name:
+        import getpass
+
+        try:
+            name = getpass.getuser()
+        except (KeyError, OSError):  # no user name for this uid (some containers)
+            name = f"uid:{os.getuid()}" if hasattr(os, "getuid") else "unknown"
+    return name[:80]

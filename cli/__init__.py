@@ -9,6 +9,7 @@ one line on stderr and an exit code (2: usage or configuration, 1: failure).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import traceback
@@ -18,13 +19,16 @@ from typing import Any, NoReturn
 from app.main import preflight
 from app.settings import Settings, get_settings, load_settings
 from cli import (
+    audit,
     campaigns,
+    cards,
     db,
     demo,
     fraud,
     fx,
     kiosks,
     ledger,
+    members,
     messages,
     offers,
     partners,
@@ -47,6 +51,7 @@ COMMAND_GROUPS += (programme, schema, wallet, offers, tiers, ussd, kiosks, prize
 COMMAND_GROUPS += (fx,)  # exchange rates (issue 14)
 COMMAND_GROUPS += (fraud,)  # fraud limits and alerts (issue 14)
 COMMAND_GROUPS += (settlement,)
+COMMAND_GROUPS += (cards, members, audit)  # the operator's toolbox (issue 14)
 MESSAGE_GROUPS = (worker, messages, campaigns)  # member messages and the worker
 
 
@@ -67,7 +72,42 @@ def build_parser() -> Parser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group in (*COMMAND_GROUPS, *MESSAGE_GROUPS):
         group.register(sub)
+    _name_commands(parser)
     return parser
+
+
+def _name_commands(parser: argparse.ArgumentParser) -> None:
+    """Give every command its full name (``partner key create``) for the audit log."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                if "handler" in child._defaults:
+                    child.set_defaults(command_path=child.prog.removeprefix("happy ").strip())
+                _name_commands(child)
+
+
+def _run_audited(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the command; if it changes data, append it to the operator audit log with its
+    outcome, whether it succeeded or failed (see ``cli.audit``)."""
+    handler: Callable[[argparse.Namespace, Settings], int] = args.handler
+    if not audit.changes_data(args):
+        return handler(args, settings)
+    try:
+        code = handler(args, settings)
+    except Exception as exc:
+        outcome = explain(exc, args, settings.database_url).message
+        # The database may be what failed: then the command's own error is what counts.
+        with contextlib.suppress(Exception):
+            audit.record_command(args, settings, f"failed: {outcome}")
+        raise
+    try:
+        audit.record_command(args, settings, "ok" if code == 0 else f"exit {code}")
+    except Exception as exc:
+        reason = explain(exc, args, settings.database_url).message
+        raise CliError(
+            f"the command ran (exit {code}) but the audit log could not be written: {reason}"
+        ) from exc
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -82,8 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             preflight(settings)
         else:
             settings = get_settings()
-        handler: Callable[[argparse.Namespace, Settings], int] = args.handler
-        return handler(args, settings)
+        return _run_audited(args, settings)
     except SystemExit as exc:  # --help, or uvicorn stopping
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else USAGE)
     except BrokenPipeError:  # `happy store list | head`: the reader has seen enough

@@ -83,6 +83,32 @@ _MESSAGES: Mapping[tuple[ErrorCode, str | None], str] = {
     (ErrorCode.INVALID_INPUT, "redemption_confirmation_eur"): (
         "the redemption threshold must be an amount of EUR above 0 (e.g. 9.60), or `off`"
     ),
+    # The operator's toolbox (issue 14)
+    (ErrorCode.CONFLICT, "code"): (
+        "the code {taken} is taken; see `happy partner list` and `happy store list`"
+    ),
+    (ErrorCode.INVALID_INPUT, "code"): "a code is 2 to 32 characters of A-Z, 0-9, - and _",
+    (ErrorCode.INVALID_INPUT, "country"): "--country must be one of {allowed}",
+    (ErrorCode.INVALID_INPUT, "partnerName"): "--name must be plain text, 1 to {maximum} "
+    "characters",
+    (ErrorCode.INVALID_INPUT, "storeName"): "--name must be plain text, 1 to {maximum} characters",
+    (ErrorCode.INVALID_INPUT, "sector"): "--sector must be plain text, 1 to {maximum} characters",
+    (ErrorCode.INVALID_INPUT, "city"): "--city must be plain text, 1 to {maximum} characters",
+    (ErrorCode.INVALID_INPUT, "prefix"): "--prefix must be 4 to 6 digits",
+    (ErrorCode.CONFLICT, "prefix"): (
+        "--prefix {prefix} overlaps the digital cards' prefix {digital}; choose another"
+    ),
+    (ErrorCode.INVALID_INPUT, "count"): "--count must be 1 to {maximum}",
+    (ErrorCode.INVALID_INPUT, "reason"): "--reason must be plain text of 1 to 200 characters",
+    (ErrorCode.INVALID_INPUT, "points"): "an adjustment is 1 to {maximum} points either way",
+    (ErrorCode.INVALID_INPUT, "limit"): "--limit must be 1 to {maximum}",
+    (ErrorCode.NOT_FOUND, "member"): (
+        "no active member found; name one by public id or card number "
+        "(see `happy member find --phone ...`)"
+    ),
+    (ErrorCode.INSUFFICIENT_POINTS, "points"): (
+        "the member has fewer than {needed} points available: a balance never goes below zero"
+    ),
     (ErrorCode.BATCH_TOO_LARGE, "jsonLines"): (
         "a batch holds at most {maximum} receipts; split the file and import each part"
     ),

@@ -9,6 +9,7 @@ from typing import Any
 from app import clock
 from app.db import Database
 from app.settings import Settings
+from cli import members
 from cli.context import run
 
 
@@ -74,3 +75,4 @@ def register(sub: Any) -> None:
     points.add_parser(
         "expire", help="expire points older than the programme allows (safe to repeat)"
     ).set_defaults(handler=cmd_points_expire)
+    members.register_points(points)  # happy points adjust (support tools)

@@ -1,5 +1,5 @@
-"""``happy store``, ``happy partner key`` and ``happy earn-rule``: the coalition's partners,
-their stores, the stores' API keys and the partners' earn rules."""
+"""``happy partner``, ``happy store``, ``happy partner key`` and ``happy earn-rule``: the
+coalition's partners, their stores, the stores' API keys and the partners' earn rules."""
 
 from __future__ import annotations
 
@@ -21,7 +21,16 @@ def cmd_store_list(args: argparse.Namespace, settings: Settings) -> int:
         async with db.read_session() as session:
             rows = await list_stores(session)
         print_table(
-            ("STORE", "PARTNER", "PARTNER NAME", "STORE NAME", "CITY", "COUNTRY", "CURRENCY"),
+            (
+                "STORE",
+                "PARTNER",
+                "PARTNER NAME",
+                "STORE NAME",
+                "CITY",
+                "COUNTRY",
+                "CURRENCY",
+                "STATE",
+            ),
             [
                 (
                     store.code,
@@ -31,8 +40,112 @@ def cmd_store_list(args: argparse.Namespace, settings: Settings) -> int:
                     store.city,
                     store.country,
                     store.currency,
+                    _store_state(store),
                 )
                 for store, partner in rows
+            ],
+        )
+        return 0
+
+    return run(settings, work)
+
+
+def _store_state(store: Any) -> str:
+    if store.closed_at is not None:
+        return f"closed {store.closed_at:%Y-%m-%d}"
+    return "open" if store.active else "inactive"
+
+
+def cmd_store_create(args: argparse.Namespace, settings: Settings) -> int:
+    from app.partners.service import create_store
+
+    async def work(db: Database) -> int:
+        async with db.unit_of_work() as session:
+            store = await create_store(
+                session,
+                partner_code=args.partner,
+                code=args.code,
+                name=args.name,
+                city=args.city,
+                country=args.country,
+                address=args.address,
+                now=clock.now(),
+            )
+        print(
+            f"store {store.code} of {args.partner.upper()} in {store.city} ({store.country}), "
+            f"receipts in {store.currency}"
+        )
+        return 0
+
+    return run(settings, work)
+
+
+def cmd_store_close(args: argparse.Namespace, settings: Settings) -> int:
+    from app.partners.service import close_store
+
+    async def work(db: Database) -> int:
+        async with db.unit_of_work() as session:
+            store, changed = await close_store(session, args.store, clock.now())
+        if changed:
+            print(f"store {store.code} closed: its API keys and kiosks are refused from now on")
+        else:
+            print(f"store {store.code} was already closed")
+        return 0
+
+    return run(settings, work)
+
+
+def cmd_partner_create(args: argparse.Namespace, settings: Settings) -> int:
+    from app.partners.service import create_partner
+
+    async def work(db: Database) -> int:
+        async with db.unit_of_work() as session:
+            partner = await create_partner(
+                session, code=args.code, name=args.name, sector=args.sector, now=clock.now()
+            )
+        print(f"partner {partner.code}: {partner.name} ({partner.sector})")
+        return 0
+
+    return run(settings, work)
+
+
+def cmd_partner_update(args: argparse.Namespace, settings: Settings) -> int:
+    from app.partners.service import update_partner
+    from cli.errors import UsageError
+
+    if args.name is None and args.sector is None and args.active is None:
+        raise UsageError("say what to change: --name, --sector, --active or --inactive")
+
+    async def work(db: Database) -> int:
+        async with db.unit_of_work() as session:
+            partner = await update_partner(
+                session, args.partner, name=args.name, sector=args.sector, active=args.active
+            )
+        state = "active" if partner.active else "inactive"
+        print(f"partner {partner.code}: {partner.name} ({partner.sector}), {state}")
+        return 0
+
+    return run(settings, work)
+
+
+def cmd_partner_list(args: argparse.Namespace, settings: Settings) -> int:
+    from app.partners.service import list_partners
+
+    async def work(db: Database) -> int:
+        async with db.read_session() as session:
+            rows = await list_partners(session)
+        print_table(
+            ("PARTNER", "NAME", "SECTOR", "STATE", "STORES", "OPEN STORES"),
+            [
+                (
+                    p.code,
+                    p.name,
+                    p.sector,
+                    "active" if p.active else "inactive",
+                    p.stores,
+                    p.open_stores,
+                )
+                for p in rows
             ],
         )
         return 0
@@ -199,6 +312,27 @@ def register(sub: Any) -> None:
         "--address", required=True, help='street address, 200 characters max ("" removes it)'
     )
     store_set.set_defaults(handler=cmd_store_set)
+    store_create = store.add_parser(
+        "create", help="a new store of a partner (currency follows the country)"
+    )
+    store_create.add_argument("--partner", required=True, metavar="CODE", help="partner code")
+    store_create.add_argument(
+        "--code", required=True, help="store code: 2-32 of A-Z, 0-9, - and _ (e.g. SPAR-TR-02)"
+    )
+    store_create.add_argument("--name", required=True, help="store name, 160 characters max")
+    store_create.add_argument("--city", required=True, help="city, 80 characters max")
+    store_create.add_argument(
+        "--country",
+        required=True,
+        help="AL (receipts in ALL), XK (EUR), MK (MKD) or ME (EUR)",
+    )
+    store_create.add_argument("--address", help="street address, 200 characters max")
+    store_create.set_defaults(handler=cmd_store_create)
+    store_close = store.add_parser(
+        "close", help="close a store for good: its API keys and kiosks stop working at once"
+    )
+    store_close.add_argument("store", metavar="CODE", help="store code")
+    store_close.set_defaults(handler=cmd_store_close)
 
     partner = sub.add_parser("partner", help="partners and their API keys").add_subparsers(
         dest="partner_command", required=True, metavar="COMMAND"
@@ -212,6 +346,34 @@ def register(sub: Any) -> None:
         '("" removes it)',
     )
     partner_set.set_defaults(handler=cmd_partner_set)
+    partner_create = partner.add_parser("create", help="a new partner company")
+    partner_create.add_argument(
+        "--code", required=True, help="partner code: 2-32 of A-Z, 0-9, - and _ (e.g. SPAR)"
+    )
+    partner_create.add_argument("--name", required=True, help="name, 120 characters max")
+    partner_create.add_argument(
+        "--sector", required=True, help="what it sells (grocery, electronics), 60 max"
+    )
+    partner_create.set_defaults(handler=cmd_partner_create)
+    partner_update = partner.add_parser("update", help="a partner's name, sector or state")
+    partner_update.add_argument("partner", metavar="CODE", help="partner code")
+    partner_update.add_argument("--name", help="new name")
+    partner_update.add_argument("--sector", help="new sector")
+    state = partner_update.add_mutually_exclusive_group()
+    state.add_argument(
+        "--active", dest="active", action="store_const", const=True, help="takes part again"
+    )
+    state.add_argument(
+        "--inactive",
+        dest="active",
+        action="store_const",
+        const=False,
+        help="stops taking part: its stores' keys and kiosks are refused",
+    )
+    partner_update.set_defaults(handler=cmd_partner_update, active=None)
+    partner.add_parser("list", help="every partner with its stores' count").set_defaults(
+        handler=cmd_partner_list
+    )
     key = partner.add_parser("key", help="API keys of stores").add_subparsers(
         dest="key_command", required=True, metavar="COMMAND"
     )

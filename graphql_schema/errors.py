@@ -32,6 +32,8 @@ from app.errors import (
     SessionRejected,
     VoucherRejected,
 )
+from app.members.plastic_cards import CardRejected
+from app.support.blocks import MemberBlocked
 
 ErrorCodeEnum = strawberry.enum(ErrorCode, name="ErrorCode")
 
@@ -105,6 +107,25 @@ class OfferError(Error):
     pass
 
 
+# --- the operator's toolbox (issue 14, toolbox) -------------------------------------------
+
+
+@strawberry.type(
+    description="Support blocked this member: points can be neither earned nor spent "
+    "(MEMBER_BLOCKED). Nothing was written."
+)
+class MemberBlockedError(Error):
+    pass
+
+
+@strawberry.type(
+    description="The plastic card cannot be linked: CARD_NOT_FOUND (unknown number), "
+    "CARD_ALREADY_LINKED or CARD_CLOSED."
+)
+class CardError(Error):
+    pass
+
+
 def _message(exc: DomainError, info: Any) -> str:
     return i18n.translate(exc.code.value, info.context.language, **exc.params)
 
@@ -148,6 +169,8 @@ EXCEPTION_HANDLERS = [
     DomainErrorHandler(Conflict, ConflictError),
     DomainErrorHandler(VoucherRejected, VoucherError),
     DomainErrorHandler(OfferRejected, OfferError),
+    DomainErrorHandler(MemberBlocked, MemberBlockedError),
+    DomainErrorHandler(CardRejected, CardError),
 ]
 
 

@@ -75,6 +75,7 @@ def test_demo_is_idempotent_and_stores_list_code_first(happy: Happy) -> None:
         "CITY",
         "COUNTRY",
         "CURRENCY",
+        "STATE",
     ]
     assert happy("demo").returncode == 0
     assert happy("store", "list").stdout.splitlines()[1:] == listed and len(listed) >= 15

@@ -47,6 +47,7 @@ from app.partners.models import Store
 from app.prizes import service as prizes
 from app.programme.service import get_programme, points_expire_at
 from app.rewards import service as rewards
+from app.support import blocks
 from app.wallet.scan import resolve_member
 
 DEFAULT_CHECK_IN_POINTS = 10
@@ -466,6 +467,7 @@ async def check_in(
     session: AsyncSession, caller: KioskCaller, visit: KioskVisit, now: datetime
 ) -> CheckedIn:
     """The store's check-in bonus, once per member per store per programme day."""
+    await blocks.ensure_not_blocked(session, visit.member_id)
     day = await prizes.programme_day(session, now)
     rules = await store_rules(session, visit.store_id)
     inserted = await session.execute(

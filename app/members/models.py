@@ -82,9 +82,23 @@ class Card(Base):
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     kind: Mapped[CardKind] = mapped_column(_enum(CardKind))
     status: Mapped[CardStatus] = mapped_column(_enum(CardStatus))
-    batch: Mapped[str | None] = mapped_column(String(40))
+    batch: Mapped[str | None] = mapped_column(String(40), index=True)
     created_at: Mapped[datetime]
     linked_at: Mapped[datetime | None]
+
+
+class CardBatch(Base):
+    """A batch of plastic cards the operator issued for print (``happy card batch create``);
+    its cards carry ``Card.batch = CardBatch.public_id``."""
+
+    __tablename__ = "card_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    count: Mapped[int]
+    prefix: Mapped[str] = mapped_column(String(8))
+    operator: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime]
 
 
 class WelcomeBonusGrant(Base):

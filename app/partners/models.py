@@ -49,6 +49,8 @@ class Store(Base):
     address: Mapped[str | None] = mapped_column(
         String(200), default=None
     )  # street, for the directory
+    # Set by ``happy store close``: the store is inactive for good (keys, kiosks refused).
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class DirectoryVersion(Base):

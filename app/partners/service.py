@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.callers import Channel, StoreCaller
-from app.errors import InvalidInput, NotFound
+from app.errors import Conflict, InvalidInput, NotFound
 from app.partners.models import Brand, DirectoryVersion, Partner, Store
 from app.text import require_clean_text
 
@@ -312,3 +312,145 @@ async def load_directory(session: AsyncSession, version: int) -> Directory:
             for p in partners
         ),
     )
+
+
+# --- the operator's partner and store commands (issue 14, toolbox) -------------------------
+
+MAX_PARTNER_NAME = 120
+MAX_SECTOR = 60
+MAX_STORE_NAME = 160
+MAX_CITY = 80
+
+
+def _code(value: str, field: str) -> str:
+    """A partner or store code: 2 to 32 of A-Z, 0-9, ``-`` and ``_`` (upper-cased)."""
+    code = value.strip().upper()
+    allowed = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+    if not 2 <= len(code) <= 32 or not set(code) <= allowed:
+        raise InvalidInput(field=field)
+    return code
+
+
+def _name(value: str, field: str, maximum: int) -> str:
+    text = " ".join((value or "").split())
+    if not text or len(text) > maximum:
+        raise InvalidInput(field=field, maximum=maximum)
+    return require_clean_text(text, field)
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerSummary:
+    code: str
+    name: str
+    sector: str
+    active: bool
+    stores: int
+    open_stores: int
+
+
+async def create_partner(
+    session: AsyncSession, *, code: str, name: str, sector: str, now: datetime
+) -> Partner:
+    """A new partner; :class:`Conflict` (field ``code``) if the code is taken."""
+    code = _code(code, "code")
+    name = _name(name, "partnerName", MAX_PARTNER_NAME)
+    sector = _name(sector, "sector", MAX_SECTOR)
+    if await find_partner(session, code) is not None:
+        raise Conflict(field="code", taken=code)
+    partner = Partner(code=code, name=name, sector=sector, active=True, created_at=now)
+    session.add(partner)
+    await session.flush()
+    await bump_directory_version(session)
+    return partner
+
+
+async def update_partner(
+    session: AsyncSession,
+    code: str,
+    *,
+    name: str | None = None,
+    sector: str | None = None,
+    active: bool | None = None,
+) -> Partner:
+    """Change a partner's name, sector or whether it takes part (an inactive partner's
+    stores are refused at every door and hidden from the directory)."""
+    partner = await get_partner(session, code.strip().upper())
+    if name is not None:
+        partner.name = _name(name, "partnerName", MAX_PARTNER_NAME)
+    if sector is not None:
+        partner.sector = _name(sector, "sector", MAX_SECTOR)
+    if active is not None:
+        partner.active = active
+    await session.flush()
+    await bump_directory_version(session)
+    return partner
+
+
+async def list_partners(session: AsyncSession) -> list[PartnerSummary]:
+    """Every partner by code with its number of stores (and open ones): two queries."""
+    partners = list(await session.scalars(select(Partner).order_by(Partner.code)))
+    counts: dict[int, list[int]] = {p.id: [0, 0] for p in partners}
+    rows = await session.execute(
+        select(Store.partner_id, Store.active, func.count()).group_by(
+            Store.partner_id, Store.active
+        )
+    )
+    for partner_id, active, count in rows:
+        if partner_id in counts:
+            counts[partner_id][0] += count
+            if active:
+                counts[partner_id][1] += count
+    return [PartnerSummary(p.code, p.name, p.sector, p.active, *counts[p.id]) for p in partners]
+
+
+async def create_store(
+    session: AsyncSession,
+    *,
+    partner_code: str,
+    code: str,
+    name: str,
+    city: str,
+    country: str,
+    address: str | None,
+    now: datetime,
+) -> Store:
+    """A new store of the partner; its currency follows its market (AL -> ALL, XK -> EUR,
+    MK -> MKD, ME -> EUR). :class:`Conflict` (field ``code``) if the code is taken."""
+    partner = await get_partner(session, partner_code.strip().upper())
+    code = _code(code, "code")
+    country = country.strip().upper()
+    if country not in COUNTRY_CURRENCY:
+        raise InvalidInput(field="country", allowed=", ".join(COUNTRY_CURRENCY))
+    store = Store(
+        code=code,
+        partner_id=partner.id,
+        name=_name(name, "storeName", MAX_STORE_NAME),
+        city=_name(city, "city", MAX_CITY),
+        country=country,
+        currency=COUNTRY_CURRENCY[country],
+        active=True,
+        created_at=now,
+        address=_address(address),
+    )
+    if await store_by_code(session, code) is not None:
+        raise Conflict(field="code", taken=code)
+    session.add(store)
+    await session.flush()
+    await bump_directory_version(session)
+    return store
+
+
+async def close_store(session: AsyncSession, code: str, now: datetime) -> tuple[Store, bool]:
+    """Close the store for good: from this commit on its API keys and kiosks are refused
+    (every request resolves its credential through :func:`store_caller`, which checks
+    ``active``) and the directory no longer lists it. False if it was closed already."""
+    store = await store_by_code(session, code.strip().upper())
+    if store is None:
+        raise NotFound(field="store")
+    if store.closed_at is not None:
+        return store, False
+    store.active = False
+    store.closed_at = now
+    await session.flush()
+    await bump_directory_version(session)
+    return store, True

@@ -63,6 +63,7 @@ from app.prizes.models import (
 from app.programme.service import get_programme, points_expire_at
 from app.rewards import codes as voucher_codes
 from app.rewards.models import Voucher, VoucherStatus
+from app.support import blocks
 
 # A till or kiosk typing pickup codes that do not exist is stopped (codes are ~40 bits).
 PICKUP_CODE_GUESSES = limits.Limit(
@@ -438,6 +439,7 @@ async def spin(
     Only segments that can come up (weight > 0, in stock, within today's budget) are in
     the draw; the draw is stored with those odds. No segment can come up: ``nothing``.
     """
+    await blocks.ensure_not_blocked(session, member_id)
     day = await programme_day(session, now)
     used = await _take_play(session, member_id, store_id, day, plays_per_day)
     segments = await wheel_of(session, store_id)
@@ -591,6 +593,7 @@ async def reserve_prize(
     a pending exchange valid for ``PENDING_EXCHANGE_TTL``. The door then proves the member
     with an SMS code and calls :func:`confirm_exchange`, which takes stock and points.
     """
+    await blocks.ensure_not_blocked(session, member_id)
     prize = (
         await session.execute(
             select(Prize).where(
@@ -678,6 +681,7 @@ async def confirm_exchange(
         return await confirmed_answer(session, exchange)
     if exchange.expires_at.replace(tzinfo=exchange.expires_at.tzinfo or now.tzinfo) <= now:
         raise PrizeRejected(ErrorCode.EXCHANGE_EXPIRED, field="exchangeId")
+    await blocks.ensure_not_blocked(session, exchange.member_id)
     assert exchange.prize_id is not None
     prizes = cast(Table, Prize.__table__)
     left = (

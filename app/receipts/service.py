@@ -60,6 +60,7 @@ from app.receipts.scoring import (
     rescore_remaining,
     score_receipt,
 )
+from app.support import blocks
 from app.text import is_clean_text
 from app.wallet.scan import resolve_member
 
@@ -126,6 +127,7 @@ async def submit_receipt(
             ErrorCode.WRONG_CURRENCY, field="currency", expected=caller.store_currency
         )
     member = await identify_member(session, runtime, caller, data, now)
+    await blocks.ensure_not_blocked(session, member.id)  # MEMBER_BLOCKED, nothing written
     rules = await rules_for(session, caller.partner_id, data.currency)
     # The member's tier and offers: two queries, reserved once the receipt row is ours.
     till = await till_offers.prepare(

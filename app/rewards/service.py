@@ -39,6 +39,7 @@ from app.rewards.models import (
     VoucherRedemption,
     VoucherStatus,
 )
+from app.support import blocks
 
 VOUCHER_VALIDITY = timedelta(days=90)
 VOID_WINDOW = timedelta(hours=24)
@@ -187,6 +188,7 @@ async def claim_reward(
         previous = await _claim_by_request(session, member_id, request_id, level)
         if previous is not None:
             return previous
+    await blocks.ensure_not_blocked(session, member_id)
     row = await session.get(RewardLevel, level)
     if row is None or not row.active:
         raise NotFound(ErrorCode.REWARD_LEVEL_NOT_FOUND, field="level")
@@ -394,6 +396,7 @@ async def redeem_voucher(
     if not receipt_id or len(receipt_id) > 64:
         raise InvalidInput(field="receiptId")
     voucher = await _find_voucher(session, caller, code, now)
+    await blocks.ensure_not_blocked(session, voucher.member_id)
     converted = None
     if voucher.status == VoucherStatus.ISSUED:
         _check_usable(voucher, caller, now)

@@ -19,6 +19,7 @@ from graphql_schema.errors import (
     ConflictError,
     InputError,
     InsufficientPointsError,
+    MemberBlockedError,
     MemberNotIdentifiedError,
     NotFoundError,
     RateLimitedError,
@@ -189,10 +190,12 @@ IdentifyByPhoneResult = Annotated[
     Visit | CodeError | InputError | RateLimitedError, strawberry.union("IdentifyByPhoneResult")
 ]
 CheckInResult = Annotated[
-    CheckedIn | KioskRuleError | VisitEndedError, strawberry.union("CheckInResult")
+    CheckedIn | KioskRuleError | VisitEndedError | MemberBlockedError,
+    strawberry.union("CheckInResult"),
 ]
 SpinWheelResult = Annotated[
-    SpinResult | KioskRuleError | VisitEndedError, strawberry.union("SpinWheelResult")
+    SpinResult | KioskRuleError | VisitEndedError | MemberBlockedError,
+    strawberry.union("SpinWheelResult"),
 ]
 RequestPrizeExchangeResult = Annotated[
     PrizeExchangeRequested
@@ -200,7 +203,8 @@ RequestPrizeExchangeResult = Annotated[
     | InsufficientPointsError
     | RateLimitedError
     | VisitEndedError
-    | InputError,
+    | InputError
+    | MemberBlockedError,
     strawberry.union("RequestPrizeExchangeResult"),
 ]
 ConfirmPrizeExchangeResult = Annotated[
@@ -210,7 +214,8 @@ ConfirmPrizeExchangeResult = Annotated[
     | InsufficientPointsError
     | RateLimitedError
     | VisitEndedError
-    | InputError,
+    | InputError
+    | MemberBlockedError,
     strawberry.union("ConfirmPrizeExchangeResult"),
 ]
 KioskClaimRewardResult = Annotated[
@@ -219,7 +224,8 @@ KioskClaimRewardResult = Annotated[
     | NotFoundError
     | ConflictError
     | VisitEndedError
-    | InputError,
+    | InputError
+    | MemberBlockedError,
     strawberry.union("KioskClaimRewardResult"),
 ]
 HandOverPrizeResult = Annotated[

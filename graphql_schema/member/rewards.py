@@ -18,6 +18,7 @@ from graphql_schema.errors import (
     ConflictError,
     InputError,
     InsufficientPointsError,
+    MemberBlockedError,
     NotFoundError,
 )
 from graphql_schema.pagination import (
@@ -109,7 +110,12 @@ RequestIdArgument = Annotated[
 ]
 
 ClaimRewardResult = Annotated[
-    RewardClaimed | InsufficientPointsError | NotFoundError | ConflictError | InputError,
+    RewardClaimed
+    | InsufficientPointsError
+    | NotFoundError
+    | ConflictError
+    | InputError
+    | MemberBlockedError,
     strawberry.union("ClaimRewardResult"),
 ]
 

@@ -18,6 +18,7 @@ from graphql_schema import web_session
 from graphql_schema.context import MemberContext
 from graphql_schema.errors import EXCEPTION_HANDLERS
 from graphql_schema.extensions import HappySchema, standard_extensions
+from graphql_schema.member import cards as member_cards
 from graphql_schema.member import directory as member_directory
 from graphql_schema.member import offers as member_offers
 from graphql_schema.member import push as member_push
@@ -208,6 +209,13 @@ class Mutation:
         request_id: member_rewards.RequestIdArgument = None,
     ) -> member_rewards.ClaimRewardResult:
         return await member_rewards.claim_reward(info.context, level, request_id)
+
+    @strawberry.mutation(
+        description="Link a pre-issued plastic card (number as printed, spaces allowed): "
+        "it then earns and identifies the member like the digital card."
+    )
+    async def link_card(self, info: MemberInfo, number: str) -> member_cards.LinkCardResult:
+        return await member_cards.link_card(info.context, number)
 
     @strawberry.mutation(description="Activate an offer that needs it (see `me.offers`).")
     async def activate_offer(

@@ -21,6 +21,7 @@ from graphql_schema.errors import (
     Error,
     ErrorCodeEnum,
     InputError,
+    MemberBlockedError,
     MemberNotIdentifiedError,
     RateLimitedError,
     VoucherError,
@@ -165,7 +166,8 @@ RedeemVoucherResult = Annotated[
     | ExchangeRateError
     | RateLimitedError
     | InputError
-    | LimitExceededError,
+    | LimitExceededError
+    | MemberBlockedError,
     strawberry.union("RedeemVoucherResult"),
 ]
 ConfirmVoucherRedemptionResult = Annotated[
@@ -175,7 +177,8 @@ ConfirmVoucherRedemptionResult = Annotated[
     | ExchangeRateError
     | RateLimitedError
     | InputError
-    | LimitExceededError,
+    | LimitExceededError
+    | MemberBlockedError,
     strawberry.union("ConfirmVoucherRedemptionResult"),
 ]
 MemberLookupResult = Annotated[

@@ -22,6 +22,7 @@ from graphql_schema.errors import EXCEPTION_HANDLERS, RateLimitedError
 from graphql_schema.extensions import HappySchema, standard_extensions
 from graphql_schema.fraud_types import FRAUD_HANDLERS
 from graphql_schema.pagination import Connection
+from graphql_schema.partner import cards as partner_cards
 from graphql_schema.partner.context import PartnerContext
 from graphql_schema.partner.redemption_types import (
     EXCHANGE_RATE_HANDLER,
@@ -265,6 +266,26 @@ class Mutation:
         return VoucherRedemptionVoided(
             voucher=PartnerVoucher.from_model(void.voucher, now), voided_at=void.voided_at
         )
+
+    # --- a member links a plastic card at the till (issue 14, toolbox) ---
+
+    @strawberry.mutation(
+        description="Start linking an unassigned plastic card to a member: sends an SMS "
+        "code to the member's phone; then call linkPlasticCard with it."
+    )
+    async def request_card_link_code(
+        self, info: PartnerInfo, card_number: str, phone: str
+    ) -> partner_cards.RequestCardLinkCodeResult:
+        return await partner_cards.request_code(info.context, card_number, phone)
+
+    @strawberry.mutation(
+        description="Link the plastic card to the member whose SMS code this is; the card "
+        "then earns and identifies the member like the digital card."
+    )
+    async def link_plastic_card(
+        self, info: PartnerInfo, card_number: str, phone: str, sms_code: str
+    ) -> partner_cards.LinkPlasticCardResult:
+        return await partner_cards.link(info.context, card_number, phone, sms_code)
 
     # --- prizes exchanged at this store's kiosks (issue 10) ---
 

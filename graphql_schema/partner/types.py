@@ -16,6 +16,7 @@ from app.rewards.service import member_status
 from graphql_schema.errors import (
     ConflictError,
     InputError,
+    MemberBlockedError,
     MemberNotIdentifiedError,
     NotFoundError,
     RateLimitedError,
@@ -219,7 +220,8 @@ SubmitReceiptResult = Annotated[
     | MemberNotIdentifiedError
     | ConflictError
     | RateLimitedError
-    | LimitExceededError,
+    | LimitExceededError
+    | MemberBlockedError,
     strawberry.union("SubmitReceiptResult"),
 ]
 RefundReceiptResult = Annotated[
