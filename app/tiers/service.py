@@ -198,17 +198,20 @@ async def held_tier(session: AsyncSession, member_id: int) -> MemberTier | None:
 
 
 async def current_tier_of(session: AsyncSession, member_id: int) -> TierRule | None:
-    """The tier the member holds (the base tier without a row; None: no tiers at all)."""
-    row = (
-        await session.execute(
-            select(Tier)
-            .join(MemberTier, MemberTier.tier_id == Tier.id)
-            .where(MemberTier.member_id == member_id)
-        )
-    ).scalar_one_or_none()
-    if row is not None:
-        return TierRule.of(row)
-    return base_tier(await list_tiers(session))
+    """The tier the member holds (the base tier without a row; None: no tiers at all).
+    The tiers themselves come from the per-process cache; only the member's row is read."""
+    tiers = await list_tiers(session)
+    tier_id = await session.scalar(
+        select(MemberTier.tier_id).where(MemberTier.member_id == member_id)
+    )
+    if tier_id is not None:
+        held = next((tier for tier in tiers if tier.id == tier_id), None)
+        if held is None:  # a tier newer than this process's copy: read it
+            row = await session.get(Tier, tier_id)
+            held = TierRule.of(row) if row is not None else None
+        if held is not None:
+            return held
+    return base_tier(tiers)
 
 
 async def _move(
