@@ -34,6 +34,8 @@ from app.db import on_commit
 # The staleness bound for changes made by another process (seconds).
 STALE_AFTER_SECONDS = 5.0
 
+_clock = time.monotonic  # replaced by tests that move time
+
 T = TypeVar("T")
 M = TypeVar("M")
 _WROTE = "happy_programme_data_changed"
@@ -76,7 +78,7 @@ async def cached(session: AsyncSession, key: Hashable, load: Callable[[], Awaita
     if session.info.get(_WROTE):
         return await load()
     cache = _cache_of(session)
-    now = time.monotonic()
+    now = _clock()
     entry = cache.get(key)
     if entry is not None and entry[0] == _generation and now - entry[1] < STALE_AFTER_SECONDS:
         value: T = entry[2]
