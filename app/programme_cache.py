@@ -26,6 +26,7 @@ import weakref
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, TypeVar
 
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import class_mapper
 
@@ -64,7 +65,8 @@ def changed(session: AsyncSession) -> None:
 
 
 def _cache_of(session: AsyncSession) -> dict[Hashable, tuple[int, float, Any]]:
-    pool = session.get_bind().pool
+    bind = session.get_bind()
+    pool = bind.pool if isinstance(bind, Engine) else bind.engine.pool
     cache = _caches.get(pool)
     if cache is None:
         cache = _caches[pool] = {}

@@ -86,7 +86,7 @@ async def list_keys(session: AsyncSession) -> list[tuple[PartnerApiKey, Store]]:
     return sorted(pairs, key=lambda pair: (pair[1].code, pair[0].id))
 
 
-_KEY_COLUMNS = (
+_KEY_COLUMNS: tuple[Any, ...] = (
     PartnerApiKey.id.label("key_id"),
     PartnerApiKey.prefix.label("key_prefix"),
     PartnerApiKey.secret_hash.label("key_secret_hash"),

@@ -62,7 +62,9 @@ class RequestContext:
 def _signed_in_member() -> Select[Any]:
     """The active member of a token, with their points account, if the token's session is
     live: one statement (built once), one round trip without a transaction."""
-    return members.active_member_query().where(sessions.live_session_condition(Member.id))
+    return members.active_member_query().where(
+        sessions.live_session_condition(Member.__table__.c.id)
+    )
 
 
 @dataclass
