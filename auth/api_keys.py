@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, or_, select, update
+from sqlalchemy import Row, Select, Table, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import InvalidInput, NotFound
@@ -84,6 +84,46 @@ async def list_keys(session: AsyncSession) -> list[tuple[PartnerApiKey, Store]]:
     stores = await partners.stores_by_id(session, sorted({key.store_id for key in found}))
     pairs = [(key, stores[key.store_id]) for key in found]
     return sorted(pairs, key=lambda pair: (pair[1].code, pair[0].id))
+
+
+_KEY_COLUMNS: tuple[Any, ...] = (
+    PartnerApiKey.id.label("key_id"),
+    PartnerApiKey.prefix.label("key_prefix"),
+    PartnerApiKey.secret_hash.label("key_secret_hash"),
+    PartnerApiKey.store_id.label("key_store_id"),
+    PartnerApiKey.revoked_at.label("key_revoked_at"),
+    PartnerApiKey.last_used_at.label("key_last_used_at"),
+)
+
+
+def key_query() -> Select[Any]:
+    """A Core SELECT of the key with prefix ``:key_prefix`` (columns ``key_*``), for a door
+    to join what the key stands for (its store) and run as one statement;
+    :func:`credential_of_row` checks the secret against the row."""
+    return select(*_KEY_COLUMNS).where(PartnerApiKey.prefix == bindparam("key_prefix"))
+
+
+def split_key(key: str) -> tuple[str, str] | None:
+    """``(prefix, secret)`` of a well-formed key, else None."""
+    return tokens.split(key, KIND)
+
+
+def credential_of_row(keys: Keys, secret: str, row: Row[Any] | None) -> ApiKeyCredential | None:
+    """The credential of a row of :func:`key_query` if ``secret`` is the key's and it is not
+    revoked; else None (the same rules as :func:`authenticate`)."""
+    if row is None:
+        return None
+    values = row._mapping
+    if not tokens.secret_matches(keys, KEY_SCOPE, secret, values["key_secret_hash"]):
+        return None
+    if values["key_revoked_at"] is not None:
+        return None
+    return ApiKeyCredential(
+        key_id=values["key_id"],
+        key_prefix=values["key_prefix"],
+        store_id=values["key_store_id"],
+        last_used_at=values["key_last_used_at"],
+    )
 
 
 async def authenticate(session: AsyncSession, keys: Keys, key: str) -> ApiKeyCredential | None:

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, bindparam, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clock import as_utc
@@ -161,3 +161,14 @@ async def is_live(session: AsyncSession, *, session_id: str, member_id: int) -> 
         )
     )
     return found is not None
+
+
+def live_session_condition(member_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """SQL for "session ``:session_id`` of the member ``member_id`` is not revoked": a door
+    adds it to the statement that loads the signed-in member, so the session check rides
+    in the same round trip (the same rule as :func:`is_live`)."""
+    return exists().where(
+        MemberSession.id == bindparam("session_id"),
+        MemberSession.member_id == member_id,
+        MemberSession.revoked_at.is_(None),
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -47,25 +48,39 @@ def decode_access_token(
     """Verify signature, algorithm, issuer, audience and expiry; raise on anything else.
 
     Expiry and issue time are checked against :func:`app.clock.now` (not the system
-    clock directly) so the rules can be tested.
+    clock directly) so the rules can be tested, on every call; the signature, issuer and
+    audience check of a token is remembered (:func:`_verified_claims`).
     """
     try:
-        claims = jwt.decode(
-            token,
-            keys.jwt_secret,
-            algorithms=[ALGORITHM],
-            audience=settings.jwt_audience,
-            issuer=settings.jwt_issuer,
-            options={"require": REQUIRED_CLAIMS, "verify_exp": False, "verify_iat": False},
+        sub, sid, exp, iat = _verified_claims(
+            token, keys.jwt_secret, settings.jwt_audience, settings.jwt_issuer
         )
     except jwt.PyJWTError as exc:
         raise AuthenticationRequired(str(exc)) from exc
     moment = (now or clock.now()).timestamp()
-    exp, iat = claims["exp"], claims["iat"]
     if not isinstance(exp, int | float) or not isinstance(iat, int | float):
         raise AuthenticationRequired("malformed time claims")
     if exp <= moment - LEEWAY_SECONDS:
         raise AuthenticationRequired("token expired")
     if iat > moment + LEEWAY_SECONDS or exp - iat > 900:
         raise AuthenticationRequired("token issued in the future or lives too long")
-    return AccessClaims(member_public_id=str(claims["sub"]), session_id=str(claims["sid"]))
+    return AccessClaims(member_public_id=sub, session_id=sid)
+
+
+# A member's app sends the same token with every request for up to 15 minutes: its
+# signature (HMAC, base64, JSON) is checked once per process and the verified claims kept,
+# keyed by the token *and* the secret, issuer and audience it was checked with (a new
+# secret checks every token anew). Failures are not kept: a bad token is checked each time.
+@functools.lru_cache(maxsize=8192)
+def _verified_claims(
+    token: str, secret: bytes, audience: str, issuer: str
+) -> tuple[str, str, object, object]:
+    claims = jwt.decode(
+        token,
+        secret,
+        algorithms=[ALGORITHM],
+        audience=audience,
+        issuer=issuer,
+        options={"require": REQUIRED_CLAIMS, "verify_exp": False, "verify_iat": False},
+    )
+    return str(claims["sub"]), str(claims["sid"]), claims["exp"], claims["iat"]

@@ -1,7 +1,8 @@
 """Every DataLoader of a request, built in one place (the context) in one style.
 
 Each batch function opens its own short read session (resolvers run concurrently and an
-``AsyncSession`` must not be shared) and calls one read function of the service that owns
+``AsyncSession`` must not be shared; a batch is one statement, so the session runs without a
+transaction: ``Database.single_read``) and calls one read function of the service that owns
 the data: the doors run no SQL of their own. A page of N things costs one query for the page
 plus one per relation, whatever N.
 """
@@ -9,6 +10,7 @@ plus one per relation, whatever N.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable, Sequence
+from functools import cached_property
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,7 +41,7 @@ def _loader(
     load as None."""
 
     async def load(keys: Sequence[K]) -> list[V | None]:
-        async with db.read_session() as session:
+        async with db.single_read() as session:
             found = await read(session, keys)
         return [found.get(key) for key in keys]
 
@@ -53,7 +55,7 @@ def _grouped_loader(
     """A loader of lists (a to-many relation): missing keys load as an empty list."""
 
     async def load(keys: Sequence[K]) -> list[list[V]]:
-        async with db.read_session() as session:
+        async with db.single_read() as session:
             found = await read(session, keys)
         return [found.get(key, []) for key in keys]
 
@@ -61,22 +63,41 @@ def _grouped_loader(
 
 
 class Loaders:
-    """The request's loaders, cached for the request (``context.loaders``)."""
+    """The request's loaders, cached for the request (``context.loaders``); each is made
+    on first use, so a request pays only for the relations it asks for."""
 
     def __init__(self, db: Database) -> None:
-        # members
-        self.card: DataLoader[int, Card | None] = _loader(db, members.shown_cards)
-        self.account: DataLoader[int, PointsAccount | None] = _loader(db, ledger.accounts_of)
-        self.consents: DataLoader[int, list[MarketingConsent]] = _grouped_loader(
-            db, members.consents_of
-        )
-        self.wallet_pass: DataLoader[str, WalletPass | None] = _wallet_pass_loader(db)
-        # receipts, partners, stores (member and partner doors)
-        self.receipt_lines: DataLoader[int, list[ReceiptLine]] = _grouped_loader(
-            db, receipts.lines_of
-        )
-        self.partner: DataLoader[int, Partner | None] = _loader(db, partners.partners_by_id)
-        self.store: DataLoader[int, Store | None] = _loader(db, partners.stores_by_id)
+        self.db = db
+
+    # members
+    @cached_property
+    def card(self) -> DataLoader[int, Card | None]:
+        return _loader(self.db, members.shown_cards)
+
+    @cached_property
+    def account(self) -> DataLoader[int, PointsAccount | None]:
+        return _loader(self.db, ledger.accounts_of)
+
+    @cached_property
+    def consents(self) -> DataLoader[int, list[MarketingConsent]]:
+        return _grouped_loader(self.db, members.consents_of)
+
+    @cached_property
+    def wallet_pass(self) -> DataLoader[str, WalletPass | None]:
+        return _wallet_pass_loader(self.db)
+
+    # receipts, partners, stores (member and partner doors)
+    @cached_property
+    def receipt_lines(self) -> DataLoader[int, list[ReceiptLine]]:
+        return _grouped_loader(self.db, receipts.lines_of)
+
+    @cached_property
+    def partner(self) -> DataLoader[int, Partner | None]:
+        return _loader(self.db, partners.partners_by_id)
+
+    @cached_property
+    def store(self) -> DataLoader[int, Store | None]:
+        return _loader(self.db, partners.stores_by_id)
 
 
 def _wallet_pass_loader(db: Database) -> DataLoader[str, WalletPass | None]:

@@ -91,6 +91,28 @@ def unclean_literal(document: DocumentNode | None) -> str | None:
     return finder.found
 
 
+# What unclean_literal found in each recent query text: the literals are part of the text,
+# so a client sending the same query again (nearly every request) skips the walk. Bounded
+# like the parser cache; emptied whole when full.
+_LITERALS_OF_QUERY: dict[str, str | None] = {}
+_LITERALS_CACHE_SIZE = 512
+
+
+def unclean_literal_of_query(query: str | None, document: DocumentNode | None) -> str | None:
+    """:func:`unclean_literal` of ``document``, the parsed ``query``, remembered by text."""
+    if query is None or document is None:
+        return unclean_literal(document)
+    try:
+        return _LITERALS_OF_QUERY[query]
+    except KeyError:
+        pass
+    found = unclean_literal(document)
+    if len(_LITERALS_OF_QUERY) >= _LITERALS_CACHE_SIZE:
+        _LITERALS_OF_QUERY.clear()
+    _LITERALS_OF_QUERY[query] = found
+    return found
+
+
 class RefuseUncleanText(SchemaExtension):
     """INVALID_INPUT (top-level, with ``extensions.field``) instead of executing."""
 
@@ -101,7 +123,9 @@ class RefuseUncleanText(SchemaExtension):
         if field is not None:
             extensions["maximum"] = MAX_LIST_ITEMS
         else:
-            field = unclean_variable(context.variables) or unclean_literal(context.graphql_document)
+            field = unclean_variable(context.variables) or unclean_literal_of_query(
+                context.query, context.graphql_document
+            )
         if field is not None:
             language = getattr(context.context, "language", None)
             code = ErrorCode.INVALID_INPUT.value

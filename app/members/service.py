@@ -12,12 +12,13 @@ import re
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import select
+from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import class_mapper
 
 from app import events, i18n
 from app.db import insert_ignoring_conflicts
@@ -317,6 +318,50 @@ async def active_member_with_account(
         return None
     member, account = row
     return member, account
+
+
+_Model = TypeVar("_Model", Member, PointsAccount)
+_MEMBER_COLUMNS = tuple(Member.__table__.columns)
+_ACCOUNT_COLUMNS = tuple(
+    c.label(f"account_{c.key}") for c in PointsAccount.__table__.columns if c.key != "member_id"
+)
+
+
+def active_member_query() -> Select[Any]:
+    """A Core SELECT of the active member with public id ``:member_public_id`` and their
+    points account, in one row (:func:`member_from_row`). A door adds its credential's
+    check (``.where(...)`` on ``Member.id``), builds it once and runs it on every request:
+    one statement, its compiled form and the driver's prepared statement reused."""
+    table = Member.__table__
+    account = PointsAccount.__table__
+    return (
+        select(*_MEMBER_COLUMNS, account.c.member_id.label("account_member_id"), *_ACCOUNT_COLUMNS)
+        .select_from(table.outerjoin(account, account.c.member_id == table.c.id))
+        .where(
+            table.c.public_id == bindparam("member_public_id"),
+            table.c.status == MemberStatus.ACTIVE,
+        )
+    )
+
+
+def member_from_row(row: Row[Any]) -> tuple[Member, PointsAccount | None]:
+    """The member and their points account (None without one) of a row of
+    :func:`active_member_query`, as detached objects (read them; never add them to a
+    session). Built as the ORM's loader builds instances (values straight into the
+    instance's dict), without the constructor's per-attribute events."""
+    values = row._mapping
+    member = _loaded(Member, {c.key: values[c] for c in _MEMBER_COLUMNS})
+    if values["account_member_id"] is None:
+        return member, None
+    account_values = {c.name.removeprefix("account_"): values[c.name] for c in _ACCOUNT_COLUMNS}
+    account_values["member_id"] = values["account_member_id"]
+    return member, _loaded(PointsAccount, account_values)
+
+
+def _loaded(cls: type[_Model], values: dict[str, Any]) -> _Model:
+    instance: _Model = class_mapper(cls).class_manager.new_instance()  # mappers configured
+    instance.__dict__.update(values)
+    return instance
 
 
 async def shown_cards(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, Card]:

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import programme_cache
 from app.errors import InvalidInput
 from app.partners.earn_rule_models import EarnModifier, EarnRate, ModifierKind
 from app.partners.models import Partner
@@ -40,7 +41,16 @@ class PartnerRules:
 
 
 async def rules_for(session: AsyncSession, partner_id: int, currency: str) -> PartnerRules:
-    """The partner's rules for receipts in ``currency`` (no rate: no points, not an error)."""
+    """The partner's rules for receipts in ``currency`` (no rate: no points, not an error).
+    Cached per process (:mod:`app.programme_cache`)."""
+    return await programme_cache.cached(
+        session,
+        ("earn_rules", partner_id, currency),
+        lambda: _load_rules(session, partner_id, currency),
+    )
+
+
+async def _load_rules(session: AsyncSession, partner_id: int, currency: str) -> PartnerRules:
     rate = (
         await session.execute(
             select(EarnRate).where(EarnRate.partner_id == partner_id, EarnRate.currency == currency)
@@ -70,6 +80,7 @@ async def set_rate(
     """Set the partner's base rate for one currency (operator CLI, demo)."""
     if points < 0 or per_amount <= 0 or len(currency) != 3:
         raise InvalidInput(field="rate")
+    programme_cache.changed(session)
     partner = await get_partner(session, partner_code)
     rate = (
         await session.execute(
@@ -100,6 +111,7 @@ async def set_modifier(
     """Set (or with ``multiplier_pct`` None, remove) a brand or category modifier."""
     if not match.strip() or (multiplier_pct is not None and multiplier_pct < 0):
         raise InvalidInput(field="multiplier")
+    programme_cache.changed(session)
     partner = await get_partner(session, partner_code)
     key = match.strip().lower()
     modifier = (
@@ -160,6 +172,7 @@ async def seed_demo_rules(session: AsyncSession, partner_codes: list[str], now: 
 
     Idempotent, and never overwrites a rule an operator already set.
     """
+    programme_cache.changed(session)
     count = 0
     for code in partner_codes:
         partner = await get_partner(session, code)

@@ -6,8 +6,9 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -132,6 +133,41 @@ async def store_caller(
         partner_id=partner.id,
         partner_code=partner.code,
         partner_name=partner.name,
+    )
+
+
+_CALLER_COLUMNS = (
+    Store.id.label("store_id"),
+    Store.code.label("store_code"),
+    Store.currency.label("store_currency"),
+    Store.active.label("store_active"),
+    Partner.id.label("partner_id"),
+    Partner.code.label("partner_code"),
+    Partner.name.label("partner_name"),
+    Partner.active.label("partner_active"),
+)
+
+
+def store_caller_columns() -> tuple[Any, ...]:
+    """The store and partner columns :func:`store_caller_of_row` reads, for a door that
+    joins ``Store`` and ``Partner`` onto its credential's lookup (one statement)."""
+    return _CALLER_COLUMNS
+
+
+def store_caller_of_row(row: Row[Any], *, channel: Channel, limit_key: str) -> StoreCaller | None:
+    """:func:`store_caller` from a row holding :func:`store_caller_columns`."""
+    values = row._mapping
+    if not values["store_active"] or not values["partner_active"]:
+        return None
+    return StoreCaller(
+        channel=channel,
+        limit_key=limit_key,
+        store_id=values["store_id"],
+        store_code=values["store_code"],
+        store_currency=values["store_currency"],
+        partner_id=values["partner_id"],
+        partner_code=values["partner_code"],
+        partner_name=values["partner_name"],
     )
 
 

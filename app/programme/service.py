@@ -9,7 +9,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import clock
+from app import clock, programme_cache
 from app.errors import InvalidInput
 from app.programme.models import Programme
 
@@ -37,13 +37,20 @@ DEMO_REDEMPTION_CONFIRMATION_EUR = 960
 
 
 async def get_programme(session: AsyncSession) -> Programme:
-    """The programme row, created with the defaults on first use."""
+    """The programme's settings (read them: a detached copy, cached per process, see
+    :mod:`app.programme_cache`); the row is created with the defaults on first use."""
+    return await programme_cache.cached(session, "programme", lambda: _load(session))
+
+
+async def _load(session: AsyncSession) -> Programme:
     programme = await session.get(Programme, 1)
     if programme is None:
+        programme_cache.changed(session)
         programme = Programme(id=1, updated_at=clock.now(), **DEFAULTS)
         session.add(programme)
         await session.flush()
-    return programme
+        return programme
+    return programme_cache.detached_copy(programme)
 
 
 def points_expire_at(programme: Programme, earned_at: datetime) -> datetime:
@@ -58,6 +65,7 @@ async def update_programme(session: AsyncSession, **changes: Any) -> Programme:
     unknown = set(changes) - EDITABLE
     if unknown:
         raise InvalidInput(field=sorted(unknown)[0])
+    programme_cache.changed(session)
     programme = (
         await session.execute(select(Programme).where(Programme.id == 1).with_for_update())
     ).scalar_one_or_none() or await get_programme(session)

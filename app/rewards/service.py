@@ -16,7 +16,7 @@ from typing import cast
 from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import events
+from app import events, programme_cache
 from app.callers import StoreCaller
 from app.db import insert_ignoring_conflicts
 from app.errors import (
@@ -67,8 +67,15 @@ def member_status(voucher: Voucher, now: datetime) -> MemberVoucherStatus:
 
 
 async def list_levels(session: AsyncSession) -> list[RewardLevel]:
+    """The active reward levels, cheapest first (cached per process, as detached copies:
+    :mod:`app.programme_cache`)."""
+    return list(await programme_cache.cached(session, "reward_levels", lambda: _levels(session)))
+
+
+async def _levels(session: AsyncSession) -> tuple[RewardLevel, ...]:
     stmt = select(RewardLevel).where(RewardLevel.active.is_(True)).order_by(RewardLevel.points)
-    return list((await session.execute(stmt)).scalars())
+    rows = (await session.execute(stmt)).scalars()
+    return tuple(programme_cache.detached_copy(row) for row in rows)
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,7 @@ async def set_level(
     its vouchers to one partner."""
     if level < 1 or points < 1 or voucher_count < 1 or voucher_value < 1 or len(currency) != 3:
         raise InvalidInput(field="level")
+    programme_cache.changed(session)
     partner_id = None
     if partner_code is not None:
         partner_id = (await get_partner(session, partner_code)).id

@@ -28,7 +28,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import Table, column, delete, func, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import events
+from app import events, programme_cache
 from app.db import insert_ignoring_conflicts
 from app.errors import InvalidInput, NotFound
 from app.ledger.models import EntryKind, PointsEntry
@@ -69,9 +69,13 @@ class TierRule:
 
 
 async def list_tiers(session: AsyncSession) -> list[TierRule]:
-    """Every tier, lowest threshold first."""
+    """Every tier, lowest threshold first (cached per process: :mod:`app.programme_cache`)."""
+    return list(await programme_cache.cached(session, "tiers", lambda: _tiers(session)))
+
+
+async def _tiers(session: AsyncSession) -> tuple[TierRule, ...]:
     rows = await session.scalars(select(Tier).order_by(Tier.threshold, Tier.id))
-    return [TierRule.of(tier) for tier in rows]
+    return tuple(TierRule.of(tier) for tier in rows)
 
 
 def _check_colour(value: str | None, field: str) -> str | None:
@@ -115,6 +119,7 @@ async def set_tier(
         raise InvalidInput(field="threshold")
     if not 0 <= earn_bonus_pct <= MAX_TIER_BONUS_PCT:
         raise InvalidInput(field="earnBonusPercent")
+    programme_cache.changed(session)
     colours = {
         "background_colour": _check_colour(background_colour, "background"),
         "foreground_colour": _check_colour(foreground_colour, "foreground"),
@@ -193,17 +198,20 @@ async def held_tier(session: AsyncSession, member_id: int) -> MemberTier | None:
 
 
 async def current_tier_of(session: AsyncSession, member_id: int) -> TierRule | None:
-    """The tier the member holds (the base tier without a row; None: no tiers at all)."""
-    row = (
-        await session.execute(
-            select(Tier)
-            .join(MemberTier, MemberTier.tier_id == Tier.id)
-            .where(MemberTier.member_id == member_id)
-        )
-    ).scalar_one_or_none()
-    if row is not None:
-        return TierRule.of(row)
-    return base_tier(await list_tiers(session))
+    """The tier the member holds (the base tier without a row; None: no tiers at all).
+    The tiers themselves come from the per-process cache; only the member's row is read."""
+    tiers = await list_tiers(session)
+    tier_id = await session.scalar(
+        select(MemberTier.tier_id).where(MemberTier.member_id == member_id)
+    )
+    if tier_id is not None:
+        held = next((tier for tier in tiers if tier.id == tier_id), None)
+        if held is None:  # a tier newer than this process's copy: read it
+            row = await session.get(Tier, tier_id)
+            held = TierRule.of(row) if row is not None else None
+        if held is not None:
+            return held
+    return base_tier(tiers)
 
 
 async def _move(
@@ -417,6 +425,7 @@ DEMO_TIERS = (
 
 async def seed_demo_tiers(session: AsyncSession, now: datetime) -> None:
     """Happy and Happy+ (from 5,000 points in 12 months, +25 % points), if not set."""
+    programme_cache.changed(session)
     existing = {t.code for t in await list_tiers(session)}
     for code, name, threshold, bonus, background, foreground, label in DEMO_TIERS:
         if code not in existing:

@@ -35,7 +35,8 @@ async def resolve_receipts(
         partner_code = None if partner_id is None else from_global_id(partner_id, "Partner")
     except InvalidInput as exc:
         raise invalid_query_input(exc, context.language) from exc
-    async with context.db.read_session() as session:
+    # No transaction: the partner's id and the page need not share a snapshot.
+    async with context.db.single_read() as session:
         partner_pk = None
         if partner_code is not None:
             partner = await partners.find_partner(session, partner_code)
@@ -57,7 +58,7 @@ async def resolve_receipt(context: Any, member_id: int, id: strawberry.ID) -> Re
         pk = int(from_global_id(id, "Receipt"))
     except (InvalidInput, ValueError):
         return None
-    async with context.db.read_session() as session:
+    async with context.db.single_read() as session:
         try:
             receipt = await receipts.get_member_receipt(session, member_id, pk)
         except NotFound:

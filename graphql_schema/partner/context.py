@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from graphql import GraphQLError
 
 from app import clock, i18n
-from app.callers import Channel, StoreCaller
+from app.callers import StoreCaller
 from app.errors import ErrorCode
-from app.partners import service as partners
 from auth import api_keys
 from graphql_schema.context import RequestContext
+from graphql_schema.partner.gate import check_key
 
 
 @dataclass
@@ -23,19 +23,9 @@ class PartnerContext(RequestContext):
         UNAUTHENTICATED error (never data of anyone)."""
         if self._caller is not None:
             return self._caller
-        token = self.bearer_token()
-        if token is None:
-            raise self._unauthenticated()
-        async with self.db.read_session() as session:
-            credential = await api_keys.authenticate(session, self.runtime.keys, token)
-            caller = None
-            if credential is not None:
-                caller = await partners.store_caller(
-                    session,
-                    credential.store_id,
-                    channel=Channel.POS,
-                    limit_key=credential.limit_key,
-                )
+        # The gate checked the key with its store in one statement (kept in the scope).
+        checked = await check_key(self.request.scope, self.db, self.runtime)
+        credential, caller = checked.credential, checked.caller
         if credential is None or caller is None:
             raise self._unauthenticated()
         if credential.last_used_at is None or clock.now() - credential.last_used_at > (

@@ -1,0 +1,180 @@
+"""Database round trips of the hot paths (member and partner doors), counted through the
+door.
+
+Every statement the server sends is counted with SQLAlchemy's ``before_cursor_execute``;
+BEGIN, COMMIT and ROLLBACK where the driver sends them (not on a connection in autocommit,
+where asyncpg sends none); and the pool's pre-ping (``SELECT`` ";" inside BEGIN/ROLLBACK
+with asyncpg: three round trips per checkout) separately, since the engine's pool settings
+are the "scale" part's (issue 15). On SQLite a BEGIN is local and costs no round trip; the
+statement counts are checked there too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+
+from app.db import Database
+from tests.conftest import ON_POSTGRES
+from tests.helpers import Api
+from tests.pos.conftest import Member, Pos, receipt
+
+_TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
+@dataclass
+class Trips:
+    statements: list[str] = field(default_factory=list)
+    transaction_control: list[str] = field(default_factory=list)
+    pings: int = 0
+
+    def reset(self) -> None:
+        self.statements.clear()
+        self.transaction_control.clear()
+        self.pings = 0
+
+    @property
+    def without_pings(self) -> int:
+        return len(self.statements) + len(self.transaction_control)
+
+
+def _autocommit(conn: Connection) -> bool:
+    return conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+
+
+@pytest.fixture
+def trips(db: Database) -> Iterator[Trips]:
+    found = Trips()
+    engine = db.engine.sync_engine
+
+    def on_statement(conn: Connection, _c: Any, statement: str, *_: Any) -> None:
+        if statement.strip().upper().startswith(_TRANSACTION_CONTROL):
+            found.transaction_control.append(statement)  # SQLite's explicit BEGIN
+        else:
+            found.statements.append(statement)
+
+    def on_control(name: str) -> Any:
+        def listener(conn: Connection, *_: Any) -> None:
+            if ON_POSTGRES and not _autocommit(conn):
+                found.transaction_control.append(name)
+
+        return listener
+
+    listeners = [
+        ("before_cursor_execute", on_statement),
+        ("begin", on_control("BEGIN")),
+        ("commit", on_control("COMMIT")),
+        ("rollback", on_control("ROLLBACK")),
+    ]
+    for name, fn in listeners:
+        event.listen(engine, name, fn)
+    dialect = engine.dialect
+    original_ping = dialect.do_ping
+
+    def counting_ping(dbapi_connection: Any) -> bool:
+        found.pings += 1
+        return bool(original_ping(dbapi_connection))
+
+    dialect.do_ping = counting_ping  # type: ignore[method-assign]
+    try:
+        yield found
+    finally:
+        dialect.do_ping = original_ping  # type: ignore[method-assign]
+        for name, fn in listeners:
+            event.remove(engine, name, fn)
+
+
+BALANCE = "{ me { balance { available } } }"
+CARD_AND_ACTIVITY = (
+    "{ me { phone card { number } balance { available pending lifetime } "
+    "activity(first: 10) { edges { node { kind points balanceAfter } } } } }"
+)
+
+
+async def _me(api: Api, token: str, query: str) -> dict[str, Any]:
+    body = await api.gql(query, token=token)
+    assert "errors" not in body, body
+    me: dict[str, Any] = body["data"]["me"]
+    return me
+
+
+async def test_me_balance_is_one_statement_without_a_transaction(
+    api: Api, member: Member, trips: Trips
+) -> None:
+    await _me(api, member.token, BALANCE)  # warm: first requests build and prepare
+    trips.reset()
+    me = await _me(api, member.token, BALANCE)
+    assert me["balance"]["available"] == 80  # the welcome bonus
+    # The member, their points account and the session check: one statement.
+    assert len(trips.statements) == 1, trips.statements
+    if ON_POSTGRES:
+        assert trips.transaction_control == []  # no BEGIN/ROLLBACK pair around a read
+        assert trips.without_pings <= 2
+        # The pool's pre-ping, while the engine has it (the "scale" part removes it), adds
+        # three round trips per checkout: one checkout here.
+        assert trips.pings <= 1, trips.pings
+
+
+async def test_me_with_card_and_activity_costs_one_statement_per_part(
+    api: Api, member: Member, trips: Trips
+) -> None:
+    await _me(api, member.token, CARD_AND_ACTIVITY)
+    trips.reset()
+    me = await _me(api, member.token, CARD_AND_ACTIVITY)
+    assert me["card"]["number"] == member.card
+    assert [e["node"]["kind"] for e in me["activity"]["edges"]] == ["WELCOME_BONUS"]
+    # member+account+session, card, ledger page (its receipts: none to look up here)
+    assert len(trips.statements) == 3, trips.statements
+    if ON_POSTGRES:
+        assert trips.transaction_control == [], trips.transaction_control
+
+
+async def test_a_revoked_session_is_refused_by_the_same_one_statement(
+    api: Api, member: Member, trips: Trips
+) -> None:
+    logout = await api.gql("mutation { logout { sessionsEnded } }", token=member.token)
+    assert logout["data"]["logout"]["sessionsEnded"] == 1
+    trips.reset()
+    body = await api.gql(BALANCE, token=member.token)
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert len(trips.statements) == 1
+
+
+async def test_a_partner_request_authenticates_in_one_statement(
+    spar: Pos, member: Member, trips: Trips, client: httpx.AsyncClient
+) -> None:
+    query = "{ store { code } }"
+    first = await spar.gql(query)
+    assert first["data"]["store"]["code"] == "SPAR-TIR-01", first
+    trips.reset()
+    again = await spar.gql(query)
+    assert again["data"]["store"]["code"] == "SPAR-TIR-01"
+    # The key with its store and partner, checked once for the gate and the context; then
+    # the query's own read of the store's details.
+    assert len(trips.statements) == 2, trips.statements
+    key_lookup, store_read = trips.statements
+    assert "partner_api_keys" in key_lookup and "JOIN partners" in key_lookup
+    assert "partner_api_keys" not in store_read
+    if ON_POSTGRES:
+        assert trips.transaction_control == []
+
+
+async def test_a_receipt_reads_the_earn_rules_once_per_process(
+    spar: Pos, member: Member, trips: Trips
+) -> None:
+    first = await spar.submit(receipt("R-RT-1", member.card))
+    assert first["__typename"] == "ReceiptAccepted", first
+    trips.reset()
+    second = await spar.submit(receipt("R-RT-2", member.card))
+    assert second["pointsEarned"] == first["pointsEarned"]
+    touched = " ".join(trips.statements)
+    # Earn rates and modifiers and the programme's settings come from the cache.
+    for table in ("earn_rates", "earn_modifiers", "FROM programmes"):
+        assert table not in touched, [s for s in trips.statements if table in s]
