@@ -313,10 +313,15 @@ def _install_postgres_behaviour(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "checkout")
     def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-        driver = getattr(dbapi_connection, "driver_connection", None)
-        is_closed = getattr(driver, "is_closed", None)
-        if callable(is_closed) and is_closed():
+        if _known_closed(dbapi_connection):
             raise sa_exc.DisconnectionError("pooled connection closed by the server")
+
+
+def _known_closed(dbapi_connection: Any) -> bool:
+    """Whether the driver already knows the connection is gone (no round trip)."""
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    is_closed = getattr(driver, "is_closed", None)
+    return bool(callable(is_closed) and is_closed())
 
 
 def _pgbouncer_connect_args() -> dict[str, Any]:
