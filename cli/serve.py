@@ -27,6 +27,7 @@ from cli import arguments
 from cli.errors import CliError
 
 APP = "app.main:asgi_app"
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 def default_workers(settings: Settings) -> int:
@@ -76,10 +77,18 @@ def build_config(
         log_config=None,
         proxy_headers=False,
         timeout_graceful_shutdown=shutdown_timeout,
+        # The supervisor pings each worker and replaces one that does not answer in time;
+        # uvicorn's 5 s kill a worker still importing the app on a busy machine (a restart
+        # loop with nobody serving), so a worker gets 30 s.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from app.log import configure_logging
+
+    # The supervisor's own lines (workers started, died, replaced) as JSON like the app's.
+    configure_logging(settings.log_level)
     workers = args.workers or default_workers(settings)
     config = build_config(
         args.host, args.port, workers, shutdown_timeout=settings.shutdown_timeout_seconds
