@@ -87,9 +87,11 @@ class Server:
     def __init__(self, process: subprocess.Popen[str], port: int) -> None:
         self.process = process
         self.port = port
+        self.opened: list[http.client.HTTPConnection] = []
 
     def connect(self) -> http.client.HTTPConnection:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        self.opened.append(conn)
         conn.connect()
         return conn
 
@@ -159,6 +161,8 @@ def server(settings: Settings, tmp_path: Path, spar: Pos, member: Member) -> Ite
             time.sleep(0.2)
         yield running
     finally:
+        for conn in running.opened:
+            conn.close()
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
         try:
@@ -242,9 +246,6 @@ async def test_two_workers_credit_one_receipt_once_and_share_rate_limits(
         assert get(conn, "/healthz") == 200
         took.append(time.perf_counter() - began)
     assert statistics.median(took) < 0.02, took
-    for group in by_worker.values():
-        for c in group:
-            c.close()
 
 
 async def test_sigterm_lets_in_flight_requests_finish(
