@@ -50,14 +50,14 @@ def on_commit(session: AsyncSession, action: Callable[[], Awaitable[None]]) -> N
     session.info.setdefault(_AFTER_COMMIT, []).append(action)
 
 
-async def drain_after_commit(timeout: float) -> int:
-    """Wait (at most ``timeout`` seconds) for after-commit work still running, e.g. when
+async def drain_after_commit(seconds: float) -> int:
+    """Wait (at most ``seconds``) for after-commit work still running, e.g. when
     the server shuts down after the requests that owed it were answered or cut off.
     Returns how many were still unfinished at the deadline (logged)."""
     pending = list(_AFTER_COMMIT_TASKS)
     if not pending:
         return 0
-    _done, unfinished = await asyncio.wait(pending, timeout=timeout)
+    _done, unfinished = await asyncio.wait(pending, timeout=seconds)
     if unfinished:
         log.warning("shutdown: %d after-commit actions unfinished", len(unfinished))
     return len(unfinished)

@@ -31,7 +31,12 @@ from tests.helpers import Api, Outbox
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 # Through PgBouncer in transaction pooling mode (.ci/pgbouncer): no prepared statements kept.
-TEST_DATABASE_PGBOUNCER = os.environ.get("HAPPY_DATABASE_PGBOUNCER", "") in {"1", "true", "yes", "on"}
+TEST_DATABASE_PGBOUNCER = os.environ.get("HAPPY_DATABASE_PGBOUNCER", "") in {
+    "1",
+    "true",
+    "yes",
+    "on",
+}
 ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
 requires_postgres = pytest.mark.skipif(
     not ON_POSTGRES,

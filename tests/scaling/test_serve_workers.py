@@ -6,6 +6,7 @@ not delayed by Nagle's algorithm, and SIGTERM lets in-flight requests finish."""
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
 import os
@@ -257,7 +258,7 @@ async def test_sigterm_lets_in_flight_requests_finish(
     for i, conn in enumerate(conns):  # every request sent before the signal
         body = {"query": SUBMIT, "variables": {"input": receipt(f"DRAIN-{i}", member.card)}}
         conn.request("POST", "/partner/graphql", json.dumps(body), till)
-    time.sleep(0.1)  # read by the workers, in flight
+    await asyncio.sleep(0.1)  # read by the workers, in flight
     server.process.send_signal(signal.SIGTERM)
     answers = []
     for conn in conns:
