@@ -14,6 +14,7 @@ import errno
 import functools
 import logging
 import socket
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -49,6 +50,19 @@ def on_commit(session: AsyncSession, action: Callable[[], Awaitable[None]]) -> N
     data is already committed.
     """
     session.info.setdefault(_AFTER_COMMIT, []).append(action)
+
+
+async def drain_after_commit(seconds: float) -> int:
+    """Wait (at most ``seconds``) for after-commit work still running, e.g. when
+    the server shuts down after the requests that owed it were answered or cut off.
+    Returns how many were still unfinished at the deadline (logged)."""
+    pending = list(_AFTER_COMMIT_TASKS)
+    if not pending:
+        return 0
+    _done, unfinished = await asyncio.wait(pending, timeout=seconds)
+    if unfinished:
+        log.warning("shutdown: %d after-commit actions unfinished", len(unfinished))
+    return len(unfinished)
 
 
 async def _run_after_commit(session: AsyncSession) -> None:
@@ -134,7 +148,7 @@ def is_transport_failure(exc: BaseException) -> bool:
     commit (or, for a lost COMMIT, its effect is idempotent by constraint), so the same
     request can be sent again. The doors answer SERVICE_UNAVAILABLE for these instead of an
     internal error. The engine recovers by itself: an invalidated connection is discarded,
-    and ``pool_pre_ping`` replaces dead idle ones on checkout.
+    and dead idle ones are replaced on checkout (:func:`_install_postgres_behaviour`).
     """
     return any(_is_transport_failure(e) for e in _causes(exc))
 
@@ -186,6 +200,8 @@ class Database:
     # Subscribers to domain events published in this database's transactions (filled by
     # the assembly, app/main.py); every session carries it in ``session.info``.
     events: EventBus = field(default_factory=EventBus)
+    # Sessions on the read replica (HAPPY_DATABASE_REPLICA_URL); None: the primary.
+    replica_sessions: async_sessionmaker[AsyncSession] | None = None
 
     @property
     def dialect(self) -> str:
@@ -278,6 +294,23 @@ class Database:
             await session.close()
 
     @asynccontextmanager
+    async def replica_session(self) -> AsyncIterator[AsyncSession]:
+        """A read session for reads that tolerate replication lag (receipt history, the
+        coalition directory): on the replica when one is configured, else the primary.
+
+        Never for what the caller just wrote or must see current (balances, anything read
+        to decide a write): those stay on :meth:`read_session` (docs/scaling.md)."""
+        if self.replica_sessions is None:
+            async with self.single_read() as session:
+                yield session
+            return
+        session = self.replica_sessions()
+        try:
+            yield session
+        finally:
+            await session.close()
+
+    @asynccontextmanager
     async def single_read_connection(self) -> AsyncIterator[AsyncConnection]:
         """A Core connection like :meth:`single_read` (autocommit on PostgreSQL): no ORM
         session for the hottest one-statement reads."""
@@ -314,15 +347,59 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.replica_sessions is not None:
+            bind = self.replica_sessions.kw.get("bind")
+            if isinstance(bind, AsyncEngine):
+                await bind.dispose()
 
 
-def create_database(settings: Settings) -> Database:
-    """Engine and session factories for ``settings.database_url``."""
+def _install_postgres_behaviour(engine: AsyncEngine) -> None:
+    """Dead pooled connections are found without a round trip.
+
+    ``pool_pre_ping`` would send a query on every checkout. Instead: a connection whose
+    server went away (``pg_terminate_backend``, a PostgreSQL or PgBouncer restart) is
+    usually already known closed to asyncpg, which reads the server's goodbye (or EOF) on
+    the idle socket; such a connection is refused at checkout and replaced (the pool retries
+    with a new one). One that dies unnoticed fails on its first statement: SQLAlchemy
+    recognises the disconnect, invalidates that connection and every one pooled before it,
+    and the door answers SERVICE_UNAVAILABLE (retryable); the next request gets fresh
+    connections. ``pool_recycle`` bounds how old a pooled connection gets.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if _known_closed(dbapi_connection):
+            raise sa_exc.DisconnectionError("pooled connection closed by the server")
+
+
+def _known_closed(dbapi_connection: Any) -> bool:
+    """Whether the driver already knows the connection is gone (no round trip)."""
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    is_closed = getattr(driver, "is_closed", None)
+    return bool(callable(is_closed) and is_closed())
+
+
+def _pgbouncer_connect_args() -> dict[str, Any]:
+    """asyncpg under PgBouncer in transaction pooling mode (docs/scaling.md).
+
+    Consecutive transactions of one client connection may run on different server
+    connections, and PgBouncer before 1.21 (Debian 12 ships 1.18) does not carry prepared
+    statements over: no statement cache in asyncpg nor in SQLAlchemy's dialect, and
+    unique names for the statements the dialect prepares, so a name never collides with
+    one another client left on the same server connection."""
+    return {
+        "statement_cache_size": 0,
+        "prepared_statement_cache_size": 0,
+        "prepared_statement_name_func": lambda: f"__happy_{uuid.uuid4().hex}__",
+    }
+
+
+def _engine(url: str, settings: Settings) -> AsyncEngine:
     kwargs: dict[str, Any] = {"echo": settings.database_echo}
-    if settings.is_sqlite:
-        if ":memory:" in settings.database_url:
+    if url.startswith("sqlite"):
+        if ":memory:" in url:
             raise ValueError("use a SQLite file: an in-memory database is one per connection")
-        path = settings.database_url.split("///", 1)[-1]
+        path = url.split("///", 1)[-1]
         if path:
             from pathlib import Path
 
@@ -331,19 +408,36 @@ def create_database(settings: Settings) -> Database:
         kwargs.update(
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_pool_size * 2,
-            pool_pre_ping=True,
+            pool_recycle=settings.database_pool_recycle_seconds,
         )
-    engine = create_async_engine(settings.database_url, **kwargs)
-    if settings.is_sqlite:
+        if settings.database_pgbouncer:
+            kwargs["connect_args"] = _pgbouncer_connect_args()
+    engine = create_async_engine(url, **kwargs)
+    if url.startswith("sqlite"):
         _install_sqlite_behaviour(engine)
+    else:
+        _install_postgres_behaviour(engine)
+    return engine
+
+
+def create_database(settings: Settings) -> Database:
+    """Engine and session factories for ``settings.database_url`` (and, when set, a second
+    engine for ``settings.database_replica_url``: :meth:`Database.replica_session`)."""
+    engine = _engine(settings.database_url, settings)
     write_engine = engine.execution_options(happy_write=True)
     events = EventBus()
     info = {BUS_KEY: events}
+    replica_sessions = None
+    if settings.database_replica_url:
+        replica_sessions = async_sessionmaker(
+            _engine(settings.database_replica_url, settings), expire_on_commit=False, info=info
+        )
     return Database(
         engine=engine,
         write_sessions=async_sessionmaker(write_engine, expire_on_commit=False, info=info),
         read_sessions=async_sessionmaker(engine, expire_on_commit=False, info=info),
         events=events,
+        replica_sessions=replica_sessions,
     )
 
 

@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from app.client_address import ClientAddressMiddleware
-from app.db import Database, create_database, log_loop_exception
+from app.db import Database, create_database, drain_after_commit, log_loop_exception
 from app.events import (
     MemberDeleted,
     MemberRegistered,
@@ -113,6 +113,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         if settings.outbox_poll_seconds > 0:
             poller = asyncio.create_task(delivery.poll(settings.outbox_poll_seconds))
         yield
+        # Shutdown (SIGTERM): uvicorn stopped accepting and let in-flight requests finish
+        # (``happy serve``: HAPPY_SHUTDOWN_TIMEOUT_SECONDS); then the work owed to commits.
+        await drain_after_commit(settings.shutdown_timeout_seconds)
         if poller is not None:
             poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):

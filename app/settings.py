@@ -218,6 +218,14 @@ class Settings:
     database_url: str = f"sqlite+aiosqlite:///{VAR_DIR / 'happy.db'}"
     database_echo: bool = False
     database_pool_size: int = 10
+    # Scaling (issue 15, docs/scaling.md): a read replica for lag-tolerant reads (empty: the
+    # primary), PgBouncer in transaction pooling mode in front of the database (no
+    # prepared statements kept across transactions), pooled connections replaced after
+    # this many seconds, and how long ``happy serve`` lets in-flight requests finish.
+    database_replica_url: str = ""
+    database_pgbouncer: bool = False
+    database_pool_recycle_seconds: int = 1800
+    shutdown_timeout_seconds: int = 30
     log_level: str = "INFO"
     public_base_url: str = "http://127.0.0.1:8000"
 
@@ -423,6 +431,16 @@ class Settings:
         if self.access_token_ttl_seconds > 900:
             raise SettingsError("HAPPY_ACCESS_TOKEN_TTL_SECONDS may be at most 900 (15 minutes)")
         self.trusted_proxy_networks()
+        if self.database_replica_url and (
+            self.database_replica_url.startswith("sqlite") != self.is_sqlite
+        ):
+            raise SettingsError(
+                "HAPPY_DATABASE_REPLICA_URL must use the same database kind as HAPPY_DATABASE_URL"
+            )
+        if self.database_pool_recycle_seconds < 1:
+            raise SettingsError("HAPPY_DATABASE_POOL_RECYCLE_SECONDS must be at least 1")
+        if self.shutdown_timeout_seconds < 1:
+            raise SettingsError("HAPPY_SHUTDOWN_TIMEOUT_SECONDS must be at least 1")
         if self.service_unavailable_retry_after_seconds < 1:
             raise SettingsError("HAPPY_SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS must be at least 1")
         if self.messages.problems():
@@ -442,6 +460,10 @@ def load_settings(*, check_production: bool = True) -> Settings:
         database_url=_env("DATABASE_URL", default_db),
         database_echo=_env_bool("DATABASE_ECHO", False),
         database_pool_size=_env_int("DATABASE_POOL_SIZE", 10),
+        database_replica_url=_env("DATABASE_REPLICA_URL", ""),
+        database_pgbouncer=_env_bool("DATABASE_PGBOUNCER", False),
+        database_pool_recycle_seconds=_env_int("DATABASE_POOL_RECYCLE_SECONDS", 1800),
+        shutdown_timeout_seconds=_env_int("SHUTDOWN_TIMEOUT_SECONDS", 30),
         log_level=_env("LOG_LEVEL", "INFO"),
         public_base_url=_env("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         sms_backend=_env("SMS_BACKEND", "outbox"),

@@ -27,6 +27,7 @@ from cli import arguments
 from cli.errors import CliError
 
 APP = "app.main:asgi_app"
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 def default_workers(settings: Settings) -> int:
@@ -56,22 +57,42 @@ class NoDelayConfig(uvicorn.Config):
         return tcp_listener(super().bind_socket())
 
 
-def build_config(host: str, port: int, workers: int) -> NoDelayConfig:
-    """The uvicorn configuration ``happy serve`` runs (tests inspect it)."""
+def build_config(
+    host: str, port: int, workers: int, *, shutdown_timeout: int = 30
+) -> NoDelayConfig:
+    """The uvicorn configuration ``happy serve`` runs (tests inspect it).
+
+    uvloop and httptools (pinned in pyproject.toml) instead of asyncio's loop and h11.
+    SIGTERM (or Ctrl-C): each worker stops accepting, lets in-flight requests finish for
+    up to ``shutdown_timeout`` seconds, then runs the app's shutdown (after-commit work
+    drained, outbox poller stopped, engine disposed)."""
     return NoDelayConfig(
         APP,
         factory=True,
         host=host,
         port=port,
         workers=workers,
+        loop="uvloop",
+        http="httptools",
         log_config=None,
         proxy_headers=False,
+        timeout_graceful_shutdown=shutdown_timeout,
+        # The supervisor pings each worker and replaces one that does not answer in time;
+        # uvicorn's 5 s kill a worker still importing the app on a busy machine (a restart
+        # loop with nobody serving), so a worker gets 30 s.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from app.log import configure_logging
+
+    # The supervisor's own lines (workers started, died, replaced) as JSON like the app's.
+    configure_logging(settings.log_level)
     workers = args.workers or default_workers(settings)
-    config = build_config(args.host, args.port, workers)
+    config = build_config(
+        args.host, args.port, workers, shutdown_timeout=settings.shutdown_timeout_seconds
+    )
     not_started = CliError(
         f"the server did not start on {args.host}:{args.port} "
         "(the log above says why: is the port in use?)"

@@ -30,6 +30,13 @@ from app.settings import MessageSettings, Settings
 from tests.helpers import Api, Outbox
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+# Through PgBouncer in transaction pooling mode (.ci/pgbouncer): no prepared statements kept.
+TEST_DATABASE_PGBOUNCER = os.environ.get("HAPPY_DATABASE_PGBOUNCER", "") in {
+    "1",
+    "true",
+    "yes",
+    "on",
+}
 ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
 requires_postgres = pytest.mark.skipif(
     not ON_POSTGRES,
@@ -54,6 +61,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         env="test",
         database_url=database_url,
         database_pool_size=15,
+        database_pgbouncer=TEST_DATABASE_PGBOUNCER,
         sms_backend="outbox",
         sms_outbox=tmp_path / "sms.jsonl",
         jwt_secret="test-jwt-secret-" + "x" * 32,

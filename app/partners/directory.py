@@ -5,7 +5,9 @@ key); the cached copy is served while the version is unchanged, and reloaded (th
 queries) after any change to partners, brands or stores, whichever process made it: the
 CLI, ``happy demo`` or another app worker bump the same row in the transaction of the
 change. So no process ever serves a directory older than the last committed change, and
-the database answers one tiny query per request instead of three.
+the database answers one tiny query per request instead of three. With a read replica
+(HAPPY_DATABASE_REPLICA_URL) both the version and the reload come from the replica: the
+directory is then as fresh as the replica (lag-tolerant by design, docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -41,9 +43,12 @@ def _cache_of(db: Database) -> _Cache:
 
 
 async def coalition_directory(db: Database) -> Directory:
-    """The current directory: the cached copy while its version is the database's."""
+    """The current directory: the cached copy while its version is the database's.
+
+    Read from the replica when one is configured (a partner change may show a moment late;
+    docs/scaling.md)."""
     cache = _cache_of(db)
-    async with db.read_session() as session:
+    async with db.replica_session() as session:
         version = await directory_version(session)
         cached = cache.directory
         if cached is not None and cached.version == version:
@@ -52,7 +57,7 @@ async def coalition_directory(db: Database) -> Directory:
         cached = cache.directory
         if cached is not None and cached.version == version:
             return cached
-        async with db.read_session() as session:
+        async with db.replica_session() as session:
             # Read the version again inside the reload: a change committed meanwhile is
             # either in this copy or makes the next request reload once more.
             fresh = await load_directory(session, await directory_version(session))

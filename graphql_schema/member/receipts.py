@@ -35,8 +35,10 @@ async def resolve_receipts(
         partner_code = None if partner_id is None else from_global_id(partner_id, "Partner")
     except InvalidInput as exc:
         raise invalid_query_input(exc, context.language) from exc
-    # No transaction: the partner's id and the page need not share a snapshot.
-    async with context.db.single_read() as session:
+    # History tolerates replication lag: the read replica when configured (docs/scaling.md),
+    # else the primary without a transaction (the partner's id and the page need not share
+    # a snapshot).
+    async with context.db.replica_session() as session:
         partner_pk = None
         if partner_code is not None:
             partner = await partners.find_partner(session, partner_code)
