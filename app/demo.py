@@ -157,13 +157,14 @@ async def seed_redemption_demo(session: AsyncSession, now: datetime) -> None:
     """Exchange rates for ALL and MKD, and SMS confirmation of vouchers of 9.60 EUR and
     more (issue 14); kept where the operator already set them."""
     from app.fx.service import seed_demo_rates
-    from app.programme.service import DEMO_REDEMPTION_CONFIRMATION_EUR
+    from app.programme.service import DEMO_REDEMPTION_CONFIRMATION_EUR, update_programme
 
     await seed_demo_rates(session, now)
     programme = await get_programme(session)
     if programme.redemption_confirmation_eur is None:
-        programme.redemption_confirmation_eur = DEMO_REDEMPTION_CONFIRMATION_EUR
-        await session.flush()
+        await update_programme(
+            session, redemption_confirmation_eur=DEMO_REDEMPTION_CONFIRMATION_EUR
+        )
 
 
 async def seed_pos_demo(session: AsyncSession, partner_codes: list[str], now: datetime) -> None:

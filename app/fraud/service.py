@@ -47,7 +47,7 @@ from app.errors import ErrorCode, InvalidInput, LimitExceeded, NotFound
 from app.fraud.models import FraudAlert, FraudCounter, FraudLimit, LimitKind, Severity
 from app.partners.models import Partner, Store
 from app.programme.models import Programme
-from app.programme.service import get_programme
+from app.programme.service import get_programme, update_programme
 
 RECEIPT_KINDS = frozenset(
     {
@@ -405,8 +405,10 @@ async def _scope(
 
 
 async def _limits_changed(session: AsyncSession) -> None:
-    programme = await get_programme(session)
-    programme.limits_version = uuid.uuid4().hex
+    # Through the programme service: it marks the transaction as changing programme data, so
+    # this process's cached programme row is dropped now and after the commit (other
+    # processes see the new version within the cache's bound, app/programme_cache.py).
+    await update_programme(session, limits_version=uuid.uuid4().hex)
 
 
 async def set_limit(

@@ -31,6 +31,7 @@ EDITABLE = {
     "card_prefix",
     "redemption_confirmation_eur",
     "point_value_micro_eur",
+    "limits_version",
 }
 # The demo's redemption confirmation threshold: level 2 vouchers (9.60 EUR) and more.
 DEMO_REDEMPTION_CONFIRMATION_EUR = 960
