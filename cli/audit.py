@@ -48,6 +48,13 @@ READ_ONLY = frozenset(
         "cmd_serve",
         "cmd_worker",
         "cmd_wallet_dev_certs",
+        "cmd_limit_list",
+        "cmd_fraud_alerts",
+        "cmd_fx_list",
+        "cmd_settlement_report",
+        "cmd_offer_stats",
+        "cmd_campaign_stats",
+        # Not here: `ussd simulate` (a dialogue can register a member or claim a reward).
     }
 )
 # Argument names whose values are secrets.

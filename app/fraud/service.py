@@ -570,9 +570,9 @@ async def acknowledge_alert(
 # Far above a normal demo day (about one point per euro, at most triple on promoted brands),
 # so only a deliberate test crosses them: (kind, severity, value).
 DEMO_LIMITS: tuple[tuple[LimitKind, Severity, int], ...] = (
-    (LimitKind.POINTS_PER_RECEIPT, Severity.SOFT, 2_000),
+    (LimitKind.POINTS_PER_RECEIPT, Severity.SOFT, 5_000),
     (LimitKind.POINTS_PER_RECEIPT, Severity.HARD, 10_000),
-    (LimitKind.POINTS_PER_MEMBER_DAY, Severity.SOFT, 3_000),
+    (LimitKind.POINTS_PER_MEMBER_DAY, Severity.SOFT, 10_000),
     (LimitKind.POINTS_PER_MEMBER_DAY, Severity.HARD, 20_000),
     (LimitKind.POINTS_PER_CASHIER_DAY, Severity.SOFT, 30_000),
     (LimitKind.POINTS_PER_STORE_DAY, Severity.SOFT, 300_000),

@@ -33,3 +33,8 @@ def new_card_number(prefix: str) -> str:
     body_length = CARD_LENGTH - 1 - len(prefix)
     body = prefix + "".join(str(secrets.randbelow(10)) for _ in range(body_length))
     return body + luhn_check_digit(body)
+
+
+def mask_card_number(number: str) -> str:
+    """All but the last four digits hidden: ``7001000000001234`` -> ``************1234``."""
+    return "*" * max(0, len(number) - 4) + number[-4:]

@@ -19,6 +19,7 @@ from app.ledger import service as ledger
 from app.ledger.models import EntryKind, PointsAccount
 from app.members.models import Card, CardStatus, Member, MemberStatus
 from app.members.phone import normalise_phone
+from app.members.cards import mask_card_number
 from app.members.plastic_cards import normalise_number
 from app.programme.service import get_programme, points_expire_at
 from app.support import blocks
@@ -124,7 +125,7 @@ async def support_view(session: AsyncSession, member: Member) -> SupportView:
         available=account.available if account is not None else 0,
         blocked_reason=block.reason if block is not None else None,
         cards=tuple(
-            MemberCard(c.number, c.kind.value, c.status.value)
+            MemberCard(mask_card_number(c.number), c.kind.value, c.status.value)
             for c in cards
             if c.status != CardStatus.UNASSIGNED
         ),

@@ -40,3 +40,10 @@ def normalise(text: str) -> str | None:
 
 def display(code: str) -> str:
     return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+def masked(code: str) -> str:
+    """What a till may see of a code it has not been shown: the last four symbols
+    (``****-****-****-MNPQ``), enough to tell a member's vouchers apart, useless to redeem."""
+    shown = "*" * max(0, len(code) - 4) + code[-4:]
+    return display(shown)

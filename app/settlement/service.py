@@ -283,7 +283,10 @@ async def _compute(
         figures[funder][_kind_column(EntryKind(kind))] += int(points)
     made = VoucherRedemption.redeemed_at.between(start, end) & (VoucherRedemption.redeemed_at < end)
     voided = VoucherRedemption.voided_at.between(start, end) & (VoucherRedemption.voided_at < end)
-    value = VoucherRedemption.value_amount
+    # The EUR value stored at redemption (issue 14: vouchers are EUR; a level priced in
+    # another currency is converted at the rate of its day). Redemptions from before the
+    # stored amounts were EUR vouchers (every level was), so their face value is EUR.
+    value = func.coalesce(VoucherRedemption.eur_amount, VoucherRedemption.value_amount)
     redeemed = (
         select(
             VoucherRedemption.partner_id,

@@ -31,11 +31,6 @@ from app.wallet.scan import resolve_member_card
 MAX_SCAN_LENGTH = 512
 
 
-def mask_card_number(number: str) -> str:
-    """All but the last four digits hidden: ``7001000000001234`` -> ``************1234``."""
-    return "*" * max(0, len(number) - 4) + number[-4:]
-
-
 @dataclass(frozen=True)
 class TillVoucher:
     code: str

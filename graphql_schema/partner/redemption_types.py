@@ -123,9 +123,12 @@ EXCHANGE_RATE_HANDLER = DomainErrorHandler(
 )
 
 
-@strawberry.type(description="A voucher the member can use at this store now.")
+@strawberry.type(
+    description="A voucher the member can use at this store now. Its code is masked (the "
+    "last four symbols): redeeming needs the member to show the voucher."
+)
 class TillVoucherNode:
-    code: str
+    masked_code: str
     value: Money = strawberry.field(description="Face value (EUR).")
     value_eur: Money
     store_value: Money = strawberry.field(description="In the store's currency, today's rate.")
@@ -134,7 +137,7 @@ class TillVoucherNode:
     @classmethod
     def from_core(cls, voucher: TillVoucher) -> TillVoucherNode:
         return cls(
-            code=codes.display(voucher.code),
+            masked_code=codes.masked(voucher.code),
             value=Money(amount=voucher.value_amount, currency=voucher.currency),
             value_eur=Money(amount=voucher.eur_amount, currency="EUR"),
             store_value=Money(amount=voucher.store_amount, currency=voucher.store_currency),

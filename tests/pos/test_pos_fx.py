@@ -27,7 +27,7 @@ query($scan: String!) {
     __typename
     ... on TillMemberView {
       cardNumber firstName availablePoints
-      vouchers { code value { amount currency } valueEur { amount currency }
+      vouchers { maskedCode value { amount currency } valueEur { amount currency }
                  storeValue { amount currency } expiresAt }
     }
     ... on RateLimitedError { retryAfterSeconds }
@@ -149,12 +149,17 @@ async def test_member_scan_shows_what_a_till_needs(
     assert by_number["__typename"] == "TillMemberView"
     assert by_number["cardNumber"] == "*" * 12 + member.card[-4:]
     assert by_number["availablePoints"] == 80 + 19920 - 15000
-    codes = [v["code"] for v in by_number["vouchers"]]
-    assert sorted(codes) == sorted(level1[2:] + level2)
-    values = {v["code"]: v for v in by_number["vouchers"]}
-    assert values[level2[0]]["storeValue"] == {"amount": 96240, "currency": "ALL"}
-    assert values[level2[0]]["valueEur"] == {"amount": 960, "currency": "EUR"}
-    assert values[level1[2]]["storeValue"] == {"amount": 40100, "currency": "ALL"}
+    # A till sees only the last four symbols: the codes themselves stay with the member.
+    def masked(code: str) -> str:
+        return "****-****-**" + code[-5:]
+
+    shown = [v["maskedCode"] for v in by_number["vouchers"]]
+    assert sorted(shown) == sorted(masked(c) for c in level1[2:] + level2)
+    assert not any(c in str(by_number) for c in level1 + level2)
+    values = {v["maskedCode"]: v for v in by_number["vouchers"]}
+    assert values[masked(level2[0])]["storeValue"] == {"amount": 96240, "currency": "ALL"}
+    assert values[masked(level2[0])]["valueEur"] == {"amount": 960, "currency": "EUR"}
+    assert values[masked(level1[2])]["storeValue"] == {"amount": 40100, "currency": "ALL"}
     at_neptun = await neptun.call(MEMBER, "member", {"scan": member.card})
     assert len(at_neptun["vouchers"]) == 5 + 5  # the restricted one is usable there
     assert at_neptun["vouchers"][0]["storeValue"]["currency"] == "EUR"
