@@ -1,0 +1,104 @@
+"""Review of issue 14 (reviewer review14): regression tests for money bugs found on main."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from app.db import Database
+from app.programme.models import Programme
+from app.rewards.models import VoucherRedemption
+from app.settings import Settings
+from app.settlement import service as settlement
+from tests.helpers import Api
+from tests.pos.conftest import Pos, claim, demo, happy, make_key, receipt, sign_up
+
+
+def _line(amount: int, sku: str = "BREAD-500") -> list[dict[str, Any]]:
+    return [
+        {
+            "sku": sku,
+            "name": "Bukë",
+            "brand": None,
+            "category": "bakery",
+            "quantity": "1",
+            "unitPrice": amount,
+            "amount": amount,
+        }
+    ]
+
+
+async def test_demo_writes_its_limits_version_and_redemption_threshold(
+    db: Database, frozen_now: list[Any]
+) -> None:
+    """`happy demo` must leave limits in force and the 9.60 EUR threshold: both are set on
+    get_programme()'s detached cached copy (app/fraud/service.py _limits_changed,
+    app/demo.py seed_redemption_demo) and never reach the database."""
+    frozen_now[0] = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
+    await demo(db)
+    async with db.read_session() as session:
+        row = (await session.execute(select(Programme))).scalar_one()
+    assert row.limits_version, "limits exist but limits_version is empty: no limit is checked"
+    assert row.redemption_confirmation_eur == 960
+
+
+async def test_a_hard_limit_set_by_the_cli_refuses_the_next_receipt(
+    api: Api,
+    db: Database,
+    settings: Settings,
+    client: httpx.AsyncClient,
+    frozen_now: list[Any],
+    cli_env: None,
+) -> None:
+    frozen_now[0] = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
+    await demo(db)
+    spar = Pos(client, await make_key(db, settings, "SPAR-TIR-01"))
+    ana = await sign_up(api, db, "+355691110001")
+    assert (
+        await happy(["limit", "set", "points_per_receipt", "--severity", "hard", "--value", "10"])
+        == 0
+    )
+    answer = await spar.submit(receipt("BIG-1", ana.card, lines=_line(60_000_000)))
+    assert answer["__typename"] == "LimitExceededError", answer
+
+
+async def test_settlement_values_vouchers_in_eur_not_in_their_own_currency(
+    api: Api,
+    db: Database,
+    settings: Settings,
+    client: httpx.AsyncClient,
+    frozen_now: list[Any],
+    cli_env: None,
+) -> None:
+    """A reward level in ALL: the redemption stores eur_amount, but the report sums
+    value_amount (ALL minor units) into the EUR column (app/settlement/service.py _compute)."""
+    frozen_now[0] = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
+    await demo(db)
+    assert (
+        await happy(
+            [
+                "reward-level", "set", "3", "--points", "100", "--vouchers", "1",
+                "--value", "100000", "--currency", "ALL",
+            ]
+        )
+        == 0
+    )  # fmt: skip
+    spar = Pos(client, await make_key(db, settings, "SPAR-TIR-01"))
+    ana = await sign_up(api, db, "+355691110001")
+    await spar.submit(receipt("R1", ana.card, lines=_line(1_000_000)))
+    claimed = await claim(api, ana, 3)
+    assert claimed["__typename"] == "RewardClaimed", claimed
+    code = claimed["vouchers"][0]["code"]
+    redeemed = await spar.redeem(code, "S-1")
+    assert redeemed["__typename"] == "VoucherRedeemed", redeemed
+    async with db.read_session() as session:
+        found = await settlement.report(session, "2026-11", frozen_now[0])
+    async with db.read_session() as session:
+        stored_eur = (
+            await session.execute(select(VoucherRedemption.eur_amount))
+        ).scalar_one()
+    # 1,000.00 ALL is about 10 EUR (~1000 cents), not 100,000 "EUR cents".
+    assert found.totals.vouchers_value_cents == stored_eur, (found.totals, stored_eur)
