@@ -97,8 +97,6 @@ async def test_settlement_values_vouchers_in_eur_not_in_their_own_currency(
     async with db.read_session() as session:
         found = await settlement.report(session, "2026-11", frozen_now[0])
     async with db.read_session() as session:
-        stored_eur = (
-            await session.execute(select(VoucherRedemption.eur_amount))
-        ).scalar_one()
+        stored_eur = (await session.execute(select(VoucherRedemption.eur_amount))).scalar_one()
     # 1,000.00 ALL is about 10 EUR (~1000 cents), not 100,000 "EUR cents".
     assert found.totals.vouchers_value_cents == stored_eur, (found.totals, stored_eur)
