@@ -17,9 +17,9 @@ from app.environment import Environment
 from app.errors import InvalidInput, NotFound
 from app.ledger import service as ledger
 from app.ledger.models import EntryKind, PointsAccount
+from app.members.cards import mask_card_number
 from app.members.models import Card, CardStatus, Member, MemberStatus
 from app.members.phone import normalise_phone
-from app.members.cards import mask_card_number
 from app.members.plastic_cards import normalise_number
 from app.programme.service import get_programme, points_expire_at
 from app.support import blocks

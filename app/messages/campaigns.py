@@ -49,6 +49,7 @@ from app.partners.models import Partner
 from app.programme.service import get_programme, points_expire_at
 from app.receipts.models import Receipt
 from app.rewards import service as rewards
+from app.support import blocks
 
 TRIGGERS = ("scheduled", "birthday", "reward_within_reach", "dormant")
 SEGMENT_KEYS = {
@@ -445,6 +446,8 @@ class CampaignRunner:
         key = f"campaign:{campaign_id}:{event_key}:{member_id}"
         if await ledger.find_entry(session, key) is not None:
             return 0
+        if await blocks.is_blocked(session, member_id):
+            return 0  # a member blocked by support earns nothing (issue 14)
         points = definition.bonus_points
         campaigns = cast(Table, Campaign.__table__)
         spent = await session.execute(

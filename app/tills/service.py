@@ -24,6 +24,7 @@ from app.fx import service as fx
 from app.keys import Keys
 from app.ledger import service as ledger
 from app.limits import service as limits
+from app.members.cards import mask_card_number
 from app.programme.service import get_programme
 from app.rewards.models import Voucher, VoucherStatus
 from app.wallet.scan import resolve_member_card

@@ -149,6 +149,7 @@ async def test_member_scan_shows_what_a_till_needs(
     assert by_number["__typename"] == "TillMemberView"
     assert by_number["cardNumber"] == "*" * 12 + member.card[-4:]
     assert by_number["availablePoints"] == 80 + 19920 - 15000
+
     # A till sees only the last four symbols: the codes themselves stay with the member.
     def masked(code: str) -> str:
         return "****-****-**" + code[-5:]
