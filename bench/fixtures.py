@@ -45,14 +45,16 @@ def sqlalchemy_url(database: str, port: int = PG_PORT) -> str:
     return f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{port}/{database}"
 
 
-async def recreate_database(name: str) -> None:
-    """Drop (forcing other sessions out) and create ``name``."""
-    if not re.fullmatch(r"[a-z0-9_]+", name):
-        raise ValueError(f"unsafe database name {name!r}")
+async def recreate_database(name: str, template: str | None = None) -> None:
+    """Drop (forcing other sessions out) and create ``name`` (a copy of ``template``)."""
+    for word in (name, template or "x"):
+        if not re.fullmatch(r"[a-z0-9_]+", word):
+            raise ValueError(f"unsafe database name {word!r}")
     admin = await asyncpg.connect(dsn("postgres"))
     try:
         await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {name}")
+        copy = f" TEMPLATE {template}" if template else ""
+        await admin.execute(f"CREATE DATABASE {name}{copy}")
     finally:
         await admin.close()
 

@@ -129,32 +129,29 @@ class Bench:
     # --- data -------------------------------------------------------------------------
 
     def prepare(self) -> None:
-        wanted = {op.database for op in self.options.operations}
-        self.databases["main"] = self._prepare_main()
-        if "big" in wanted:
-            self.databases["big"] = self._prepare_big()
-
-    def _prepare_main(self) -> Database:
-        name = f"happy_bench_main_{self.suffix}"
-        say(f"database {name}: happy db upgrade, happy demo, partner key, members")
-        asyncio.run(fixtures.recreate_database(name))
-        env = fixtures.happy_env(name, self.work, self.secrets)
+        """The main database (schema, demo, key), the big one cloned from it before any
+        member exists (then seeded), and the main one's members signed up at the door."""
+        main = f"happy_bench_main_{self.suffix}"
+        say(f"database {main}: happy db upgrade, happy demo, partner key")
+        asyncio.run(fixtures.recreate_database(main))
+        env = fixtures.happy_env(main, self.work, self.secrets)
         key = fixtures.prepare_programme(env)
-        happy = start_happy(env, 1, self.work / "happy-setup.log")
-        try:
-            fixtures.register_members_sync(happy.url, self.work / "sms.jsonl", self.options.members)
-        finally:
-            happy.stop()
-        pool = asyncio.run(fixtures.member_pool(name, self.options.members))
-        return Database(name, env, key, pool)
+        if any(op.database == "big" for op in self.options.operations):
+            self.databases["big"] = self._prepare_big(main, key)
+        # Members sign up through the first Happy started on it (see measure).
+        self.databases = {"main": Database(main, env, key, []), **self.databases}
 
-    def _prepare_big(self) -> Database:
+    def sign_up_members(self, database: Database, happy: Server) -> None:
+        say(f"{self.options.members} members sign up through the member door")
+        fixtures.register_members_sync(happy.url, self.work / "sms.jsonl", self.options.members)
+        database.pool = asyncio.run(fixtures.member_pool(database.name, self.options.members))
+
+    def _prepare_big(self, template: str, key: str) -> Database:
         name = f"happy_bench_big_{self.suffix}"
         members, receipts = self.options.big_members, self.options.big_receipts
         say(f"database {name}: {members:,} members, {receipts:,} receipts (bench/seed_big.sql)")
-        asyncio.run(fixtures.recreate_database(name))
+        asyncio.run(fixtures.recreate_database(name, template=template))
         env = fixtures.happy_env(name, self.work, self.secrets)
-        key = fixtures.prepare_programme(env)
         seconds = asyncio.run(fixtures.seed_big(name, members, receipts, pool=self.options.members))
         say(f"  seeded in {seconds:.1f} s")
         pool = asyncio.run(fixtures.member_pool(name, self.options.members))
@@ -208,6 +205,8 @@ class Bench:
                 continue
             with ProxyThread(fixtures.PG_HOST, fixtures.PG_PORT) as proxy:
                 with self.servers(database, proxy.port, f"{key}-traffic") as servers:
+                    if not database.pool:
+                        self.sign_up_members(database, servers[0])
                     say(f"round trips and SQL on {key} (through the counting proxy)")
                     self.measure_traffic(ops, database, proxy, servers)
                     if self.options.smoke:
@@ -318,8 +317,11 @@ def require_success(op: Operation, server: str, result: WrkResult) -> None:
         )
 
 
+_STARTED = time.monotonic()
+
+
 def say(text: str) -> None:
-    print(text, flush=True)
+    print(f"[{time.monotonic() - _STARTED:5.0f} s] {text}", flush=True)
 
 
 # --- reporting ----------------------------------------------------------------------------
