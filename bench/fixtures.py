@@ -163,8 +163,13 @@ class PoolMember:
     card: str
 
 
-async def member_pool(database: str, limit: int) -> list[PoolMember]:
-    """Up to ``limit`` active members with a live session and an active card."""
+SIGNED_UP = "+35569"  # register_members' numbers
+SEEDED = "+35560"  # seed_big.sql's numbers (+3556 and 8 digits)
+
+
+async def member_pool(database: str, limit: int, phones: str) -> list[PoolMember]:
+    """Up to ``limit`` active members with a live session and an active card, whose phone
+    numbers start with ``phones`` (:data:`SIGNED_UP` or :data:`SEEDED`)."""
     connection = await asyncpg.connect(dsn(database))
     try:
         rows = await connection.fetch(
@@ -173,11 +178,12 @@ async def member_pool(database: str, limit: int) -> list[PoolMember]:
             FROM members m
             JOIN member_sessions s ON s.member_id = m.id AND s.revoked_at IS NULL
             JOIN cards c ON c.member_id = m.id AND c.status = 'active'
-            WHERE m.status = 'active'
+            WHERE m.status = 'active' AND m.phone_e164 LIKE $2 || '%'
             ORDER BY m.id, s.created_at DESC
             LIMIT $1
             """,
             limit,
+            phones,
         )
     finally:
         await connection.close()

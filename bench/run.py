@@ -144,22 +144,27 @@ class Bench:
     def sign_up_members(self, database: Database, happy: Server) -> None:
         say(f"{self.options.members} members sign up through the member door")
         fixtures.register_members_sync(happy.url, self.work / "sms.jsonl", self.options.members)
-        database.pool = asyncio.run(fixtures.member_pool(database.name, self.options.members))
+        database.pool = asyncio.run(
+            fixtures.member_pool(database.name, self.options.members, fixtures.SIGNED_UP)
+        )
 
     def _prepare_big(self, template: str, key: str) -> Database:
-        name = f"happy_bench_big_{self.suffix}"
         members, receipts = self.options.big_members, self.options.big_receipts
+        if self.options.smoke:  # its few receipts go into the main database: one server pair
+            name = template
+        else:
+            name = f"happy_bench_big_{self.suffix}"
+            asyncio.run(fixtures.recreate_database(name, template=template))
         say(f"database {name}: {members:,} members, {receipts:,} receipts (bench/seed_big.sql)")
-        asyncio.run(fixtures.recreate_database(name, template=template))
         env = fixtures.happy_env(name, self.work, self.secrets)
         seconds = asyncio.run(fixtures.seed_big(name, members, receipts, pool=self.options.members))
         say(f"  seeded in {seconds:.1f} s")
-        pool = asyncio.run(fixtures.member_pool(name, self.options.members))
+        pool = asyncio.run(fixtures.member_pool(name, self.options.members, fixtures.SEEDED))
         return Database(name, env, key, pool, seed_seconds=seconds)
 
     def drop(self) -> None:
-        for database in self.databases.values():
-            asyncio.run(fixtures.drop_database(database.name))
+        for name in {database.name for database in self.databases.values()}:
+            asyncio.run(fixtures.drop_database(name))
 
     def job(self, op: Operation, server: str, database: Database, expected: int) -> Job:
         """The script and a fresh items file for one wrk run of ``op`` against ``server``."""
@@ -199,28 +204,30 @@ class Bench:
         """Per database: round trips and SQL through the proxy, then the load rounds on
         servers of their own straight on PostgreSQL (``--smoke``: the same servers, to
         save their start-up; its numbers prove the harness works, nothing more)."""
-        for key, database in self.databases.items():
-            ops = [op for op in self.options.operations if op.database == key]
-            if not ops:
-                continue
+        by_name: dict[str, list[tuple[Operation, Database]]] = {}
+        for op in self.options.operations:
+            database = self.databases[op.database]
+            by_name.setdefault(database.name, []).append((op, database))
+        for name, work in by_name.items():
+            main = self.databases["main"]
             with ProxyThread(fixtures.PG_HOST, fixtures.PG_PORT) as proxy:
-                with self.servers(database, proxy.port, f"{key}-traffic") as servers:
-                    if not database.pool:
-                        self.sign_up_members(database, servers[0])
-                    say(f"round trips and SQL on {key} (through the counting proxy)")
-                    self.measure_traffic(ops, database, proxy, servers)
+                with self.servers(work[0][1], proxy.port, f"{name}-traffic") as servers:
+                    if name == main.name and not main.pool:
+                        self.sign_up_members(main, servers[0])
+                    say(f"round trips and SQL on {name} (through the counting proxy)")
+                    self.measure_traffic(work, proxy, servers)
                     if self.options.smoke:
-                        say(f"load on {key} (smoke: through the proxy)")
-                        self.measure_load(ops, database, servers)
+                        say(f"load on {name} (smoke: through the proxy)")
+                        self.measure_load(work, servers)
             if not self.options.smoke and not self.options.capture_sql:
-                with self.servers(database, fixtures.PG_PORT, f"{key}-load") as servers:
-                    say(f"load on {key} (alternating rounds)")
-                    self.measure_load(ops, database, servers)
+                with self.servers(work[0][1], fixtures.PG_PORT, f"{name}-load") as servers:
+                    say(f"load on {name} (alternating rounds)")
+                    self.measure_load(work, servers)
 
     def measure_traffic(
-        self, ops: list[Operation], database: Database, proxy: ProxyThread, servers: list[Server]
+        self, work: list[tuple[Operation, Database]], proxy: ProxyThread, servers: list[Server]
     ) -> None:
-        for op in ops:
+        for op, database in work:
             for server in servers:
                 measured = self.results[op.name][server.name]
                 rt, first = self._traffic(op, server, database, proxy)
@@ -241,7 +248,7 @@ class Bench:
             result = run_wrk(
                 server.url, job, seconds=seconds, connections=1, threads=1, max_responses=n
             )
-            require_success(op, server.name, result)
+            require_success(op, server, result)
             time.sleep(0.3)  # trailing after-commit work reaches the proxy
             return result
 
@@ -259,9 +266,9 @@ class Bench:
 
     # --- phase 3: load ----------------------------------------------------------------
 
-    def measure_load(self, ops: list[Operation], database: Database, servers: list[Server]) -> None:
+    def measure_load(self, work: list[tuple[Operation, Database]], servers: list[Server]) -> None:
         o = self.options
-        for op in ops:
+        for op, database in work:
             connections, threads = (1, 1) if op.one_client else (o.connections, o.threads)
             if o.warmup > 0:
                 for server in servers:
@@ -294,7 +301,7 @@ class Bench:
         before = server.cpu_seconds()
         result = run_wrk(server.url, job, seconds=seconds, connections=connections, threads=threads)
         cpu = server.cpu_seconds() - before
-        require_success(op, server.name, result)
+        require_success(op, server, result)
         return result, cpu
 
     # --- the SQL the baseline mirrors ---------------------------------------------------
@@ -308,12 +315,14 @@ class Bench:
                     print(f"{' '.join(statement.split())};")
 
 
-def require_success(op: Operation, server: str, result: WrkResult) -> None:
+def require_success(op: Operation, server: Server, result: WrkResult) -> None:
     bad = result.failures + result.socket_errors + result.timeouts
     if result.requests == 0 or bad > 0:
+        log = server.log.read_text(errors="replace").splitlines()[-15:]
         raise SystemExit(
-            f"{op.name} against {server}: {bad} of {result.requests} requests failed "
-            f"(first: {result.first_failure or 'socket errors or timeouts'})"
+            f"{op.name} against {server.name}: {bad} of {result.requests} requests failed "
+            f"(first: {result.first_failure or 'socket errors or timeouts'}); the end of its "
+            "log:\n" + "\n".join(log)
         )
 
 
@@ -533,7 +542,13 @@ def parse(argv: list[str] | None) -> Options:
     parser.add_argument("--rounds", type=int, default=2, help="rounds per server (%(default)s)")
     parser.add_argument("--workers", type=int, default=1, help="server processes (%(default)s)")
     parser.add_argument("--warmup", type=float, default=2, help="seconds, unrecorded")
-    parser.add_argument("--members", type=int, default=64, help="member pool (%(default)s)")
+    parser.add_argument(
+        "--members",
+        type=int,
+        default=200,
+        help="member pool (%(default)s; enough that no member reaches Happy+ during a run, "
+        "which would change Happy's receipt path)",
+    )
     parser.add_argument("--big-members", type=int, default=200_000)
     parser.add_argument("--big-receipts", type=int, default=2_000_000)
     parser.add_argument("--no-big", action="store_true", help="skip the big database")
@@ -560,8 +575,8 @@ def parse(argv: list[str] | None) -> Options:
         operations = tuple(op for op in operations if op.database != "big")
     if args.smoke:
         return Options(
-            seconds=1,
-            connections=4,
+            seconds=2,
+            connections=2,
             threads=1,
             rounds=1,
             workers=args.workers,
