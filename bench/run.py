@@ -565,7 +565,7 @@ def parse(argv: list[str] | None) -> Options:
         help="only print the SQL each server sends per operation (for bench/baseline_sql.py)",
     )
     args = parser.parse_args(argv)
-    operations = OPERATIONS
+    operations: tuple[Operation, ...] = OPERATIONS
     if args.only:
         unknown = set(args.only.split(",")) - set(BY_NAME)
         if unknown:
