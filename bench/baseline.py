@@ -493,18 +493,21 @@ class Baseline:
                     "points": score.total,
                 }
             )
+            # Happy's statement, but written as delivered: the baseline delivers nothing
+            # after commit, and Happy's outbox poller (same database) must not deliver its
+            # rows either (that would be Happy's CPU spent on the baseline's receipts).
             await db.fetchval(
                 sql.INSERT_OUTBOX,
                 "messages.points_earned",
                 "ReceiptAccepted",
                 payload,
                 None,
-                "pending",
+                "done",
                 0,
                 None,
                 now,
                 now,
-                None,
+                now,
             )
         return {
             "__typename": "ReceiptAccepted",
