@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-postgres lint format typecheck schema bench clean
+.PHONY: run test test-postgres lint format typecheck schema bench bench-wallet clean
 
 $(BIN)/happy: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,9 +35,16 @@ typecheck: $(BIN)/happy
 schema: $(BIN)/happy
 	$(BIN)/happy schema export
 
+# Happy against the bare Starlette+asyncpg baseline under wrk (bench/run.py; needs wrk and
+# PostgreSQL on 127.0.0.1:5432). `make bench SMOKE=1`: a few seconds per operation (CI).
+# `make bench WORKERS=2`, `make bench BENCH_ARGS="--seconds 30 --no-big"`: options.
 bench: $(BIN)/happy
+	$(BIN)/python -m bench.run $(if $(SMOKE),--smoke) $(if $(WORKERS),--workers $(WORKERS)) \
+		$(BENCH_ARGS)
+
+# Pass building and the served pass (no PostgreSQL, no wrk).
+bench-wallet: $(BIN)/happy
 	$(BIN)/python bench/bench_pkpass.py
-	$(BIN)/python bench/bench_member_api.py
 	$(BIN)/python bench/bench_wallet_endpoint.py
 
 clean:
