@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,6 +19,7 @@ from app.ledger.models import EntryKind, PointsConsumption, PointsEntry, PointsL
 from app.settings import Settings
 from app.settlement import service as settlement
 from tests.helpers import Api
+from tests.offers.conftest import create_offer
 from tests.pos.conftest import Pos, claim, demo, happy, make_key, receipt, sign_up
 from tests.settlement.test_settlement import DEC_START, NOV_START, _line
 
@@ -177,3 +179,36 @@ async def test_a_month_closed_before_the_column_existed_reads_it_as_zero(
     async with db.read_session() as session:
         found = await settlement.report(session, "2026-10", frozen_now[0])
     assert found.totals.points_transferred == 0 and found.totals.points_change == 10
+
+
+async def test_an_offer_bonus_taken_back_is_the_offer_funders_reversal(
+    api: Api,
+    db: Database,
+    settings: Settings,
+    client: httpx.AsyncClient,
+    frozen_now: list[Any],
+    cli_env: None,
+    tmp_path: Path,
+) -> None:
+    """A refund at Spar takes back the receipt's base points (Spar's) and a programme-funded
+    offer bonus: each reversal is charged to whoever funded the credit it undid."""
+    frozen_now[0] = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
+    await demo(db)
+    await create_offer(tmp_path, funder="programme")  # 100 points on every receipt, the programme's
+    spar = Pos(client, await make_key(db, settings, "SPAR-TIR-01"))
+    ana = await sign_up(api, db, "+355691110001")
+    earned = await spar.submit(receipt("R1", ana.card))
+    assert earned["pointsEarned"] == 111, earned  # 11 base + 100 bonus
+    frozen_now[0] = datetime(2026, 11, 4, 10, 0, tzinfo=UTC)
+    refund = await spar.refund(receiptId="R1", refundId="F1")
+    assert refund["__typename"] == "ReceiptRefunded", refund
+    async with db.read_session() as session:
+        found = await settlement.report(session, "2026-11", frozen_now[0])
+    rows = {ln.partner_code if ln.kind == "partner" else ln.kind: ln for ln in found.lines}
+    assert (rows["SPAR"].points_issued, rows["SPAR"].points_reversed) == (11, 11)
+    assert rows["programme"].points_reversed == 100  # not Spar's: it never issued them
+    assert all(ln.points_transferred == 0 for ln in found.lines)
+    assert rows["SPAR"].liability_cents == 0
+    change = await _lot_change_by_funder(db)
+    for line in found.lines[:-1]:
+        assert line.points_change == change.get(line.partner_id, 0), line
