@@ -258,6 +258,13 @@ class ExchangeRateMissing(DomainError):
 # --- Fraud limits (issue 14, part fraud) --------------------------------------------------
 
 
+_LIMIT_SCOPES = {
+    "programme": "the programme's limit",
+    "partner": "this partner's limit",
+    "store": "this store's limit",
+}
+
+
 class LimitExceeded(DomainError):
     """A hard fraud limit refuses the receipt or redemption: ``kind`` would reach
     ``attempted`` where at most ``limit`` is allowed. Nothing is written but the alert."""
@@ -270,9 +277,19 @@ class LimitExceeded(DomainError):
         kind: str,
         limit: int,
         attempted: int,
+        scope: str = "programme",
         after_rollback: Callable[[Any], Awaitable[None]] | None = None,
     ) -> None:
-        super().__init__(ErrorCode.LIMIT_EXCEEDED, kind=kind, limit=limit, attempted=attempted)
+        # ``scope``: whose limit ("programme", "partner", "store"); the params carry its
+        # English phrase for doors that translate params as they are.
+        super().__init__(
+            ErrorCode.LIMIT_EXCEEDED,
+            kind=kind,
+            limit=limit,
+            attempted=attempted,
+            scope=_LIMIT_SCOPES.get(scope, _LIMIT_SCOPES["programme"]),
+        )
+        self.scope = scope
         self.kind = kind
         self.limit = limit
         self.attempted = attempted

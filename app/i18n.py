@@ -152,10 +152,13 @@ _CATALOGUE["sq"].update(
 # Fraud limits (issue 14, part fraud): what a till shows its cashier
 _CATALOGUE["en"].update(
     {
-        "LIMIT_EXCEEDED": "Refused: over the programme's limit on {kind} ({attempted}, at most "
+        "LIMIT_EXCEEDED": "Refused: over {scope} on {kind} ({attempted}, at most "
         "{limit}). Nothing was recorded.",
-        "LIMIT_WARNING": "Recorded, but over the programme's limit on {kind} ({value}, "
+        "LIMIT_WARNING": "Recorded, but over {scope} on {kind} ({value}, "
         "limit {limit}). The programme has been alerted.",
+        "limit.scope.programme": "the programme's limit",
+        "limit.scope.partner": "this partner's limit",
+        "limit.scope.store": "this store's limit",
         "limit.points_per_receipt": "points per receipt",
         "limit.points_per_member_day": "points per member per day",
         "limit.points_per_cashier_day": "points per cashier per day",
@@ -166,10 +169,13 @@ _CATALOGUE["en"].update(
 )
 _CATALOGUE["sq"].update(
     {
-        "LIMIT_EXCEEDED": "Refuzuar: mbi kufirin e programit për {kind} ({attempted}, "
+        "LIMIT_EXCEEDED": "Refuzuar: mbi {scope} për {kind} ({attempted}, "
         "më së shumti {limit}). Asgjë nuk u regjistrua.",
-        "LIMIT_WARNING": "U regjistrua, por mbi kufirin e programit për {kind} ({value}, "
+        "LIMIT_WARNING": "U regjistrua, por mbi {scope} për {kind} ({value}, "
         "kufiri {limit}). Programi është njoftuar.",
+        "limit.scope.programme": "kufirin e programit",
+        "limit.scope.partner": "kufirin e këtij partneri",
+        "limit.scope.store": "kufirin e këtij dyqani",
         "limit.points_per_receipt": "pikë për faturë",
         "limit.points_per_member_day": "pikë për anëtar në ditë",
         "limit.points_per_cashier_day": "pikë për arkëtar në ditë",
@@ -180,9 +186,18 @@ _CATALOGUE["sq"].update(
 )
 
 
-def limit_message(code: str, language: str | None, kind: str, **params: Any) -> str:
-    """A fraud limit's refusal or warning, the limit named in ``language``."""
-    return translate(code, language, kind=translate(f"limit.{kind}", language), **params)
+def limit_message(
+    code: str, language: str | None, kind: str, scope: str = "programme", **params: Any
+) -> str:
+    """A fraud limit's refusal or warning, the limit and whose it is ("programme",
+    "partner", "store") named in ``language``."""
+    return translate(
+        code,
+        language,
+        kind=translate(f"limit.{kind}", language),
+        scope=translate(f"limit.scope.{scope}", language),
+        **params,
+    )
 
 
 # Confirmation of large redemptions and money across currencies (issue 14, redeem)

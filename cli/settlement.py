@@ -19,6 +19,7 @@ from cli.context import run
 COLUMNS = (
     ("points_issued", "points issued"),
     ("points_reversed", "points reversed"),
+    ("points_transferred", "points transferred"),
     ("points_expired", "points expired"),
     ("points_spent", "points spent"),
     ("points_forfeited", "points forfeited"),
@@ -79,7 +80,8 @@ def _print_table(found: Any) -> None:
         f"tie-out: points in lots {found.outstanding_at_start} at the start, "
         f"{found.outstanding_at_end} at the end; change "
         f"{found.outstanding_at_end - found.outstanding_at_start} == totals "
-        f"issued - reversed - expired - spent - forfeited = {found.totals.points_change}"
+        "issued - reversed - transferred - expired - spent - forfeited = "
+        f"{found.totals.points_change}"
     )
 
 

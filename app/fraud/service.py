@@ -79,6 +79,20 @@ class LimitRule:
             self.store_id is None or self.store_id == store_id
         )
 
+    @property
+    def scope(self) -> str:
+        """Where the limit counts: "programme", "partner:<id>" or "store:<id>"."""
+        if self.store_id is not None:
+            return f"store:{self.store_id}"
+        if self.partner_id is not None:
+            return f"partner:{self.partner_id}"
+        return "programme"
+
+    @property
+    def scope_kind(self) -> str:
+        """ "programme", "partner" or "store" (how messages name the limit)."""
+        return self.scope.split(":", 1)[0]
+
 
 @dataclass(frozen=True)
 class LimitWarning:
@@ -88,6 +102,7 @@ class LimitWarning:
     kind: str
     limit: int
     value: int
+    scope: str = "programme"  # whose limit: "programme", "partner" or "store"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -95,11 +110,17 @@ class LimitWarning:
             "kind": self.kind,
             "limit": self.limit,
             "value": self.value,
+            "scope": self.scope,
         }
 
     @classmethod
     def from_json(cls, stored: dict[str, Any]) -> LimitWarning:
-        return cls(kind=str(stored["kind"]), limit=int(stored["limit"]), value=int(stored["value"]))
+        return cls(
+            kind=str(stored["kind"]),
+            limit=int(stored["limit"]),
+            value=int(stored["value"]),
+            scope=str(stored.get("scope", "programme")),
+        )
 
 
 @dataclass(frozen=True)
@@ -212,14 +233,26 @@ def warnings_on(session: AsyncSession) -> tuple[LimitWarning, ...]:
     return found
 
 
-def _subject(kind: LimitKind, activity: Activity) -> str | None:
+def _subject(kind: LimitKind, activity: Activity) -> str:
+    """Who is counted (and named on an alert). A receipt without a cashier id counts
+    against its store's "no cashier" subject, so leaving the id out does not dodge a
+    cashier limit."""
     if kind is LimitKind.POINTS_PER_CASHIER_DAY:
         if activity.cashier_id is None:
-            return None  # no cashier on the receipt: nobody to count against
+            return f"nocashier:store:{activity.store_id}"
         return f"cashier:{activity.partner_id}:{activity.cashier_id}"
     if kind is LimitKind.POINTS_PER_STORE_DAY:
         return f"store:{activity.store_id}"
     return f"member:{activity.member_id}"
+
+
+def _counter_subject(subject: str, scope: str) -> str:
+    """The counter's key for a limit of ``scope``: each scope counts apart, so a partner's
+    or a store's limit counts only activity inside it, never what the member (cashier)
+    earned elsewhere in the coalition. A programme-wide limit's counter carries no prefix
+    (counters kept before scopes were keyed so); a scoped one ``partner:<id>/`` or
+    ``store:<id>/``."""
+    return subject if scope == "programme" else f"{scope}/{subject}"
 
 
 def _period(kind: LimitKind, now: datetime, zone: ZoneInfo) -> str:
@@ -250,20 +283,26 @@ async def _check(
     if not rules:
         return ()
     zone = ZoneInfo(programme.timezone)
-    observed: dict[LimitKind, int] = {}
-    where: dict[LimitKind, tuple[str, str]] = {}
+    # One counter per (kind, scope): the programme's, a partner's and a store's limit of
+    # one kind count apart; a soft and a hard limit of one kind and scope share it.
+    observed: dict[tuple[LimitKind, str], int] = {}
+    where: dict[tuple[LimitKind, str], tuple[str, str]] = {}
+    by_subject: dict[tuple[str, str], tuple[LimitKind, str]] = {}
     increments: list[dict[str, Any]] = []
-    for kind in sorted({rule.kind for rule in rules}, key=_ORDER.__getitem__):
+    for key in sorted(
+        {(rule.kind, rule.scope) for rule in rules}, key=lambda k: (_ORDER[k[0]], k[1])
+    ):
+        kind, scope = key
         subject = _subject(kind, activity)
-        if subject is None:
-            continue
         period = _period(kind, now, zone)
-        where[kind] = (subject, period)
+        where[key] = (subject, period)  # the alert names the subject; its limit, the scope
         if kind is LimitKind.POINTS_PER_RECEIPT:
-            observed[kind] = activity.points
+            observed[key] = activity.points
             continue
         amount = _amount(kind, activity)
         if amount > 0:  # nothing added: nothing can be newly crossed
+            subject = _counter_subject(subject, scope)
+            by_subject[(kind.value, subject)] = key
             increments.append(
                 {"kind": kind.value, "subject": subject, "period": period, "value": amount}
             )
@@ -275,13 +314,13 @@ async def _check(
         stmt = insert.on_conflict_do_update(
             index_elements=["kind", "subject", "period"],
             set_={"value": table.c.value + insert.excluded.value},
-        ).returning(table.c.kind, table.c.value)
-        for kind_value, value in (await session.execute(stmt)).all():
-            observed[LimitKind(kind_value)] = int(value)
+        ).returning(table.c.kind, table.c.subject, table.c.value)
+        for kind_value, subject, value in (await session.execute(stmt)).all():
+            observed[by_subject[(kind_value, subject)]] = int(value)
     breaches = [
-        _Breach(rule, observed[rule.kind], *where[rule.kind])
+        _Breach(rule, observed[(rule.kind, rule.scope)], *where[(rule.kind, rule.scope)])
         for rule in rules
-        if rule.kind in observed and observed[rule.kind] > rule.value
+        if (rule.kind, rule.scope) in observed and observed[(rule.kind, rule.scope)] > rule.value
     ]
     if not breaches:
         return ()
@@ -297,11 +336,15 @@ async def _check(
             kind=first.rule.kind.value,
             limit=first.rule.value,
             attempted=first.observed,
+            scope=first.rule.scope_kind,
             after_rollback=record,
         )
     await _record_alerts(session, breaches, activity, now, refused=False)
     return tuple(
-        LimitWarning(kind=b.rule.kind.value, limit=b.rule.value, value=b.observed) for b in breaches
+        LimitWarning(
+            kind=b.rule.kind.value, limit=b.rule.value, value=b.observed, scope=b.rule.scope_kind
+        )
+        for b in breaches
     )
 
 

@@ -46,3 +46,5 @@ class SettlementRow(Base):
     vouchers_value_cents: Mapped[int] = mapped_column(BigInteger)
     liability_cents: Mapped[int] = mapped_column(BigInteger)
     net_cents: Mapped[int] = mapped_column(BigInteger)
+    # Points refunds moved between funders (0016_fix14; months closed before it: 0).
+    points_transferred: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")

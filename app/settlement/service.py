@@ -5,9 +5,16 @@ the programme's time zone. Every figure is defined by timestamps inside that win
 recomputing a month gives the same report whatever happened later:
 
 - **issued**: points of lots opened in the month, by the lot's funder;
-- **reversed / expired / spent / forfeited**: points that debit entries made in the month
-  consumed of the funder's lots: refund reversals, expiries, reward claims and prize
-  exchanges, and other debits (account deletions, negative adjustments);
+- **reversed**: points that refund reversals made in the month took back, charged to the
+  funder of the credit the refund undid (a receipt's partner; an offer bonus's funder),
+  whichever lots the reversal consumed;
+- **transferred**: a refund reversal takes the undone credit's own lot first, then the
+  member's oldest lots; what it took of *another* funder's lots (the member had already
+  spent the refunded points) moves between funders: ``+`` on the row whose lots lost the
+  points, ``-`` on the refunding row; the column sums to zero;
+- **expired / spent / forfeited**: points that debit entries made in the month consumed of
+  the funder's lots: expiries, reward claims and prize exchanges, and other debits
+  (account deletions, negative adjustments);
 - **vouchers redeemed** at the partner's stores: redemptions made in the month minus
   redemptions voided in the month (a void next month is next month's);
 - **liability** (EUR cents): ``(issued - reversed - expired - forfeited) * point value``,
@@ -16,9 +23,10 @@ recomputing a month gives the same report whatever happened later:
 - **net** (EUR cents): ``liability - vouchers value``; positive: the partner owes the
   programme, negative: the programme owes the partner. The programme's own row is 0.
 
-The tie-out (totals row, to the point): ``issued - reversed - expired - spent - forfeited
-== outstanding at the end - outstanding at the start`` (points left in lots), which is also
-the sum of every ledger entry's delta in the month.
+The tie-out, to the point: per row, ``issued - reversed - transferred - expired - spent -
+forfeited`` is what the row's funder's lots gained in the month; on the totals row
+(transferred sums to 0) it is ``outstanding at the end - outstanding at the start`` (points
+left in lots), which is also the sum of every ledger entry's delta in the month.
 
 A closed month (``close_month``) is stored and read back, never recomputed.
 """
@@ -30,16 +38,20 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Integer, String, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.db import insert_ignoring_conflicts
 from app.errors import ErrorCode, InvalidInput
 from app.ledger.models import EntryKind, PointsConsumption, PointsEntry, PointsLot
+from app.offers.models import OfferReceipt
 from app.partners.models import Partner
 from app.programme.service import get_programme
+from app.receipts.models import Receipt
 from app.rewards.models import VoucherRedemption
 from app.settlement.models import SettlementMonth, SettlementRow
 
@@ -93,6 +105,9 @@ class SettlementLine:
     vouchers_value_cents: int  # EUR cents, face value
     liability_cents: int  # EUR cents
     net_cents: int  # EUR cents; > 0: the partner owes the programme
+    # + points other partners' refunds took of this row's lots, - points this row's refunds
+    # took of other funders' lots (sums to 0 over the rows); 0 in months closed before it.
+    points_transferred: int = 0
 
     @property
     def points_change(self) -> int:
@@ -100,6 +115,7 @@ class SettlementLine:
         return (
             self.points_issued
             - self.points_reversed
+            - self.points_transferred
             - self.points_expired
             - self.points_spent
             - self.points_forfeited
@@ -152,7 +168,7 @@ async def partner_line(
     found = await report(session, month_text, now)
     line = found.line_of(partner_id)
     if line is None:  # a partner created after the month was closed had no activity
-        line = _line("partner", partner_id, None, None, [0] * 7, found.point_value_micro_eur)
+        line = _line("partner", partner_id, None, None, [0] * 8, found.point_value_micro_eur)
     return found, line
 
 
@@ -202,6 +218,7 @@ async def close_month(
             vouchers_value_cents=line.vouchers_value_cents,
             liability_cents=line.liability_cents,
             net_cents=line.net_cents,
+            points_transferred=line.points_transferred,
         )
         for position, line in enumerate(computed.lines)
     )
@@ -241,6 +258,7 @@ async def _stored(session: AsyncSession, closed: SettlementMonth, month: Month) 
                 vouchers_value_cents=r.vouchers_value_cents,
                 liability_cents=r.liability_cents,
                 net_cents=r.net_cents,
+                points_transferred=r.points_transferred,
             )
             for r in rows
         ],
@@ -258,12 +276,58 @@ def _kind_column(kind: EntryKind) -> int:
     return 4
 
 
+def _consumed(start: datetime, end: datetime) -> Any:
+    """What debits made in the month took of lots, by lot funder and debit kind, with whom
+    a refund reversal is charged to: the funder of the credit it undid (a receipt's
+    reversal: the receipt's partner, who funded its earn lot; an offer bonus's reversal:
+    the funder of the bonus's lot). A reversal of neither kind stays with the lot funder."""
+    receipt_id = func.cast(PointsEntry.reference_id, Integer)
+    receipt_partner = select(Receipt.partner_id).where(Receipt.id == receipt_id).scalar_subquery()
+    bonus_lot = aliased(PointsLot)
+    offer_funder = (
+        select(bonus_lot.funded_by_partner_id)
+        .join(OfferReceipt, OfferReceipt.entry_id == bonus_lot.entry_id)
+        .where(
+            OfferReceipt.receipt_id == receipt_id,
+            PointsEntry.idempotency_key.like(
+                literal("offer-refund:") + func.cast(OfferReceipt.id, String) + literal(":%")
+            ),
+        )
+        .scalar_subquery()
+    )
+    is_receipt = (PointsEntry.kind == EntryKind.REVERSAL) & (
+        PointsEntry.reference_type == "receipt"
+    )
+    charged = case(
+        (is_receipt & PointsEntry.idempotency_key.like("offer-refund:%"), offer_funder),
+        (is_receipt & PointsEntry.idempotency_key.like("refund:%"), receipt_partner),
+        else_=PointsLot.funded_by_partner_id,
+    ).label("charged")
+    taken = (
+        select(
+            PointsLot.funded_by_partner_id.label("funder"),
+            PointsEntry.kind.label("kind"),
+            charged,
+            PointsConsumption.points.label("points"),
+        )
+        .select_from(PointsConsumption)
+        .join(PointsLot, PointsLot.id == PointsConsumption.lot_id)
+        .join(PointsEntry, PointsEntry.id == PointsConsumption.entry_id)
+        .where(PointsEntry.created_at >= start, PointsEntry.created_at < end)
+        .subquery()
+    )
+    return select(taken.c.funder, taken.c.kind, taken.c.charged, func.sum(taken.c.points)).group_by(
+        taken.c.funder, taken.c.kind, taken.c.charged
+    )
+
+
 async def _compute(
     session: AsyncSession, month: Month, timezone: str, point_value: int
 ) -> SettlementReport:
     start, end = month.starts_at, month.ends_at
-    # funder (None: programme) -> issued, reversed, expired, spent, forfeited, count, cents
-    figures: dict[int | None, list[int]] = defaultdict(lambda: [0] * 7)
+    # funder (None: programme) -> issued, reversed, expired, spent, forfeited, count, cents,
+    # transferred
+    figures: dict[int | None, list[int]] = defaultdict(lambda: [0] * 8)
     issued = (
         select(PointsLot.funded_by_partner_id, func.sum(PointsLot.points))
         .where(PointsLot.earned_at >= start, PointsLot.earned_at < end)
@@ -271,16 +335,14 @@ async def _compute(
     )
     for funder, points in await session.execute(issued):
         figures[funder][0] += int(points)
-    consumed = (
-        select(PointsLot.funded_by_partner_id, PointsEntry.kind, func.sum(PointsConsumption.points))
-        .select_from(PointsConsumption)
-        .join(PointsLot, PointsLot.id == PointsConsumption.lot_id)
-        .join(PointsEntry, PointsEntry.id == PointsConsumption.entry_id)
-        .where(PointsEntry.created_at >= start, PointsEntry.created_at < end)
-        .group_by(PointsLot.funded_by_partner_id, PointsEntry.kind)
-    )
-    for funder, kind, points in await session.execute(consumed):
-        figures[funder][_kind_column(EntryKind(kind))] += int(points)
+    # funder, debit kind, who a reversal is charged to, points
+    for funder, kind, charged, points in await session.execute(_consumed(start, end)):
+        entry_kind = EntryKind(kind)
+        column = _kind_column(entry_kind)
+        figures[charged if entry_kind == EntryKind.REVERSAL else funder][column] += int(points)
+        if entry_kind == EntryKind.REVERSAL and charged != funder:
+            figures[funder][7] += int(points)  # another partner's refund took its points
+            figures[charged][7] -= int(points)
     made = VoucherRedemption.redeemed_at.between(start, end) & (VoucherRedemption.redeemed_at < end)
     voided = VoucherRedemption.voided_at.between(start, end) & (VoucherRedemption.voided_at < end)
     # The EUR value stored at redemption (issue 14: vouchers are EUR; a level priced in
@@ -304,10 +366,10 @@ async def _compute(
         await session.execute(select(Partner.id, Partner.code, Partner.name).order_by(Partner.code))
     ).all()
     lines = [
-        _line("partner", pid, code, name, figures.get(pid, [0] * 7), point_value)
+        _line("partner", pid, code, name, figures.get(pid, [0] * 8), point_value)
         for pid, code, name in partners
     ]
-    programme = _line("programme", None, None, None, figures.get(None, [0] * 7), point_value)
+    programme = _line("programme", None, None, None, figures.get(None, [0] * 8), point_value)
     programme = replace(programme, net_cents=0)  # the programme owes itself nothing
     lines.append(programme)
     lines.append(_totals(lines))
@@ -348,6 +410,7 @@ def _line(
         vouchers_value_cents=f[6],
         liability_cents=liability,
         net_cents=liability - f[6],
+        points_transferred=f[7],
     )
 
 
@@ -367,6 +430,7 @@ def _totals(lines: Sequence[SettlementLine]) -> SettlementLine:
         vouchers_value_cents=sum(ln.vouchers_value_cents for ln in lines),
         liability_cents=sum(ln.liability_cents for ln in lines),
         net_cents=sum(ln.net_cents for ln in lines),
+        points_transferred=sum(ln.points_transferred for ln in lines),
     )
 
 

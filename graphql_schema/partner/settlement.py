@@ -14,8 +14,10 @@ from graphql_schema.receipt_types import Money
 
 @strawberry.type(
     description="This partner's settlement for one month (programme time zone). Points "
-    "issued are the points of lots it funded; reversed, expired, spent (vouchers and prizes) "
-    "and forfeited are what debits in the month took of its lots. Money in EUR minor units. "
+    "issued are the points of lots it funded; reversed are what its refunds took back; "
+    "expired, spent (vouchers and prizes) and forfeited are what debits in the month took of "
+    "its lots; transferred are points of its lots other partners' refunds took (+) minus "
+    "points its refunds took of other funders' lots (-). Money in EUR minor units. "
     "`net` > 0: the partner owes the programme; < 0: the programme owes the partner."
 )
 class PartnerSettlement:
@@ -27,6 +29,12 @@ class PartnerSettlement:
     partner_code: str
     points_issued: int
     points_reversed: int
+    points_transferred: int = strawberry.field(
+        description="+ points of this partner's lots that other partners' refunds took (the "
+        "member had spent the refunded points), - points this partner's refunds took of other "
+        "funders' lots. Its lots changed by issued - reversed - transferred - expired - spent "
+        "- forfeited."
+    )
     points_expired: int
     points_spent: int
     points_forfeited: int
@@ -55,6 +63,7 @@ class PartnerSettlement:
             partner_code=partner_code,
             points_issued=line.points_issued,
             points_reversed=line.points_reversed,
+            points_transferred=line.points_transferred,
             points_expired=line.points_expired,
             points_spent=line.points_spent,
             points_forfeited=line.points_forfeited,

@@ -355,6 +355,7 @@ async def test_settlement_cli_formats_and_closing_rules(
         "name",
         "points issued",
         "points reversed",
+        "points transferred",
         "points expired",
         "points spent",
         "points forfeited",
@@ -365,15 +366,16 @@ async def test_settlement_cli_formats_and_closing_rules(
     ]
     by_code = {row[0]: row for row in rows[1:]}
     assert list(by_code)[-2:] == ["programme", "totals"]
-    assert by_code["NEPTUN"][7:9] == ["2", "8.00"]
-    assert by_code["SPAR"][5] == "5000"
+    assert by_code["NEPTUN"][8:10] == ["2", "8.00"]
+    assert by_code["SPAR"][6] == "5000"
+    assert by_code["SPAR"][4] == "0"  # nothing transferred: Spar's refund took its own lot
     async with db.read_session() as session:
         found = await settlement.report(session, "2026-11", frozen_now[0])
     for line in found.lines:
         key = line.partner_code if line.kind == "partner" else line.kind
         cents = line.net_cents
         assert (
-            by_code[key][10]
+            by_code[key][11]
             == f"{'-' if cents < 0 else ''}{abs(cents) // 100}.{abs(cents) % 100:02d}"
         )
         assert int(by_code[key][2]) == line.points_issued
