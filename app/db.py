@@ -202,6 +202,11 @@ class Database:
     events: EventBus = field(default_factory=EventBus)
     # Sessions on the read replica (HAPPY_DATABASE_REPLICA_URL); None: the primary.
     replica_sessions: async_sessionmaker[AsyncSession] | None = None
+    # One-statement reads without a transaction (autocommit) on PostgreSQL. Off behind
+    # PgBouncer in transaction mode: asyncpg prepares and then runs a statement in two
+    # exchanges, which PgBouncer (before 1.21) may hand to two server connections outside a
+    # transaction ("prepared statement ... does not exist"); inside one they stay together.
+    autocommit_reads: bool = True
 
     @property
     def dialect(self) -> str:
@@ -321,13 +326,13 @@ class Database:
     def _single_read_engine(self) -> AsyncEngine:
         bind = self.read_sessions.kw.get("bind") or self.engine
         assert isinstance(bind, AsyncEngine)
-        if bind.dialect.name == "postgresql":
+        if bind.dialect.name == "postgresql" and self.autocommit_reads:
             return bind.execution_options(isolation_level="AUTOCOMMIT")
         return bind
 
     @functools.cached_property
     def _single_reads(self) -> async_sessionmaker[AsyncSession]:
-        if self._single_read_engine.dialect.name != "postgresql":
+        if self._single_read_engine.dialect.name != "postgresql" or not self.autocommit_reads:
             return self.read_sessions
         return async_sessionmaker(
             self._single_read_engine,
@@ -438,6 +443,7 @@ def create_database(settings: Settings) -> Database:
         read_sessions=async_sessionmaker(engine, expire_on_commit=False, info=info),
         events=events,
         replica_sessions=replica_sessions,
+        autocommit_reads=not settings.database_pgbouncer,
     )
 
 

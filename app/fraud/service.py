@@ -47,7 +47,7 @@ from app.errors import ErrorCode, InvalidInput, LimitExceeded, NotFound
 from app.fraud.models import FraudAlert, FraudCounter, FraudLimit, LimitKind, Severity
 from app.partners.models import Partner, Store
 from app.programme.models import Programme
-from app.programme.service import get_programme, update_programme
+from app.programme.service import current_programme, update_programme
 
 RECEIPT_KINDS = frozenset(
     {
@@ -211,8 +211,10 @@ async def check_redemption(
     now: datetime,
 ) -> tuple[LimitWarning, ...]:
     """Count a voucher redemption (redemptions per member per day). The warnings are also
-    kept on the session for the door (:func:`warnings_on`)."""
-    programme = await get_programme(session)
+    kept on the session for the door (:func:`warnings_on`). The limits in force are read
+    now (the redemption already read the programme row: no extra statement), not from the
+    per-process cache."""
+    programme = await current_programme(session)
     activity = Activity(
         member_id=member_id,
         partner_id=caller.partner_id,

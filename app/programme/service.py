@@ -43,6 +43,17 @@ async def get_programme(session: AsyncSession) -> Programme:
     return await programme_cache.cached(session, "programme", lambda: _load(session))
 
 
+async def current_programme(session: AsyncSession) -> Programme:
+    """The programme row as it is now (one primary-key read, not this process's cached copy):
+    for decisions an operator's change must reach at once, such as whether a redemption
+    needs the member's code or which limits a redemption counts against. Read it, never
+    change it (changes go through :func:`update_programme`)."""
+    programme = await session.get(Programme, 1)
+    if programme is None:
+        return await get_programme(session)
+    return programme
+
+
 async def _load(session: AsyncSession) -> Programme:
     programme = await session.get(Programme, 1)
     if programme is None:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.callers import StoreCaller
 from app.errors import ConfirmationNeeded
 from app.fx import service as fx
-from app.programme.service import get_programme
+from app.programme.service import current_programme
 from app.rewards.models import Voucher
 
 
@@ -38,7 +38,8 @@ async def value_at_redemption(
     Raises ``EXCHANGE_RATE_MISSING`` (no rate for the store's currency) and, unless
     ``confirmed``, :class:`ConfirmationNeeded` for a voucher at or above the threshold.
     """
-    programme = await get_programme(session)
+    # Read now, not from the per-process cache: a lowered threshold holds at once everywhere.
+    programme = await current_programme(session)
     day = fx.programme_day(now, programme.timezone)
     converted = await fx.to_store_currency(
         session, voucher.value_amount, voucher.currency, caller.store_currency, day
