@@ -157,10 +157,12 @@ async def seed_redemption_demo(session: AsyncSession, now: datetime) -> None:
     """Exchange rates for ALL and MKD, and SMS confirmation of vouchers of 9.60 EUR and
     more (issue 14); kept where the operator already set them."""
     from app.fx.service import seed_demo_rates
-    from app.programme.service import DEMO_REDEMPTION_CONFIRMATION_EUR
+    from app.programme.service import DEMO_REDEMPTION_CONFIRMATION_EUR, programme_for_update
 
     await seed_demo_rates(session, now)
-    programme = await get_programme(session)
+    if (await get_programme(session)).redemption_confirmation_eur is not None:
+        return
+    programme = await programme_for_update(session)  # not the cached copy: it is saved
     if programme.redemption_confirmation_eur is None:
         programme.redemption_confirmation_eur = DEMO_REDEMPTION_CONFIRMATION_EUR
         await session.flush()

@@ -47,7 +47,7 @@ from app.errors import ErrorCode, InvalidInput, LimitExceeded, NotFound
 from app.fraud.models import FraudAlert, FraudCounter, FraudLimit, LimitKind, Severity
 from app.partners.models import Partner, Store
 from app.programme.models import Programme
-from app.programme.service import get_programme
+from app.programme.service import get_programme, programme_for_update
 
 RECEIPT_KINDS = frozenset(
     {
@@ -405,8 +405,9 @@ async def _scope(
 
 
 async def _limits_changed(session: AsyncSession) -> None:
-    programme = await get_programme(session)
+    programme = await programme_for_update(session)  # not the cached copy: it is saved
     programme.limits_version = uuid.uuid4().hex
+    await session.flush()
 
 
 async def set_limit(

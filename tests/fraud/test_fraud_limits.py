@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, select, text
 
-from app import clock
+from app import clock, programme_cache
 from app.db import Database
 from app.fraud.models import FraudAlert, FraudCounter
 from app.fraud.service import LimitWarning
@@ -301,6 +301,9 @@ async def test_no_limit_costs_no_statement_and_limits_cost_one(
     async with db.unit_of_work() as session:  # never configured
         await session.execute(text("DELETE FROM fraud_limits"))
         await session.execute(text("UPDATE programmes SET limits_version = ''"))
+    # A change behind the app's back: seen once the cached programme is older than its
+    # bound (app.programme_cache.STALE_AFTER_SECONDS); here at once.
+    programme_cache.forget_all()
     assert await statements_for("R-2") == []
     for kind, severity in (("points_per_receipt", "soft"), ("points_per_receipt", "hard")):
         assert await happy(["limit", "set", kind, "--severity", severity, "--value", "5000"]) == 0
