@@ -64,10 +64,9 @@ async def background_delivery_finished(db: Database) -> AsyncIterator[None]:
     """Each test ends when the background delivery it started has (before the tables are
     emptied)."""
     yield
-    while any(
-        t.get_name() == BACKGROUND_TASK_NAME and not t.done() for t in asyncio.all_tasks()
-    ):
-        await asyncio.sleep(0.01)
+    running = [t for t in asyncio.all_tasks() if t.get_name() == BACKGROUND_TASK_NAME]
+    if running:
+        await asyncio.wait(running, timeout=30)
 
 
 @pytest.fixture
