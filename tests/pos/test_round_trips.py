@@ -22,12 +22,13 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 
+from app import clock
 from app.db import Database
 from app.events.delivery import BACKGROUND_TASK_NAME
 from app.settings import Settings
 from tests.conftest import ON_POSTGRES
 from tests.helpers import Api
-from tests.pos.conftest import Member, Pos, receipt
+from tests.pos.conftest import Member, Pos, claim, give_points, receipt
 
 _TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
@@ -235,3 +236,26 @@ async def test_a_receipt_with_a_card_and_three_lines_costs_thirteen_round_trips(
         assert trips.without_pings == 13
     else:
         assert len(statements) == 13, statements  # the ledger in three steps
+
+
+async def test_a_voucher_redemption_reads_the_voucher_back_from_its_update(
+    spar: Pos, member: Member, api: Api, db: Database, trips: Trips
+) -> None:
+    await give_points(db, member.id, 10000, clock.now())
+    codes = [v["code"] for v in (await claim(api, member, 1))["vouchers"]]
+    codes += [v["code"] for v in (await claim(api, member, 1))["vouchers"]]
+    warm = await spar.redeem(codes[0], "R-V-1")
+    assert warm["__typename"] == "VoucherRedeemed", warm
+    trips.reset()
+    redeemed = await spar.redeem(codes[1], "R-V-2")
+    assert redeemed["__typename"] == "VoucherRedeemed", redeemed
+    statements = [" ".join(s.split()) for s in trips.statements]
+    # No read of the voucher after its guarded UPDATE (it RETURNS the row).
+    updates = [n for n, s in enumerate(statements) if s.startswith("UPDATE vouchers")]
+    assert len(updates) == 1, statements
+    assert not any(s.startswith("SELECT vouchers.") for s in statements[updates[0] :])
+    # key; rate limit; voucher; block; rate of the day; update; counters; redemption row
+    # (was 9: the voucher read again after the redemption row)
+    assert len(statements) <= 8, statements
+    if ON_POSTGRES:
+        assert trips.without_pings <= 10
