@@ -176,7 +176,9 @@ async def _credit_in_one_statement(
         select(*(literal(v, lots.c[k].type) for k, v in lot_values.items()), entry.c.id),
     )
     stmt = select(*entry.c).add_cte(lot.cte("lot"))
-    found = (await session.scalars(select(PointsEntry).from_statement(stmt))).one_or_none()
+    found: PointsEntry | None = (
+        await session.scalars(select(PointsEntry).from_statement(stmt))
+    ).one_or_none()
     if found is None:
         raise InsufficientPoints(field="points", needed=0)  # no account: nothing posted
     return found

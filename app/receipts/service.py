@@ -281,7 +281,7 @@ async def submit_receipt(
     )
     # The stored answer (what a retry gets) with the final score: one UPDATE by key.
     await session.execute(
-        update(receipts)
+        update(cast(Table, receipts))
         .where(receipts.c.id == receipt_id)
         .values(
             points_earned=points,

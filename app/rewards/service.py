@@ -439,7 +439,7 @@ async def redeem_voucher(
                 execution_options={"populate_existing": True},
             )
         ).one_or_none()
-    if redeemed is None:
+    if redeemed is None or converted is None:
         await session.refresh(voucher)
         if (
             voucher.status == VoucherStatus.REDEEMED
