@@ -160,8 +160,7 @@ async def seed_redemption_demo(session: AsyncSession, now: datetime) -> None:
     from app.programme.service import DEMO_REDEMPTION_CONFIRMATION_EUR, update_programme
 
     await seed_demo_rates(session, now)
-    programme = await get_programme(session)
-    if programme.redemption_confirmation_eur is None:
+    if (await get_programme(session)).redemption_confirmation_eur is None:
         await update_programme(
             session, redemption_confirmation_eur=DEMO_REDEMPTION_CONFIRMATION_EUR
         )

@@ -77,9 +77,11 @@ def assemble(
     bus.after_commit(TierChanged, "messages.tier_up", lifecycle.tier_up)
     bus.in_transaction(MemberDeleted, messages.erase_for_deleted_member)
     if in_background is None:
-        # A server delivers to real servers in the background, to recording ones inline.
-        in_background = settings.apns_backend == "http2" or (
-            settings.google_wallet_backend == "rest"
+        # After the answer, in a background task (the rows are committed: a failure or a
+        # restart leaves them to the poller); inline only when asked (tests) and only to
+        # recording backends, never to real servers.
+        in_background = not settings.outbox_deliver_inline or (
+            settings.apns_backend == "http2" or settings.google_wallet_backend == "rest"
         )
     delivery = Delivery(db, bus, in_background=in_background)
     bus.deliver = delivery.kick

@@ -305,6 +305,9 @@ class Settings:
 
     # Outbox (app/events): after-commit work of event subscribers, retried until done
     outbox_poll_seconds: int = 30  # how often a server delivers rows left due (0: never)
+    # Deliver a request's outbox rows before its answer (tests, debugging) instead of in a
+    # background task after it (the default: no delivery work on the request's path).
+    outbox_deliver_inline: bool = False
     # Production hardening (issue 16: proxies, schema visibility, retry hints)
     # Peers (addresses or CIDRs, IPv4/IPv6) whose X-Forwarded-For is believed; nobody else's.
     trusted_proxies: tuple[str, ...] = ()
@@ -520,6 +523,7 @@ def load_settings(*, check_production: bool = True) -> Settings:
         google_program_logo_url=_env("GOOGLE_PROGRAM_LOGO_URL", ""),
         wallet_link_ttl_seconds=_env_int("WALLET_LINK_TTL_SECONDS", 600),
         outbox_poll_seconds=_env_int("OUTBOX_POLL_SECONDS", 30),
+        outbox_deliver_inline=_env_bool("OUTBOX_DELIVER_INLINE", False),
         trusted_proxies=_env_list("TRUSTED_PROXIES", ""),
         graphql_introspection_token=_env("GRAPHQL_INTROSPECTION_TOKEN", ""),
         service_unavailable_retry_after_seconds=_env_int(

@@ -69,6 +69,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         storage_dir=tmp_path / "files",
         graphiql=False,
         messages=MessageSettings(outbox_dir=tmp_path / "outbox"),  # member messages' files
+        outbox_deliver_inline=True,  # what a request delivered is there when it answers
     )
 
 

@@ -76,16 +76,20 @@ class _Outcome:
     error: str | None = None
 
 
+# The name of the background delivery task (tests tell its statements from a request's).
+BACKGROUND_TASK_NAME = "happy-outbox-delivery"
+
+
 class Delivery:
     """Runs the after-commit subscribers of ``bus`` for the rows in ``db``'s outbox."""
 
     def __init__(self, db: Database, bus: EventBus, *, in_background: bool) -> None:
         self.db = db
         self.bus = bus
-        # Handlers that call other servers (APNs, Google, SMS gateways) run in the
-        # background: a till's request must not wait for them. Recording backends
-        # (development, tests) run inline, so what a request queued is delivered when it
-        # returns.
+        # Delivery runs in a background task after the answer: a till's request waits
+        # neither for other servers (APNs, Google, SMS gateways) nor for the outbox's own
+        # statements. Inline (``HAPPY_OUTBOX_DELIVER_INLINE``, tests) what a request queued
+        # is delivered when it returns.
         self.in_background = in_background
         self._tasks: set[asyncio.Task[DeliveryReport]] = set()
         self._again = False
@@ -99,7 +103,7 @@ class Delivery:
         if self._tasks:
             self._again = True
             return
-        task = asyncio.create_task(self._drain_while_kicked())
+        task = asyncio.create_task(self._drain_while_kicked(), name=BACKGROUND_TASK_NAME)
         self._tasks.add(task)  # keep a reference until it is done
         task.add_done_callback(self._finished)
 

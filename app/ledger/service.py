@@ -13,7 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, bindparam, case, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import events
@@ -78,9 +88,11 @@ async def post(
     ``consume_first_lot_of`` (an entry id) it first takes from the lot that entry opened
     (a refund takes back the receipt's own points, not the member's oldest).
 
-    Statements: the guarded account update, the entry's ``INSERT ... RETURNING``, then
-    the lot's insert (credit) or one locking select of the lots, one executemany update
-    and one executemany insert of the consumptions (debit).
+    Statements: a credit on PostgreSQL is one (the account update, the entry and the lot
+    as data-modifying CTEs); elsewhere, and for debits, the guarded account update, the
+    entry's ``INSERT ... RETURNING``, then the lot's insert (credit) or one locking select
+    of the lots, one executemany update and one executemany insert of the consumptions
+    (debit).
     """
     if delta == 0:
         raise InvalidInput(field="points")
@@ -91,44 +103,34 @@ async def post(
         values["lifetime"] = accounts.c.lifetime + delta
     if delta < 0:
         stmt = stmt.where(accounts.c.available >= -delta)
-    result = await session.execute(stmt.values(**values).returning(accounts.c.available))
-    balance_after = result.scalar_one_or_none()
-    if balance_after is None:
-        raise InsufficientPoints(field="points", needed=-delta)
-
-    entry = (
-        await session.scalars(
-            insert(PointsEntry)
-            .values(
-                member_id=member_id,
-                kind=kind,
-                delta=delta,
-                balance_after=balance_after,
-                reference_type=reference_type,
-                reference_id=reference_id,
-                description=description,
-                idempotency_key=idempotency_key,
-                created_at=now,
-                expires_at=expires_at if delta > 0 else None,
-            )
-            .returning(PointsEntry)
-        )
-    ).one()
-    if delta > 0:
-        await session.execute(
-            insert(cast(Table, PointsLot.__table__)).values(
-                member_id=member_id,
-                entry_id=entry.id,
-                points=delta,
-                remaining=delta,
-                earned_at=now,
-                # Credits without an expiry (adjustments) sort last when consumed.
-                expires_at=expires_at or datetime.max.replace(tzinfo=now.tzinfo),
-                funded_by_partner_id=funded_by,
-            )
+    entry_values: dict[str, object] = {
+        "member_id": member_id,
+        "kind": kind,
+        "delta": delta,
+        "reference_type": reference_type,
+        "reference_id": reference_id,
+        "description": description,
+        "idempotency_key": idempotency_key,
+        "created_at": now,
+        "expires_at": expires_at if delta > 0 else None,
+    }
+    lot_values: dict[str, object] = {
+        "member_id": member_id,
+        "points": delta,
+        "remaining": delta,
+        "earned_at": now,
+        # Credits without an expiry (adjustments) sort last when consumed.
+        "expires_at": expires_at or datetime.max.replace(tzinfo=now.tzinfo),
+        "funded_by_partner_id": funded_by,
+    }
+    if delta > 0 and session.get_bind().dialect.name == "postgresql":
+        entry = await _credit_in_one_statement(
+            session, stmt.values(**values), entry_values, lot_values
         )
     else:
-        await _consume_lots(session, member_id, entry.id, -delta, first_lot_of=consume_first_lot_of)
+        entry = await _post_in_steps(
+            session, stmt.values(**values), entry_values, lot_values, consume_first_lot_of
+        )
     await events.publish(
         session,
         events.BalanceChanged(
@@ -137,9 +139,81 @@ async def post(
             entry_id=entry.id,
             kind=kind.value,
             delta=delta,
-            balance=balance_after,
+            balance=entry.balance_after,
         ),
     )
+    return entry
+
+
+async def _credit_in_one_statement(
+    session: AsyncSession,
+    account_update: Any,
+    entry_values: dict[str, object],
+    lot_values: dict[str, object],
+) -> PointsEntry:
+    """PostgreSQL: the account update, the entry and its lot as ONE statement (data-
+    modifying CTEs: each step reads the row the one before returned), one round trip
+    instead of three; the same rows as :func:`_post_in_steps`."""
+    accounts = cast(Table, PointsAccount.__table__)
+    entries = cast(Table, PointsEntry.__table__)
+    lots = cast(Table, PointsLot.__table__)
+    account = account_update.returning(accounts.c.available).cte("account")
+    entry_columns = [*entry_values, "balance_after"]
+    entry = (
+        insert(entries)
+        .from_select(
+            entry_columns,
+            select(
+                *(literal(v, entries.c[k].type) for k, v in entry_values.items()),
+                account.c.available,
+            ),
+        )
+        .returning(*entries.c)
+        .cte("entry")
+    )
+    lot = insert(lots).from_select(
+        [*lot_values, "entry_id"],
+        select(*(literal(v, lots.c[k].type) for k, v in lot_values.items()), entry.c.id),
+    )
+    stmt = select(*entry.c).add_cte(lot.cte("lot"))
+    found: PointsEntry | None = (
+        await session.scalars(select(PointsEntry).from_statement(stmt))
+    ).one_or_none()
+    if found is None:
+        raise InsufficientPoints(field="points", needed=0)  # no account: nothing posted
+    return found
+
+
+async def _post_in_steps(
+    session: AsyncSession,
+    account_update: Any,
+    entry_values: dict[str, object],
+    lot_values: dict[str, object],
+    consume_first_lot_of: int | None,
+) -> PointsEntry:
+    """The guarded account update, the entry's ``INSERT ... RETURNING``, then the lot's
+    insert (credit) or the lots' consumption (debit)."""
+    accounts = cast(Table, PointsAccount.__table__)
+    delta = cast(int, entry_values["delta"])
+    member_id = cast(int, entry_values["member_id"])
+    result = await session.execute(account_update.returning(accounts.c.available))
+    balance_after = result.scalar_one_or_none()
+    if balance_after is None:
+        raise InsufficientPoints(field="points", needed=-delta)
+
+    entry = (
+        await session.scalars(
+            insert(PointsEntry)
+            .values(**entry_values, balance_after=balance_after)
+            .returning(PointsEntry)
+        )
+    ).one()
+    if delta > 0:
+        await session.execute(
+            insert(cast(Table, PointsLot.__table__)).values(**lot_values, entry_id=entry.id)
+        )
+    else:
+        await _consume_lots(session, member_id, entry.id, -delta, first_lot_of=consume_first_lot_of)
     return entry
 
 

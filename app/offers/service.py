@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import Table, case, func, select, update
@@ -192,13 +192,15 @@ class MemberFacts:
     last_purchase_at: datetime | None
 
 
-async def member_facts(session: AsyncSession, member: Member) -> MemberFacts:
-    """The member's tier (held, else the base tier) and last purchase: ONE query."""
-    held = select(MemberTier.tier_id).where(MemberTier.member_id == member.id).scalar_subquery()
+def member_facts_columns(member_id: Any) -> list[Any]:
+    """The columns of :class:`MemberFacts` beyond the member row (held tier, else the base
+    tier; last purchase) for the member ``member_id`` (a value or a column), as scalar
+    subqueries: a caller can read them with the member in its own statement."""
+    held = select(MemberTier.tier_id).where(MemberTier.member_id == member_id).scalar_subquery()
 
-    def tier_column(column: object) -> object:
+    def tier_column(column: Any) -> Any:
         return (
-            select(column)  # type: ignore[call-overload]
+            select(column)
             .select_from(Tier)
             .order_by(case((Tier.id == held, 0), else_=1), Tier.threshold)
             .limit(1)
@@ -207,20 +209,15 @@ async def member_facts(session: AsyncSession, member: Member) -> MemberFacts:
 
     last = (
         select(func.max(PointsEntry.created_at))
-        .where(PointsEntry.member_id == member.id, PointsEntry.kind == EntryKind.EARN)
+        .where(PointsEntry.member_id == member_id, PointsEntry.kind == EntryKind.EARN)
         .scalar_subquery()
     )
-    row = (
-        await session.execute(
-            select(
-                tier_column(Tier.code),  # type: ignore[call-overload]
-                tier_column(Tier.name),
-                tier_column(Tier.earn_bonus_pct),
-                last,
-            )
-        )
-    ).one()
-    code, name, bonus, last_at = row
+    return [tier_column(Tier.code), tier_column(Tier.name), tier_column(Tier.earn_bonus_pct), last]
+
+
+def facts_from(member: Member, values: Sequence[Any]) -> MemberFacts:
+    """:class:`MemberFacts` from the member and the values of :func:`member_facts_columns`."""
+    code, name, bonus, last_at = values
     if isinstance(last_at, str):  # SQLite returns an aggregate's time as text
         last_at = datetime.fromisoformat(last_at)
     if last_at is not None and last_at.tzinfo is None:
@@ -238,6 +235,12 @@ async def member_facts(session: AsyncSession, member: Member) -> MemberFacts:
         tier_bonus_pct=int(bonus or 0),
         last_purchase_at=last_at,
     )
+
+
+async def member_facts(session: AsyncSession, member: Member) -> MemberFacts:
+    """The member's tier (held, else the base tier) and last purchase: ONE query."""
+    row = (await session.execute(select(*member_facts_columns(member.id)))).one()
+    return facts_from(member, tuple(row))
 
 
 def in_segment(offer: Offer, facts: MemberFacts, at: datetime) -> bool:

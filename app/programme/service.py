@@ -72,15 +72,22 @@ def points_expire_at(programme: Programme, earned_at: datetime) -> datetime:
     return expires
 
 
+async def programme_for_update(session: AsyncSession) -> Programme:
+    """The programme's row in this session, locked, for a writer to change (what
+    :func:`get_programme` returns is a detached copy: a change to it is never saved); this
+    process's caches are emptied, and again after the commit."""
+    programme_cache.changed(session)
+    return (
+        await session.execute(select(Programme).where(Programme.id == 1).with_for_update())
+    ).scalar_one_or_none() or await get_programme(session)
+
+
 async def update_programme(session: AsyncSession, **changes: Any) -> Programme:
     """Change programme rules (operator CLI)."""
     unknown = set(changes) - EDITABLE
     if unknown:
         raise InvalidInput(field=sorted(unknown)[0])
-    programme_cache.changed(session)
-    programme = (
-        await session.execute(select(Programme).where(Programme.id == 1).with_for_update())
-    ).scalar_one_or_none() or await get_programme(session)
+    programme = await programme_for_update(session)
     for key, value in changes.items():
         if key == "point_value_micro_eur" and int(value) <= 0:
             raise InvalidInput(field=key)

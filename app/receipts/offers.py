@@ -136,8 +136,12 @@ async def prepare(
     store_id: int,
     currency: str,
     issued_at: datetime,
+    facts: offers.MemberFacts | None = None,
 ) -> TillOffers:
-    facts = await offers.member_facts(session, member)
+    """The member's tier and the offers that may apply (``facts``: read with the member
+    already, else one query here)."""
+    if facts is None:
+        facts = await offers.member_facts(session, member)
     tier = None
     if facts.tier_code is not None and facts.tier_bonus_pct:
         tier = TierModifier(

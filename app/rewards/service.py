@@ -427,9 +427,19 @@ async def redeem_voucher(
             redeemed_store_id=caller.store_id,
             redeemed_receipt_id=receipt_id,
         )
-        .returning(table.c.id)
+        .returning(*table.c)
     )
-    if converted is None or (await session.execute(stmt)).scalar_one_or_none() is None:
+    # The guarded UPDATE returns the redeemed voucher: it refreshes the session's copy (no
+    # second read after it).
+    redeemed = None
+    if converted is not None:
+        redeemed = (
+            await session.scalars(
+                select(Voucher).from_statement(stmt),
+                execution_options={"populate_existing": True},
+            )
+        ).one_or_none()
+    if redeemed is None or converted is None:
         await session.refresh(voucher)
         if (
             voucher.status == VoucherStatus.REDEEMED
@@ -462,7 +472,6 @@ async def redeem_voucher(
     )
     session.add(redemption)
     await session.flush()
-    await session.refresh(voucher)
     await events.publish(
         session,
         events.VoucherRedeemed(

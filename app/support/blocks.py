@@ -10,8 +10,9 @@ kiosk check-ins) asks :func:`ensure_not_blocked` in its own transaction and refu
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import DomainError, ErrorCode, InvalidInput
@@ -38,6 +39,12 @@ def check_reason(reason: str) -> str:
 async def is_blocked(session: AsyncSession, member_id: int) -> bool:
     stmt = select(MemberBlock.member_id).where(MemberBlock.member_id == member_id)
     return (await session.scalar(stmt)) is not None
+
+
+def blocked_column(member_id: Any) -> Any:
+    """Whether the member ``member_id`` (a value or a column) is blocked, as a column a
+    caller can read in its own statement (the receipt path reads it with the member)."""
+    return exists().where(MemberBlock.member_id == member_id)
 
 
 async def ensure_not_blocked(session: AsyncSession, member_id: int) -> None:

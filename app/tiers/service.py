@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import Table, column, delete, func, select, table
@@ -150,25 +150,35 @@ async def qualifying_points(session: AsyncSession, member_id: int, now: datetime
     already spent is recorded as uncollected on the receipt (and on an offer's award) and
     is subtracted here too, so buy, spend, return never lifts a member a tier.
     """
+    row = (await session.execute(select(*_qualifying_columns(member_id, now)))).one()
+    return _net(row)
+
+
+def _qualifying_columns(member_id: int, now: datetime) -> list[Any]:
+    """Earned in the window, uncollected of receipts, uncollected of offer awards: three
+    scalar subqueries, read in one statement."""
     since = now - relativedelta(months=WINDOW_MONTHS)
-    total = await session.scalar(
-        select(func.coalesce(func.sum(PointsEntry.delta), 0)).where(
+    columns: list[Any] = [
+        select(func.coalesce(func.sum(PointsEntry.delta), 0))
+        .where(
             PointsEntry.member_id == member_id,
             PointsEntry.kind.in_(QUALIFYING_KINDS),
             PointsEntry.created_at >= since,
         )
-    )
-    uncollected = 0
+        .scalar_subquery()
+    ]
     for source in (_RECEIPTS, _OFFER_AWARDS):
-        uncollected += int(
-            await session.scalar(
-                select(func.coalesce(func.sum(source.c.points_uncollected), 0)).where(
-                    source.c.member_id == member_id, source.c.created_at >= since
-                )
-            )
-            or 0
+        columns.append(
+            select(func.coalesce(func.sum(source.c.points_uncollected), 0))
+            .where(source.c.member_id == member_id, source.c.created_at >= since)
+            .scalar_subquery()
         )
-    return max(0, int(total or 0) - uncollected)
+    return columns
+
+
+def _net(values: Sequence[Any]) -> int:
+    total, *uncollected = values
+    return max(0, int(total or 0) - sum(int(u or 0) for u in uncollected))
 
 
 # Read by name (receipts and offers import tiers: their models cannot be imported here).
@@ -270,6 +280,26 @@ async def on_receipt_accepted(session: AsyncSession, event: events.ReceiptAccept
         return
     tiers = await list_tiers(session)
     if len(tiers) < 2:
+        return
+    # Most receipts cross nothing: one unlocked statement decides that (held tier and
+    # qualifying points). Receipts of one member are already serialised by their points
+    # account's row lock (taken before this event), so this read sees every receipt
+    # committed before it; only a crossing takes the tier row's lock and decides again.
+    held_id, *points_row = (
+        await session.execute(
+            select(
+                select(MemberTier.tier_id)
+                .where(MemberTier.member_id == event.member_id)
+                .scalar_subquery(),
+                *_qualifying_columns(event.member_id, event.at),
+            )
+        )
+    ).one()
+    current = next((t for t in tiers if t.id == held_id), base_tier(tiers))
+    if current is not None and current == tiers[-1]:
+        return
+    reached = qualified_for(tiers, _net(points_row))
+    if reached is None or current is None or reached.threshold <= current.threshold:
         return
     held = await session.scalar(
         select(MemberTier).where(MemberTier.member_id == event.member_id).with_for_update()

@@ -1,7 +1,8 @@
 """What a till or kiosk scanned: a printed card number or a rotating app token -> the card.
 
-The partner (POS) door calls it through ``app.receipts.service.identify_member``, and the
-kiosk door will too. A replayed, expired token gets ``CARD_TOKEN_EXPIRED`` so the cashier
+The partner (POS) door builds its own statement from :func:`member_by_card`
+(``app.receipts.service.identify_member``); the kiosk door calls :func:`resolve_member`.
+A replayed, expired token gets ``CARD_TOKEN_EXPIRED`` so the cashier
 asks the member to reopen the app; anything else that leads to no active card gets
 ``CARD_NOT_FOUND``.
 """
@@ -9,8 +10,9 @@ asks the member to reopen the app; anything else that leads to no active card ge
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ErrorCode, MemberNotIdentified
@@ -41,14 +43,31 @@ async def resolve_member_card(
     session: AsyncSession, keys: Keys, scanned: str, at: datetime, *, field: str = "cardNumber"
 ) -> tuple[Member, str]:
     """:func:`resolve_member` and the number of the card that was scanned."""
+    number = scanned_card_number(keys, scanned, at, field=field)
+    member = (await session.execute(member_by_card(number))).scalar_one_or_none()
+    if member is None:
+        raise MemberNotIdentified(field=field)
+    return member, number
+
+
+def scanned_card_number(
+    keys: Keys, scanned: str, at: datetime, *, field: str = "cardNumber"
+) -> str:
+    """The card number behind ``scanned`` (a printed number, or a token alive ``at``);
+    checked without the database."""
     try:
-        number = resolve_scanned_card(keys.card_token_secret, scanned, at)
+        return resolve_scanned_card(keys.card_token_secret, scanned, at)
     except (CardTokenExpired, CardTokenNotYetValid) as exc:
         raise MemberNotIdentified(ErrorCode.CARD_TOKEN_EXPIRED, field=field) from exc
     except CardTokenInvalid as exc:
         raise MemberNotIdentified(field=field) from exc
-    stmt = (
-        select(Member)
+
+
+def member_by_card(number: str, *columns: Any) -> Select[Any]:
+    """The active member whose active card is ``number`` (and ``columns`` beside them: a
+    caller reads what it needs of the member in the same statement)."""
+    return (
+        select(Member, *columns)
         .join(Card, Card.member_id == Member.id)
         .where(
             Card.number == number,
@@ -56,7 +75,3 @@ async def resolve_member_card(
             Member.status == MemberStatus.ACTIVE,
         )
     )
-    member = (await session.execute(stmt)).scalar_one_or_none()
-    if member is None:
-        raise MemberNotIdentified(field=field)
-    return member, number

@@ -74,6 +74,7 @@ async def ensure_pass(session: AsyncSession, *, card: Card, now: datetime) -> Wa
     if existing is not None:
         return existing
     assert card.member_id is not None
+    session.info.get(_PASSLESS, set()).discard(card.member_id)
     moment = whole_seconds(now)
     await session.execute(
         insert_ignoring_conflicts(
@@ -189,10 +190,24 @@ async def bump_member_passes(session: AsyncSession, member_id: int, now: datetim
         await _bump(session, wallet_pass, now)
     if passes:
         await session.flush()
+    else:
+        # Remembered for this transaction: the outbox conditions of the same change (has a
+        # pass? a registered device?) need no statement of their own.
+        session.info.setdefault(_PASSLESS, set()).add(member_id)
     return len(passes)
 
 
+# Members this transaction found without a pass (until it creates one for them).
+_PASSLESS = "happy_wallet_passless"
+
+
+def _known_passless(session: AsyncSession, member_id: int) -> bool:
+    return member_id in session.info.get(_PASSLESS, ())
+
+
 async def has_pass(session: AsyncSession, member_id: int) -> bool:
+    if _known_passless(session, member_id):
+        return False
     found = await session.scalar(
         select(WalletPass.id).where(WalletPass.member_id == member_id).limit(1)
     )
@@ -200,6 +215,8 @@ async def has_pass(session: AsyncSession, member_id: int) -> bool:
 
 
 async def has_registered_device(session: AsyncSession, member_id: int) -> bool:
+    if _known_passless(session, member_id):
+        return False
     found = await session.scalar(
         select(WalletDeviceRegistration.id)
         .join(WalletPass, WalletPass.id == WalletDeviceRegistration.pass_id)

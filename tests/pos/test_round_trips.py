@@ -11,7 +11,9 @@ statement counts are checked there too.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,10 +22,13 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 
+from app import clock
 from app.db import Database
+from app.events.delivery import BACKGROUND_TASK_NAME
+from app.settings import Settings
 from tests.conftest import ON_POSTGRES
 from tests.helpers import Api
-from tests.pos.conftest import Member, Pos, receipt
+from tests.pos.conftest import Member, Pos, claim, give_points, receipt
 
 _TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
@@ -48,12 +53,37 @@ def _autocommit(conn: Connection) -> bool:
     return conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
 
 
+def _in_background_delivery() -> bool:
+    """The outbox's background delivery runs after the answer, not on the request's path
+    (its statements are not the request's)."""
+    task = asyncio.current_task()
+    return task is not None and task.get_name() == BACKGROUND_TASK_NAME
+
+
+@pytest.fixture(autouse=True)
+async def background_delivery_finished(db: Database) -> AsyncIterator[None]:
+    """Each test ends when the background delivery it started has (before the tables are
+    emptied)."""
+    yield
+    running = [t for t in asyncio.all_tasks() if t.get_name() == BACKGROUND_TASK_NAME]
+    if running:
+        await asyncio.wait(running, timeout=30)
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # As a server runs: the outbox is delivered after the answer, in the background.
+    return dataclasses.replace(settings, outbox_deliver_inline=False)
+
+
 @pytest.fixture
 def trips(db: Database) -> Iterator[Trips]:
     found = Trips()
     engine = db.engine.sync_engine
 
     def on_statement(conn: Connection, _c: Any, statement: str, *_: Any) -> None:
+        if _in_background_delivery():
+            return
         if statement.strip().upper().startswith(_TRANSACTION_CONTROL):
             found.transaction_control.append(statement)  # SQLite's explicit BEGIN
         else:
@@ -61,7 +91,7 @@ def trips(db: Database) -> Iterator[Trips]:
 
     def on_control(name: str) -> Any:
         def listener(conn: Connection, *_: Any) -> None:
-            if ON_POSTGRES and not _autocommit(conn):
+            if ON_POSTGRES and not _autocommit(conn) and not _in_background_delivery():
                 found.transaction_control.append(name)
 
         return listener
@@ -178,3 +208,54 @@ async def test_a_receipt_reads_the_earn_rules_once_per_process(
     # Earn rates and modifiers and the programme's settings come from the cache.
     for table in ("earn_rates", "earn_modifiers", "FROM programmes"):
         assert table not in touched, [s for s in trips.statements if table in s]
+
+
+async def test_a_receipt_with_a_card_and_three_lines_costs_thirteen_round_trips(
+    spar: Pos, member: Member, trips: Trips
+) -> None:
+    first = await spar.submit(receipt("R-RT-W1", member.card))
+    assert first["__typename"] == "ReceiptAccepted", first
+    trips.reset()
+    second = await spar.submit(receipt("R-RT-W2", member.card))
+    assert second["__typename"] == "ReceiptAccepted", second
+    assert second["balance"] == first["balance"] + second["pointsEarned"]
+    statements = [" ".join(s.split()) for s in trips.statements]
+    # The demo's fraud limits are on: their one counting upsert is there.
+    assert sum("INSERT INTO fraud_counters" in s for s in statements) == 1, statements
+    # No up-front look for a first answer; the member, their block and their offer facts
+    # in one statement; the stored answer written by key (no read of the receipt).
+    assert not any(s.startswith("SELECT receipts.") for s in statements), statements
+    assert not any("FROM member_blocks WHERE" in s[:40] for s in statements), statements
+    # key; member; offers; receipt; lines; counters; [account, entry, lot]; passes; answer;
+    # tier check; outbox row. Issue 15 asks for at most 10 with BEGIN and COMMIT: 13 here
+    # (the gap is in docs/decisions.md, "Receipt write path").
+    if ON_POSTGRES:
+        assert trips.transaction_control == ["BEGIN", "COMMIT"]
+        assert sum(s.startswith("WITH account AS (UPDATE points_accounts") for s in statements) == 1
+        assert len(statements) == 11, statements
+        assert trips.without_pings == 13
+    else:
+        assert len(statements) == 13, statements  # the ledger in three steps
+
+
+async def test_a_voucher_redemption_reads_the_voucher_back_from_its_update(
+    spar: Pos, member: Member, api: Api, db: Database, trips: Trips
+) -> None:
+    await give_points(db, member.id, 10000, clock.now())
+    codes = [v["code"] for v in (await claim(api, member, 1))["vouchers"]]
+    codes += [v["code"] for v in (await claim(api, member, 1))["vouchers"]]
+    warm = await spar.redeem(codes[0], "R-V-1")
+    assert warm["__typename"] == "VoucherRedeemed", warm
+    trips.reset()
+    redeemed = await spar.redeem(codes[1], "R-V-2")
+    assert redeemed["__typename"] == "VoucherRedeemed", redeemed
+    statements = [" ".join(s.split()) for s in trips.statements]
+    # No read of the voucher after its guarded UPDATE (it RETURNS the row).
+    updates = [n for n, s in enumerate(statements) if s.startswith("UPDATE vouchers")]
+    assert len(updates) == 1, statements
+    assert not any(s.startswith("SELECT vouchers.") for s in statements[updates[0] :])
+    # key; rate limit; voucher; block; rate of the day; update; counters; redemption row
+    # (was 9: the voucher read again after the redemption row)
+    assert len(statements) <= 8, statements
+    if ON_POSTGRES:
+        assert trips.without_pings <= 10
