@@ -311,6 +311,27 @@ class Database:
             await session.close()
 
     @asynccontextmanager
+    async def replica_connection(self) -> AsyncIterator[AsyncConnection]:
+        """A Core connection like :meth:`replica_session` (the replica when configured,
+        else the primary; without a transaction on PostgreSQL): history pages read as plain
+        rows."""
+        if self.replica_sessions is None:
+            async with self.single_read_connection() as connection:
+                yield connection
+            return
+        async with self._replica_read_engine.connect() as connection:
+            yield connection
+
+    @functools.cached_property
+    def _replica_read_engine(self) -> AsyncEngine:
+        assert self.replica_sessions is not None
+        bind = self.replica_sessions.kw.get("bind")
+        assert isinstance(bind, AsyncEngine)
+        if bind.dialect.name == "postgresql":
+            return bind.execution_options(isolation_level="AUTOCOMMIT")
+        return bind
+
+    @asynccontextmanager
     async def single_read_connection(self) -> AsyncIterator[AsyncConnection]:
         """A Core connection like :meth:`single_read` (autocommit on PostgreSQL): no ORM
         session for the hottest one-statement reads."""
