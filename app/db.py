@@ -426,9 +426,13 @@ def _engine(url: str, settings: Settings) -> AsyncEngine:
 
             Path(path).parent.mkdir(parents=True, exist_ok=True)
     else:
+        # Every connection the pool may open (3 x HAPPY_DATABASE_POOL_SIZE) is kept once
+        # opened: with overflow connections, a burst past the pooled ones closed them again
+        # at check-in and opened new ones (TLS attempt, authentication, codec setup) at the
+        # next burst, about a third of a millisecond per request under steady load.
         kwargs.update(
-            pool_size=settings.database_pool_size,
-            max_overflow=settings.database_pool_size * 2,
+            pool_size=settings.database_pool_size * 3,
+            max_overflow=0,
             pool_recycle=settings.database_pool_recycle_seconds,
         )
         if settings.database_pgbouncer:

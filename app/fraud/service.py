@@ -38,10 +38,11 @@ from datetime import datetime
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, select
+from sqlalchemy import case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import programme_cache
 from app.callers import StoreCaller
 from app.errors import ErrorCode, InvalidInput, LimitExceeded, NotFound
 from app.fraud.models import FraudAlert, FraudCounter, FraudLimit, LimitKind, Severity
@@ -405,8 +406,13 @@ async def _scope(
 
 
 async def _limits_changed(session: AsyncSession) -> None:
-    programme = await get_programme(session)
-    programme.limits_version = uuid.uuid4().hex
+    # get_programme returns a cached, detached copy (app.programme_cache): the new version
+    # is written to the row, and this process's programme cache is emptied.
+    await get_programme(session)  # the row exists
+    programme_cache.changed(session)
+    await session.execute(
+        update(Programme).where(Programme.id == 1).values(limits_version=uuid.uuid4().hex)
+    )
 
 
 async def set_limit(
