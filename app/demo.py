@@ -160,10 +160,13 @@ async def seed_redemption_demo(session: AsyncSession, now: datetime) -> None:
     from app.programme.service import DEMO_REDEMPTION_CONFIRMATION_EUR
 
     await seed_demo_rates(session, now)
-    programme = await get_programme(session)
+    from app.programme.service import update_programme
+
+    programme = await get_programme(session)  # a cached copy: changed through update_programme
     if programme.redemption_confirmation_eur is None:
-        programme.redemption_confirmation_eur = DEMO_REDEMPTION_CONFIRMATION_EUR
-        await session.flush()
+        await update_programme(
+            session, redemption_confirmation_eur=DEMO_REDEMPTION_CONFIRMATION_EUR
+        )
 
 
 async def seed_pos_demo(session: AsyncSession, partner_codes: list[str], now: datetime) -> None:
