@@ -19,6 +19,14 @@ access_log = logging.getLogger("happy.access")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
+def _header(scope: Scope, name: bytes) -> bytes:
+    """The first value of header ``name`` (lower case), or empty (no dict per request)."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value)
+    return b""
+
+
 class RequestIdMiddleware:
     """Give every request an id (or keep a sane incoming X-Request-Id), log it, return it."""
 
@@ -29,9 +37,10 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _VALID_ID.match(incoming) else os.urandom(16).hex()
+        incoming = _header(scope, b"x-request-id").decode("latin-1")
+        request_id = incoming if incoming and _VALID_ID.match(incoming) else os.urandom(16).hex()
         set_request_id(request_id)
+        id_bytes = request_id.encode()
         started = time.perf_counter()
         status = 500
 
@@ -39,8 +48,7 @@ class RequestIdMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+                message["headers"] = [*message.get("headers", ()), (b"x-request-id", id_bytes)]
             await send(message)
 
         try:
@@ -95,9 +103,7 @@ class ServiceUnavailableMiddleware:
                 exc,
                 extra={"path": scope.get("path")},
             )
-            language = i18n.normalise_language(
-                dict(scope["headers"]).get(b"accept-language", b"").decode("latin-1")
-            )
+            language = i18n.normalise_language(_header(scope, b"accept-language").decode("latin-1"))
             code = ErrorCode.SERVICE_UNAVAILABLE.value
             body = json.dumps(
                 {

@@ -32,30 +32,35 @@ class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, *, graphiql: bool = False, https_only: bool = False) -> None:
         self.app = app
         self.graphiql = graphiql
-        self.https_only = https_only
+        # Built once: the headers every response gets, with and without the CSP.
+        without_csp = (*BASE_HEADERS, HSTS) if https_only else BASE_HEADERS
+        self._without_csp = without_csp
+        self._with_csp = (
+            *without_csp,
+            (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+        )
+
+    def _is_graphiql(self, path: str, headers: list[tuple[bytes, bytes]]) -> bool:
+        if not self.graphiql or not path.rstrip("/").endswith("/graphql"):
+            return False
+        content_type = next((v for n, v in headers if n.lower() == b"content-type"), b"")
+        return content_type.startswith(b"text/html")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path: str = scope.get("path", "")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers: list[tuple[bytes, bytes]] = list(message.get("headers", []))
+                headers: list[tuple[bytes, bytes]] = list(message.get("headers", ()))
                 present = {name.lower() for name, _ in headers}
-                wanted = list(BASE_HEADERS)
-                if self.https_only:
-                    wanted.append(HSTS)
-                content_type = dict(headers).get(b"content-type", b"")
-                is_graphiql = (
-                    self.graphiql
-                    and path.rstrip("/").endswith("/graphql")
-                    and content_type.startswith(b"text/html")
+                wanted = (
+                    self._without_csp
+                    if self._is_graphiql(scope.get("path", ""), headers)
+                    else self._with_csp
                 )
-                if not is_graphiql:
-                    wanted.append((b"content-security-policy", CONTENT_SECURITY_POLICY.encode()))
-                headers.extend((n, v) for n, v in wanted if n not in present)
+                headers.extend(header for header in wanted if header[0] not in present)
                 message["headers"] = headers
             await send(message)
 

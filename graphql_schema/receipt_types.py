@@ -10,6 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from app.errors import InvalidInput
+from app.receipts.history import LineView, ReceiptView
 from app.receipts.models import Receipt, ReceiptLine
 from app.receipts.scoring import BreakdownItem, BreakdownKind
 from graphql_schema.pagination import (
@@ -92,7 +93,7 @@ class ReceiptLineNode:
     points: int = strawberry.field(description="This line's points before receipt rounding.")
 
     @classmethod
-    def from_model(cls, line: ReceiptLine) -> ReceiptLineNode:
+    def from_model(cls, line: ReceiptLine | LineView) -> ReceiptLineNode:
         return cls(
             line_number=line.line_no,
             sku=line.sku,
@@ -107,11 +108,11 @@ class ReceiptLineNode:
         )
 
 
-@strawberry.type(name="Receipt")
-class ReceiptNode:
-    db_id: strawberry.Private[int]
-    partner_db_id: strawberry.Private[int]
-    store_db_id: strawberry.Private[int]
+@strawberry.type
+class ReceiptFields:
+    """The fields of ``Receipt`` both doors share (in SDL order), before partner, store and
+    lines (resolved per receipt on the partner door, plain values on the member door)."""
+
     id: strawberry.ID
     receipt_id: str = strawberry.field(description="The partner's own receipt id.")
     issued_at: datetime
@@ -121,6 +122,16 @@ class ReceiptNode:
     points_uncollected: int
     refunded_amount: int
     breakdown: list[PointsBreakdownItem]
+
+
+@strawberry.type(name="Receipt")
+class ReceiptNode(ReceiptFields):
+    """The partner door's receipt: partner, store and lines through the request's
+    DataLoaders (one statement each per page)."""
+
+    db_id: strawberry.Private[int]
+    partner_db_id: strawberry.Private[int]
+    store_db_id: strawberry.Private[int]
 
     @classmethod
     def from_model(cls, receipt: Receipt) -> ReceiptNode:
@@ -159,6 +170,37 @@ class ReceiptNode:
         return [ReceiptLineNode.from_model(line) for line in lines]
 
 
+@strawberry.type(name="Receipt")
+class ReceiptRecord(ReceiptFields):
+    """The member door's receipt: every field a plain value, filled from one page read
+    (:mod:`app.receipts.history`), so completing a page runs no resolver per receipt."""
+
+    partner: PartnerSummary
+    store: StoreSummary
+    lines: list[ReceiptLineNode]
+
+    @classmethod
+    def from_view(cls, view: ReceiptView) -> ReceiptRecord:
+        return cls(
+            id=to_global_id("Receipt", view.id),
+            receipt_id=view.external_id,
+            issued_at=view.issued_at,
+            total=Money(amount=view.total, currency=view.currency),
+            points_earned=view.points_earned,
+            points_reversed=view.points_reversed,
+            points_uncollected=view.points_uncollected,
+            refunded_amount=view.refunded_amount,
+            breakdown=[PointsBreakdownItem.from_item(i) for i in view.breakdown],
+            partner=PartnerSummary(
+                id=to_global_id("Partner", view.partner_code),
+                code=view.partner_code,
+                name=view.partner_name,
+            ),
+            store=StoreSummary(code=view.store_code, name=view.store_name, city=view.store_city),
+            lines=[ReceiptLineNode.from_model(line) for line in view.lines],
+        )
+
+
 def _receipt_cursor(keys: list[Any]) -> tuple[datetime, int]:
     issued = datetime.fromisoformat(keys[0])  # TypeError unless a string
     if issued.utcoffset() is None:
@@ -186,11 +228,22 @@ def receipt_page_args(
 
 
 def receipt_connection(rows: list[Receipt], size: int) -> Connection[ReceiptNode]:
+    """The partner door's page (ORM rows)."""
     return build_connection(
         rows,
         size,
         lambda r: encode_cursor(r.issued_at.isoformat(), r.id),
         ReceiptNode.from_model,
+    )
+
+
+def receipt_record_connection(rows: list[ReceiptView], size: int) -> Connection[ReceiptRecord]:
+    """The member door's page (plain views with partner, store and lines)."""
+    return build_connection(
+        rows,
+        size,
+        lambda r: encode_cursor(r.issued_at.isoformat(), r.id),
+        ReceiptRecord.from_view,
     )
 
 

@@ -18,10 +18,11 @@ from app.members.models import Gender, MarketingChannel, RegistrationChannel
 from app.members.models import MarketingConsent as ConsentModel
 from app.members.models import Member as MemberModel
 from app.programme.service import get_programme
-from app.receipts import service as receipts_service
-from app.receipts.models import Receipt
+from app.receipts import history
+from app.receipts.history import ReceiptView
 from graphql_schema.context import MemberContext
 from graphql_schema.errors import CodeError, InputError, RateLimitedError, SessionError
+from graphql_schema.lookahead import asks_for
 from graphql_schema.member import offers as member_offers
 from graphql_schema.member import receipts as member_receipts
 from graphql_schema.member import rewards as member_rewards
@@ -35,7 +36,7 @@ from graphql_schema.pagination import (
     row_id_key,
     to_global_id,
 )
-from graphql_schema.receipt_types import ReceiptNode
+from graphql_schema.receipt_types import ReceiptRecord
 from graphql_schema.voucher_types import VoucherStatusEnum
 
 ChannelEnum = strawberry.enum(RegistrationChannel, name="Channel")
@@ -116,14 +117,14 @@ class PointsEntryNode:
     description: str | None
     occurred_at: datetime
     expires_at: datetime | None
-    receipt: ReceiptNode | None = strawberry.field(
+    receipt: ReceiptRecord | None = strawberry.field(
         default=None,
         description="The receipt behind this movement (points earned on it, or taken back "
         "after a return, with its partner and store); null for other movements.",
     )
 
     @classmethod
-    def from_model(cls, entry: PointsEntry, receipt: Receipt | None = None) -> PointsEntryNode:
+    def from_model(cls, entry: PointsEntry, receipt: ReceiptView | None = None) -> PointsEntryNode:
         return cls(
             id=to_global_id("PointsEntry", entry.id),
             kind=entry.kind,
@@ -132,7 +133,7 @@ class PointsEntryNode:
             description=entry.description,
             occurred_at=entry.created_at,
             expires_at=entry.expires_at,
-            receipt=ReceiptNode.from_model(receipt) if receipt is not None else None,
+            receipt=ReceiptRecord.from_view(receipt) if receipt is not None else None,
         )
 
 
@@ -217,8 +218,24 @@ class Member:
             rows = await ledger.list_entries(
                 session, self.db_id, before_id=before_id, limit=size + 1
             )
-            # Earnings and returns name their receipt (partner, store): one query a page.
-            receipts = await receipts_service.receipts_of_entries(session, self.db_id, rows)
+            # Earnings and returns name their receipt (partner, store, lines): one or two
+            # statements a page, and none when the query does not ask for receipts.
+            wanted = (
+                history.receipt_ids_of_entries(rows[:size])
+                if asks_for(info, "edges", "node", "receipt")
+                else {}
+            )
+            found = (
+                await history.member_receipts(
+                    await session.connection(),
+                    self.db_id,
+                    wanted,
+                    with_lines=asks_for(info, "edges", "node", "receipt", "lines"),
+                )
+                if wanted
+                else {}
+            )
+        receipts = {e: found[r] for r, entries in wanted.items() if r in found for e in entries}
         return build_connection(
             rows,
             size,
@@ -235,9 +252,9 @@ class Member:
         partner_id: strawberry.ID | None = None,
         from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
         to: datetime | None = None,
-    ) -> Connection[ReceiptNode]:
+    ) -> Connection[ReceiptRecord]:
         return await member_receipts.resolve_receipts(
-            info.context,
+            info,
             self.db_id,
             first=first,
             after=after,
@@ -249,8 +266,8 @@ class Member:
     @strawberry.field(description="One of the member's receipts (null if not theirs).")
     async def receipt(
         self, info: Info[MemberContext, None], id: strawberry.ID
-    ) -> ReceiptNode | None:
-        return await member_receipts.resolve_receipt(info.context, self.db_id, id)
+    ) -> ReceiptRecord | None:
+        return await member_receipts.resolve_receipt(info, self.db_id, id)
 
     @strawberry.field(description="Reward levels and how far the member is from each.")
     async def reward_levels(

@@ -299,6 +299,7 @@ async def test_no_limit_costs_no_statement_and_limits_cost_one(
     with_limits = await statements_for("R-1")
     assert len(with_limits) == 1 and "fraud_counters" in with_limits[0]  # one upsert
     async with db.unit_of_work() as session:  # never configured
+        programme_cache.changed(session)  # a write of programme data empties the cache
         await session.execute(text("DELETE FROM fraud_limits"))
         await session.execute(text("UPDATE programmes SET limits_version = ''"))
     programme_cache.forget_all()  # changed by hand, past the programme service

@@ -259,3 +259,73 @@ async def test_a_voucher_redemption_reads_the_voucher_back_from_its_update(
     assert len(statements) <= 8, statements
     if ON_POSTGRES:
         assert trips.without_pings <= 10
+
+
+RECEIPT_PAGE = """query($first: Int!) { me { receipts(first: $first) { edges { node {
+  receiptId partner { code name } store { code city } breakdown { kind points }
+  lines { lineNumber sku amount }
+} } } } }"""
+RECEIPT_PAGE_WITHOUT_LINES = (
+    "query($first: Int!) { me { receipts(first: $first) "
+    "{ edges { node { receiptId partner { code } store { code } } } } } }"
+)
+
+
+async def test_the_receipt_page_is_three_statements_whatever_its_size(
+    api: Api, spar: Pos, member: Member, trips: Trips
+) -> None:
+    for i in range(6):
+        accepted = await spar.submit(receipt(f"R-PAGE-{i}", member.card))
+        assert accepted["__typename"] == "ReceiptAccepted", accepted
+
+    async def page(first: int, query: str = RECEIPT_PAGE) -> list[dict[str, Any]]:
+        trips.reset()
+        body = await api.gql(query, {"first": first}, token=member.token)
+        assert "errors" not in body, body
+        edges: list[dict[str, Any]] = body["data"]["me"]["receipts"]["edges"]
+        return edges
+
+    one = await page(1)
+    assert len(one) == 1
+    small = len(trips.statements)
+    every = await page(50)
+    assert [e["node"]["receiptId"] for e in every] == [f"R-PAGE-{i}" for i in range(5, -1, -1)]
+    node = every[0]["node"]
+    assert node["partner"] == {"code": "SPAR", "name": "Spar"}
+    assert node["store"] == {"code": "SPAR-TIR-01", "city": "Tirana"}
+    assert [line["lineNumber"] for line in node["lines"]] == [1, 2, 3]
+    # The member (with the session check), the page with partners and stores, the lines of
+    # every receipt on it: the same three for 1 receipt or 6.
+    assert len(trips.statements) == small == 3, trips.statements
+    if ON_POSTGRES:
+        assert trips.transaction_control == [], trips.transaction_control
+    # Without lines in the query, no statement for them.
+    assert len(await page(50, RECEIPT_PAGE_WITHOUT_LINES)) == 6
+    assert len(trips.statements) == 2, trips.statements
+    assert not any("receipt_lines" in s for s in trips.statements)
+
+
+async def test_activity_reads_receipts_only_when_the_query_asks_for_them(
+    api: Api, spar: Pos, member: Member, trips: Trips
+) -> None:
+    accepted = await spar.submit(receipt("R-ACT-1", member.card))
+    assert accepted["__typename"] == "ReceiptAccepted", accepted
+    plain = "{ me { activity(first: 5) { edges { node { kind points } } } } }"
+    with_receipt = (
+        "{ me { activity(first: 5) { edges { node { kind "
+        "receipt { receiptId store { code } lines { sku } } } } } } }"
+    )
+    trips.reset()
+    assert "errors" not in await api.gql(plain, token=member.token)
+    assert not any("FROM receipts" in s for s in trips.statements), trips.statements
+    trips.reset()
+    body = await api.gql(with_receipt, token=member.token)
+    kinds = {
+        e["node"]["kind"]: e["node"]["receipt"] for e in body["data"]["me"]["activity"]["edges"]
+    }
+    assert kinds["WELCOME_BONUS"] is None
+    earned = next(r for r in kinds.values() if r is not None)
+    assert earned["receiptId"] == "R-ACT-1" and earned["store"] == {"code": "SPAR-TIR-01"}
+    assert len(earned["lines"]) == 3
+    # member, entries, their receipts (with partner and store), the receipts' lines
+    assert len(trips.statements) == 4, trips.statements
