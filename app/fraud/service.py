@@ -209,12 +209,14 @@ async def check_redemption(
     member_id: int,
     reference: str,
     now: datetime,
+    programme: Programme | None = None,
 ) -> tuple[LimitWarning, ...]:
     """Count a voucher redemption (redemptions per member per day). The warnings are also
-    kept on the session for the door (:func:`warnings_on`). The limits in force are read
-    now (the redemption already read the programme row: no extra statement), not from the
-    per-process cache."""
-    programme = await current_programme(session)
+    kept on the session for the door (:func:`warnings_on`). The limits in force are those
+    of ``programme`` as read now (the redemption passes the row it read: no extra
+    statement; read here when not given), never the per-process cache."""
+    if programme is None:
+        programme = await current_programme(session)
     activity = Activity(
         member_id=member_id,
         partner_id=caller.partner_id,

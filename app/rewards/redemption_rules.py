@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.callers import StoreCaller
 from app.errors import ConfirmationNeeded
 from app.fx import service as fx
-from app.programme.service import current_programme
+from app.programme.models import Programme
 from app.rewards.models import Voucher
 
 
@@ -31,15 +31,16 @@ async def value_at_redemption(
     caller: StoreCaller,
     now: datetime,
     *,
+    programme: Programme,
     confirmed: bool,
 ) -> fx.Converted:
     """The voucher's value in EUR and the store's currency on the programme day of ``now``.
 
     Raises ``EXCHANGE_RATE_MISSING`` (no rate for the store's currency) and, unless
     ``confirmed``, :class:`ConfirmationNeeded` for a voucher at or above the threshold.
+    ``programme`` is the row as read now (:func:`app.programme.service.current_programme`),
+    not the per-process cache: a lowered threshold holds at once everywhere.
     """
-    # Read now, not from the per-process cache: a lowered threshold holds at once everywhere.
-    programme = await current_programme(session)
     day = fx.programme_day(now, programme.timezone)
     converted = await fx.to_store_currency(
         session, voucher.value_amount, voucher.currency, caller.store_currency, day

@@ -31,6 +31,7 @@ from app.ledger import service as ledger
 from app.ledger.models import EntryKind
 from app.limits import service as limits
 from app.partners.service import get_partner
+from app.programme.service import current_programme
 from app.rewards import codes, redemption_rules
 from app.rewards.models import (
     RewardClaim,
@@ -296,16 +297,31 @@ async def list_member_vouchers(
 
 
 async def _find_voucher(
-    session: AsyncSession, caller: StoreCaller, text: str, now: datetime
+    session: AsyncSession,
+    caller: StoreCaller,
+    text: str,
+    now: datetime,
+    *,
+    refuse_blocked: bool = False,
 ) -> Voucher:
-    """The voucher with code ``text``; an unknown code counts against the key's limit."""
+    """The voucher with code ``text``; an unknown code counts against the key's limit.
+    With ``refuse_blocked``, a blocked owner raises
+    :class:`~app.support.blocks.MemberBlocked` (read in the same statement as the voucher)."""
     await limits.ensure_left(session, limits.VOUCHER_CODE_GUESSES, caller, now)
     code = codes.normalise(text)
     voucher = None
     if code is not None:
-        voucher = (
-            await session.execute(select(Voucher).where(Voucher.code == code))
-        ).scalar_one_or_none()
+        found = (
+            await session.execute(
+                select(Voucher, blocks.blocked_column(Voucher.member_id).label("blocked")).where(
+                    Voucher.code == code
+                )
+            )
+        ).one_or_none()
+        if found is not None:
+            voucher, blocked = found
+            if blocked and refuse_blocked:
+                raise blocks.MemberBlocked(field="member")
     if voucher is None:
         await limits.count_failure(session, limits.VOUCHER_CODE_GUESSES, caller, now)
         # keep_changes: the miss is counted even though the request fails.
@@ -403,13 +419,16 @@ async def redeem_voucher(
     nothing changed, when the store's currency has none)."""
     if not receipt_id or len(receipt_id) > 64:
         raise InvalidInput(field="receiptId")
-    voucher = await _find_voucher(session, caller, code, now)
-    await blocks.ensure_not_blocked(session, voucher.member_id)
+    voucher = await _find_voucher(session, caller, code, now, refuse_blocked=True)
     converted = None
+    programme = None
     if voucher.status == VoucherStatus.ISSUED:
         _check_usable(voucher, caller, now)
+        # The row as it is now, held for the limits below (the session keeps only weak
+        # references: a second read otherwise).
+        programme = await current_programme(session)
         converted = await redemption_rules.value_at_redemption(
-            session, voucher, caller, now, confirmed=confirmed
+            session, voucher, caller, now, programme=programme, confirmed=confirmed
         )
     table = cast(Table, Voucher.__table__)
     stmt = (
@@ -456,6 +475,7 @@ async def redeem_voucher(
         member_id=voucher.member_id,
         reference=f"voucher:{voucher.id}:{receipt_id}",
         now=now,
+        programme=programme,
     )
     redemption = VoucherRedemption(
         voucher_id=voucher.id,

@@ -725,7 +725,10 @@ def decode_qr(locator: Any) -> str:
 def neptun_store(server: LiveServer) -> tuple[str, str, str]:
     """A Neptun store of the demo coalition: (its name, currency, a fresh API key)."""
     stores = [line.split("\t") for line in server.happy("store", "list").splitlines()]
-    code, _, _, name, *_, currency = next(s for s in stores if s[2] == "Neptun")  # PARTNER NAME
+    header = stores[0]
+    code, name, currency = (header.index(c) for c in ("STORE", "STORE NAME", "CURRENCY"))
+    store = next(s for s in stores if s[header.index("PARTNER NAME")] == "Neptun")
+    code, name, currency = store[code], store[name], store[currency]
     key = server.happy("partner", "key", "create", "--store", code).strip().splitlines()[-1]
     return name, currency, key
 
@@ -960,7 +963,10 @@ def test_offers_journey(
 def spar_store(server: LiveServer) -> tuple[str, str, str]:
     """A Spar store of the demo coalition: (its name, currency, a fresh API key)."""
     stores = [line.split("\t") for line in server.happy("store", "list").splitlines()]
-    code, _, _, name, *_, currency = next(s for s in stores if s[2] == "Spar")
+    header = stores[0]
+    code, name, currency = (header.index(c) for c in ("STORE", "STORE NAME", "CURRENCY"))
+    store = next(s for s in stores if s[header.index("PARTNER NAME")] == "Spar")
+    code, name, currency = store[code], store[name], store[currency]
     key = server.happy("partner", "key", "create", "--store", code).strip().splitlines()[-1]
     return name, currency, key
 
