@@ -309,7 +309,7 @@ async def _find_voucher(
     :class:`~app.support.blocks.MemberBlocked` (read in the same statement as the voucher)."""
     await limits.ensure_left(session, limits.VOUCHER_CODE_GUESSES, caller, now)
     code = codes.normalise(text)
-    voucher = None
+    voucher: Voucher | None = None
     if code is not None:
         found = (
             await session.execute(
