@@ -98,19 +98,49 @@ def pending(session: AsyncSession | Session) -> int:
     return len(session.info.get(_KEY, ()))
 
 
+# Bind parameters per statement: asyncpg refuses more than 32,767; well under it.
+MAX_PARAMETERS = 30_000
+_STATEMENT_PARAMETERS = 100  # what a single (non multi-row) write is counted as
+
+
+def _parameters(entry: _Write) -> int:
+    if entry.rows is None:
+        return _STATEMENT_PARAMETERS
+    return len(entry.rows) * max(1, len(entry.rows[0]))
+
+
+def _chunked(writes: list[_Write]) -> list[_Write]:
+    """Multi-row INSERTs split, in order, into INSERTs of at most MAX_PARAMETERS
+    parameters (a nightly job that publishes thousands of events)."""
+    chunked: list[_Write] = []
+    for entry in writes:
+        if entry.rows is None or _parameters(entry) <= MAX_PARAMETERS:
+            chunked.append(entry)
+            continue
+        size = max(1, MAX_PARAMETERS // max(1, len(entry.rows[0])))
+        for start in range(0, len(entry.rows), size):
+            chunked.append(_Write(entry.statement, entry.rows[start : start + size]))
+    return chunked
+
+
 def _batches(writes: list[_Write]) -> list[list[_Write]]:
     """Consecutive writes that may share one statement, in order. A write to a table the
     batch already writes starts a new batch: PostgreSQL runs the parts of one statement
     in no set order and all on one snapshot (an UPDATE would not see the rows an INSERT
-    before it added; two INSERTs' ids could interleave)."""
+    before it added; two INSERTs' ids could interleave). So does a write that would take
+    the batch past MAX_PARAMETERS."""
     batches: list[list[_Write]] = []
     tables: set[str] = set()
+    parameters = 0
     for entry in writes:
-        if not batches or entry.table in tables:
+        size = _parameters(entry)
+        if not batches or entry.table in tables or parameters + size > MAX_PARAMETERS:
             batches.append([])
             tables = set()
+            parameters = 0
         batches[-1].append(entry)
         tables.add(entry.table)
+        parameters += size
     return batches
 
 
@@ -119,6 +149,7 @@ def _send(session: Session) -> None:
     if not writes:
         return
     session.flush()  # pending ORM objects first: a deferred write may refer to them
+    writes = _chunked(writes)
     if session.get_bind().dialect.name != "postgresql":
         for entry in writes:
             session.execute(entry.final())
@@ -135,9 +166,12 @@ def _send(session: Session) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
-    # Fires for the outermost commit and for a savepoint's release; writes are only ever
-    # deferred at the outermost level, so sending them at either point is in the
-    # transaction they belong to.
+    # Fires for the outermost commit and for a savepoint's release too. The writes wait
+    # for the outermost commit: sent at a savepoint's release they would be inside it,
+    # and an enclosing savepoint rolled back later would take them along (the session
+    # releases open savepoints before the outermost commit, so this one is outermost).
+    if session.in_nested_transaction():
+        return
     _send(session)
 
 

@@ -196,16 +196,21 @@ def member_facts_columns(member_id: Any) -> list[Any]:
     """The columns of :class:`MemberFacts` beyond the member row (held tier, else the base
     tier; last purchase) for the member ``member_id`` (a value or a column), as scalar
     subqueries: a caller can read them with the member in its own statement."""
-    held = select(MemberTier.tier_id).where(MemberTier.member_id == member_id).scalar_subquery()
 
     def tier_column(column: Any) -> Any:
-        return (
+        # The held tier's value, else the base tier's (lowest threshold). One level of
+        # subquery per part, so that with ``member_id`` a column (the caller's members
+        # row) the held part correlates to it on every database (a subquery nested in
+        # another's ORDER BY once did not: it read every member's tier row).
+        held = (
             select(column)
-            .select_from(Tier)
-            .order_by(case((Tier.id == held, 0), else_=1), Tier.threshold)
-            .limit(1)
+            .select_from(MemberTier)
+            .join(Tier, Tier.id == MemberTier.tier_id)
+            .where(MemberTier.member_id == member_id)
             .scalar_subquery()
         )
+        base = select(column).order_by(Tier.threshold, Tier.id).limit(1).scalar_subquery()
+        return func.coalesce(held, base)
 
     last = (
         select(func.max(PointsEntry.created_at))

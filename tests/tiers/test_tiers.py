@@ -7,7 +7,7 @@ from app.db import Database
 from app.events import TierChanged
 from app.wallet import service as wallet
 from tests.helpers import Api
-from tests.pos.conftest import Member, Pos, claim, happy, receipt
+from tests.pos.conftest import Member, Pos, claim, happy, receipt, sign_up
 
 TIER = "query { me { tier { code name nextTier pointsToNext qualifyingPoints keptUntil } } }"
 
@@ -126,3 +126,21 @@ async def test_moving_up_sends_you_are_happy_plus_now_once(
             )
         )
     assert kinds.count("tier_up") == 1, kinds
+
+
+async def test_a_receipt_earns_with_its_own_members_tier_when_others_hold_tiers(
+    spar: Pos, member: Member, api: Api, db: Database
+) -> None:
+    """The member's tier is read in the receipt's member statement: it must be this
+    member's (the subquery once read every member's tier row: another member's bonus on
+    SQLite, and an error on PostgreSQL once two members held a tier)."""
+    second = await sign_up(api, db, "+355691234568")
+    plain = await sign_up(api, db, "+355691234569")
+    for n, someone in enumerate((member, second)):
+        crossed = await spar.submit(big(f"R-UP-{n}", someone.card, 50_000_000))
+        assert crossed["__typename"] == "ReceiptAccepted", crossed
+    # Two members hold Happy+: each earns +25 %, the third member the base rate.
+    for n, (someone, points) in enumerate(((member, 125), (second, 125), (plain, 100))):
+        answer = await spar.submit(big(f"R-AFTER-{n}", someone.card, 1_000_000))
+        assert answer["__typename"] == "ReceiptAccepted", answer
+        assert answer["pointsEarned"] == points, (someone.phone, answer)
