@@ -31,7 +31,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from types import SimpleNamespace
+from typing import Any, TypeVar, cast
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import uvicorn
@@ -58,11 +60,13 @@ from app.fraud.service import (
 from app.fx.service import BASE_CURRENCY, convert, programme_day
 from app.keys import Keys
 from app.limits.service import VOUCHER_CODE_GUESSES
+from app.offers.service import LiveOffer, applies_at, facts_from, in_segment
 from app.partners.earn_rule_models import ModifierKind
 from app.partners.earn_rules import PartnerRules
 from app.programme_cache import STALE_AFTER_SECONDS
 from app.receipts.answers import ReceiptAnswer
 from app.receipts.input import LineInput, ReceiptInput, check_receipt
+from app.receipts.offers import TierModifier, TillOffers
 from app.receipts.scoring import NO_MODIFIERS, score_receipt
 from app.rewards.codes import normalise
 from app.rewards.redemption_rules import needs_confirmation
@@ -75,6 +79,7 @@ from auth.tokens import decode_access_token
 from bench import baseline_sql as sql
 
 T = TypeVar("T")
+OFFER_JSON_COLUMNS = ("titles", "descriptions", "partner_ids", "store_ids", "scope_values")
 TIER_CASE = (0, 1, 1)  # CASE WHEN held THEN 0 ELSE 1 END ... LIMIT 1 (member_facts_columns)
 
 
@@ -249,8 +254,6 @@ class Baseline:
         ]
         if not rules:
             return
-        from zoneinfo import ZoneInfo
-
         zone = ZoneInfo(programme["timezone"])
         observed: dict[tuple[LimitKind, str], int] = {}
         by_subject: dict[tuple[str, str], tuple[LimitKind, str]] = {}
@@ -477,11 +480,31 @@ class Baseline:
                 return {"__typename": "MemberBlockedError", "code": "MEMBER_BLOCKED"}
             member_id = member["id"]
             rules = await self.earn_rules(db, store.partner_id, data.currency)  # cached
-            offers = await db.fetch(
-                sql.OFFERS_AT_TILL, member_id, "active", data.issued_at, data.issued_at
+            # The offers live at the receipt's time, with the member's state; Happy's own
+            # filters (duck-typed: they read attributes) keep those that may apply.
+            facts = facts_from(
+                cast(Any, SimpleNamespace(**dict(member))),
+                (member["anon_2"], member["anon_3"], member["anon_4"], member["anon_5"]),
             )
-            if offers:
-                raise NotMirrored("an offer at the till")
+            code, bonus = facts.tier_code, facts.tier_bonus_pct
+            tier = TierModifier(code, facts.tier_name or code, bonus) if code and bonus else None
+            for row in await db.fetch(
+                sql.OFFERS_AT_TILL, member_id, "active", data.issued_at, data.issued_at
+            ):
+                values = dict(row)
+                for name in OFFER_JSON_COLUMNS:  # as SQLAlchemy's JSON type reads them
+                    if isinstance(values[name], str):
+                        values[name] = json.loads(values[name])
+                offer = cast(Any, SimpleNamespace(**values))
+                live = LiveOffer(offer, offer if row["offer_id"] is not None else None)
+                if (
+                    applies_at(offer, store.partner_id, store.store_id)
+                    and (offer.currency is None or offer.currency == data.currency)
+                    and in_segment(offer, facts, data.issued_at)
+                    and live.usable()
+                ):
+                    raise NotMirrored("an offer that may apply at the till")
+            till = TillOffers(member_id, member["language"], tier, [])
             score = score_receipt(rules, data.lines, NO_MODIFIERS)
             breakdown = json.dumps([item.to_json() for item in score.breakdown])
             receipt_id = await db.fetchval(
@@ -509,7 +532,7 @@ class Baseline:
             )
             if receipt_id is None:
                 raise NotMirrored("a receipt id already used (Happy replays its answer)")
-            score = score_receipt(rules, data.lines, NO_MODIFIERS)  # settled: no offers
+            score = till.provisional(rules, data.lines)  # settled: the tier, no offers
             points = score.points
             await db.executemany(
                 sql.INSERT_RECEIPT_LINE,
