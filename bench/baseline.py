@@ -2,19 +2,22 @@
 operations, and nothing else.
 
 For each operation it checks the same credential the same way (member access tokens with
-Happy's own ``auth.tokens.decode_access_token``: HS256, issuer, audience, expiry; partner
-keys by prefix and a keyed hash compared in constant time, in a read transaction of their
-own as Happy's key gate and context each do), sends Happy's SQL statement for statement
-(``bench/baseline_sql.py``, one transaction where Happy has one) and scores receipts with
-Happy's pure scoring function (``app.receipts.scoring.score_receipt``). No GraphQL, no ORM:
-it recognises the benchmark's documents (bench/wrk/*.lua) by name and answers JSON shaped
-like Happy's answer. What is left between the two is what Happy's stack costs.
+Happy's own ``auth.tokens.decode_access_token``, then the member with their account and
+live session in one statement; partner keys with their store in one statement and a keyed
+hash compared in constant time), sends Happy's SQL statement for statement in the same
+transaction shape (``bench/baseline_sql.py``: no transaction where Happy reads without
+one, ``BEGIN ISOLATION LEVEL READ COMMITTED`` ... ``COMMIT`` for its unit of work) and
+uses Happy's pure rules (receipt checks and fingerprint, scoring with the tier modifier,
+offer filters, fraud counter keys, tier check, currency conversion). It mirrors the common
+path only: anything else raises :class:`NotMirrored` (HTTP 500). No GraphQL, no ORM: it
+recognises the benchmark's documents (bench/wrk/*.lua) by name and answers JSON shaped like
+Happy's answer. What is left between the two is what Happy's stack costs.
 
 ``python -m bench.baseline --port P --workers N``: uvicorn with the settings
 ``happy serve`` uses (the listener bound as TCP so accepted sockets keep TCP_NODELAY with
 several workers; uvicorn picks uvloop and httptools when they are installed, as for Happy).
 The database is ``HAPPY_DATABASE_URL``; the pool holds up to ``HAPPY_DATABASE_POOL_SIZE``
-times 3 connections per process, as Happy's engine (pool size plus twice its overflow).
+times 3 connections per process, as Happy's engine (no overflow).
 """
 
 from __future__ import annotations
@@ -357,9 +360,10 @@ class Baseline:
         """Happy's card loader and activity page: concurrent, each one statement on its own
         connection, no transaction (the balance came with the member)."""
         member_id = member["id"]
-        found_cards, entries = await asyncio.gather(
-            self.single("fetch", sql.SHOWN_CARDS, "active", member_id),
+        # Happy's activity resolver reads at once; the card loader's batch runs a tick later.
+        entries, found_cards = await asyncio.gather(
             self.single("fetch", sql.ACTIVITY_PAGE, member_id, 11),
+            self.single("fetch", sql.SHOWN_CARDS, "active", member_id),
         )
         return {
             "phone": member["phone_e164"],

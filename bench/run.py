@@ -16,8 +16,10 @@ baseline, operation by operation, under wrk.
 4. A markdown table (and the issue 15 targets, met or missed by how much); without
    ``--no-record``, appended to ``bench/RESULTS.md`` with the date, commit and machine.
 
-``--smoke`` (CI): one short round each on a tiny big database, proving the harness works;
-no thresholds and nothing recorded.
+``--smoke`` (CI): one 1 s round each on a tiny big database (through the proxy, on the
+servers of the SQL phase), proving the harness works and that the baseline sends Happy's
+SQL; no thresholds and nothing recorded. Any run (smoke included) exits with status 1 when
+the baseline does not send Happy's SQL for some operation, unless ``--allow-sql-mismatch``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -402,7 +405,10 @@ def without_poller(traffic: Traffic) -> list[str]:
 def python_constant(name: str, statement: str, width: int = 92) -> str:
     """``NAME = ("...")``: a statement as a constant for ``bench/baseline_sql.py``."""
     text = _normalised(statement)
-    chunks = [text[n : n + width - 6] for n in range(0, len(text), width - 6)]
+    chunks = textwrap.wrap(
+        text, width - 6, drop_whitespace=False, replace_whitespace=False, break_on_hyphens=False
+    )
+    assert "".join(chunks) == text
     return f"{name} = (\n" + "".join(f"    {chunk!r}\n" for chunk in chunks) + ")"
 
 
