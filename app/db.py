@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.sql.dml import Insert
 
+from app import deferred  # noqa: F401  (its commit hook sends the deferred writes)
 from app.errors import DomainError
 from app.events import BUS_KEY, OUTBOX_WRITTEN, EventBus
 from app.settings import Settings

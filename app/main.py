@@ -20,6 +20,7 @@ from starlette.routing import Route
 from app.client_address import ClientAddressMiddleware
 from app.db import Database, create_database, drain_after_commit, log_loop_exception
 from app.events import (
+    BalanceChanged,
     MemberDeleted,
     MemberRegistered,
     ReceiptAccepted,
@@ -68,6 +69,7 @@ def assemble(
     bus.clear()
     wallet_delivery.subscribe(bus, WalletDelivery(db, settings, runtime.wallet))
     bus.in_transaction(MemberDeleted, sessions.end_sessions_of_deleted_member)
+    bus.in_transaction(BalanceChanged, tiers.remember_lifetime)  # for the check below
     bus.in_transaction(ReceiptAccepted, tiers.on_receipt_accepted)  # up on the crossing receipt
     # Member messages (app/messages, docs/messages.md)
     lifecycle = LifecycleMessages(db, build_dispatcher(db, settings, runtime.keys))

@@ -30,10 +30,12 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import deferred
 from app.events.outbox import OutboxMessage, OutboxStatus
 
 BUS_KEY = "happy_event_bus"
@@ -68,6 +70,9 @@ class BalanceChanged(Event):
     kind: str  # the ledger entry kind (earn, reversal, reward_claim, ...)
     delta: int
     balance: int
+    # The member's lifetime points after the change (rows written before it was added
+    # carry none).
+    lifetime: int | None = None
 
 
 @dataclass(frozen=True)
@@ -209,25 +214,28 @@ async def publish(session: AsyncSession, event: Event) -> None:
     bus = bus_of(session)
     for handler in bus._in_transaction.get(type(event), ()):
         await handler(session, event)
-    queued = False
+    rows = []
     for subscriber in bus._after_commit.get(type(event), ()):
         if subscriber.when is not None and not await subscriber.when(session, event):
             continue
-        session.add(
-            OutboxMessage(
-                subscriber=subscriber.name,
-                event_type=event.event_name(),
-                payload=to_json(event),
-                coalesce_key=subscriber.coalesce(event) if subscriber.coalesce else None,
-                status=OutboxStatus.PENDING,
-                attempts=0,
-                created_at=event.at,
-                next_attempt_at=event.at,
-            )
+        rows.append(
+            {
+                "subscriber": subscriber.name,
+                "event_type": event.event_name(),
+                "payload": to_json(event),
+                "coalesce_key": subscriber.coalesce(event) if subscriber.coalesce else None,
+                "status": OutboxStatus.PENDING,
+                "attempts": 0,
+                "last_error": None,
+                "created_at": event.at,
+                "next_attempt_at": event.at,
+                "done_at": None,
+            }
         )
-        queued = True
-    if queued:
-        await session.flush()
+    if rows:
+        # Nothing in the publishing transaction reads its outbox rows: they go out with
+        # its other deferred writes, in one statement at commit (app/deferred.py).
+        await deferred.write(session, insert(cast(Table, OutboxMessage.__table__)), rows)
         session.info[OUTBOX_WRITTEN] = True
 
 
@@ -253,6 +261,8 @@ def from_json(event_type: str, payload: str) -> Event:
     data = json.loads(payload)
     values: dict[str, Any] = {}
     for field in dataclasses.fields(cls):
+        if field.name not in data and field.default is not dataclasses.MISSING:
+            continue  # a field added since the row was written: its default
         value = data[field.name]
         hint = hints[field.name]
         if hint is datetime:

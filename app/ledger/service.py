@@ -14,10 +14,12 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Table,
     bindparam,
     case,
+    column,
     func,
     insert,
     literal,
@@ -124,11 +126,11 @@ async def post(
         "funded_by_partner_id": funded_by,
     }
     if delta > 0 and session.get_bind().dialect.name == "postgresql":
-        entry = await _credit_in_one_statement(
+        entry, lifetime = await _credit_in_one_statement(
             session, stmt.values(**values), entry_values, lot_values
         )
     else:
-        entry = await _post_in_steps(
+        entry, lifetime = await _post_in_steps(
             session, stmt.values(**values), entry_values, lot_values, consume_first_lot_of
         )
     await events.publish(
@@ -140,6 +142,7 @@ async def post(
             kind=kind.value,
             delta=delta,
             balance=entry.balance_after,
+            lifetime=lifetime,
         ),
     )
     return entry
@@ -150,14 +153,14 @@ async def _credit_in_one_statement(
     account_update: Any,
     entry_values: dict[str, object],
     lot_values: dict[str, object],
-) -> PointsEntry:
+) -> tuple[PointsEntry, int]:
     """PostgreSQL: the account update, the entry and its lot as ONE statement (data-
     modifying CTEs: each step reads the row the one before returned), one round trip
     instead of three; the same rows as :func:`_post_in_steps`."""
     accounts = cast(Table, PointsAccount.__table__)
     entries = cast(Table, PointsEntry.__table__)
     lots = cast(Table, PointsLot.__table__)
-    account = account_update.returning(accounts.c.available).cte("account")
+    account = account_update.returning(accounts.c.available, accounts.c.lifetime).cte("account")
     entry_columns = [*entry_values, "balance_after"]
     entry = (
         insert(entries)
@@ -175,13 +178,16 @@ async def _credit_in_one_statement(
         [*lot_values, "entry_id"],
         select(*(literal(v, lots.c[k].type) for k, v in lot_values.items()), entry.c.id),
     )
-    stmt = select(*entry.c).add_cte(lot.cte("lot"))
-    found: PointsEntry | None = (
-        await session.scalars(select(PointsEntry).from_statement(stmt))
+    lifetime = select(account.c.lifetime).scalar_subquery().label("account_lifetime")
+    stmt = select(*entry.c, lifetime).add_cte(lot.cte("lot"))
+    found = (
+        await session.execute(
+            select(PointsEntry, column("account_lifetime", BigInteger)).from_statement(stmt)
+        )
     ).one_or_none()
     if found is None:
         raise InsufficientPoints(field="points", needed=0)  # no account: nothing posted
-    return found
+    return found[0], int(found[1])
 
 
 async def _post_in_steps(
@@ -190,16 +196,19 @@ async def _post_in_steps(
     entry_values: dict[str, object],
     lot_values: dict[str, object],
     consume_first_lot_of: int | None,
-) -> PointsEntry:
+) -> tuple[PointsEntry, int]:
     """The guarded account update, the entry's ``INSERT ... RETURNING``, then the lot's
     insert (credit) or the lots' consumption (debit)."""
     accounts = cast(Table, PointsAccount.__table__)
     delta = cast(int, entry_values["delta"])
     member_id = cast(int, entry_values["member_id"])
-    result = await session.execute(account_update.returning(accounts.c.available))
-    balance_after = result.scalar_one_or_none()
-    if balance_after is None:
+    result = await session.execute(
+        account_update.returning(accounts.c.available, accounts.c.lifetime)
+    )
+    account = result.one_or_none()
+    if account is None:
         raise InsufficientPoints(field="points", needed=-delta)
+    balance_after, lifetime = account
 
     entry = (
         await session.scalars(
@@ -214,7 +223,7 @@ async def _post_in_steps(
         )
     else:
         await _consume_lots(session, member_id, entry.id, -delta, first_lot_of=consume_first_lot_of)
-    return entry
+    return entry, int(lifetime)
 
 
 async def _consume_lots(

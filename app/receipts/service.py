@@ -21,7 +21,7 @@ from typing import cast
 from sqlalchemy import Select, Table, case, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import events
+from app import deferred, events
 from app.callers import StoreCaller
 from app.db import insert_ignoring_conflicts
 from app.environment import Environment
@@ -208,8 +208,10 @@ async def submit_receipt(
 
     score, awards = await till_offers.settle(session, till, rules, data.lines, now)
     points = score.points
-    # The lines: one executemany INSERT (Core: no per-row RETURNING, no ORM flush).
-    await session.execute(
+    # The lines: one multi-row INSERT, sent with the stored answer and the outbox rows at
+    # commit (nothing in this transaction reads them back: app/deferred.py).
+    await deferred.write(
+        session,
         insert(cast(Table, ReceiptLine.__table__)),
         [
             {
@@ -279,8 +281,10 @@ async def submit_receipt(
         processed_at=now,
         warnings=warnings,
     )
-    # The stored answer (what a retry gets) with the final score: one UPDATE by key.
-    await session.execute(
+    # The stored answer (what a retry gets) with the final score: one UPDATE by key, sent
+    # at commit with the lines (a retry reads it only once this transaction committed).
+    await deferred.write(
+        session,
         update(cast(Table, receipts))
         .where(receipts.c.id == receipt_id)
         .values(
@@ -288,7 +292,7 @@ async def submit_receipt(
             bonus_points=score.bonus_points,
             breakdown=[item.to_json() for item in score.breakdown],
             answer=answer.to_json(),
-        )
+        ),
     )
     await events.publish(
         session,

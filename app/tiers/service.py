@@ -271,6 +271,17 @@ async def _move(
         )
 
 
+# The member's lifetime points after the transaction's last ledger entry (BalanceChanged).
+_LIFETIME = "happy_tiers_lifetime"
+
+
+async def remember_lifetime(session: AsyncSession, event: events.BalanceChanged) -> None:
+    """In the ledger entry's transaction: keep the member's lifetime points after it, for
+    :func:`on_receipt_accepted` (no statement)."""
+    if event.lifetime is not None:
+        session.info.setdefault(_LIFETIME, {})[event.member_id] = event.lifetime
+
+
 async def on_receipt_accepted(session: AsyncSession, event: events.ReceiptAccepted) -> None:
     """In the receipt's transaction: move the member up if this receipt crossed a line.
 
@@ -280,6 +291,13 @@ async def on_receipt_accepted(session: AsyncSession, event: events.ReceiptAccept
         return
     tiers = await list_tiers(session)
     if len(tiers) < 2:
+        return
+    # Qualifying points never exceed lifetime points (both count earned points, the
+    # qualifying ones only those of the window, net of refunds); the lifetime after this
+    # receipt's credit was read under the account's lock. Below the lowest threshold above
+    # the base tier, no tier can be reached: no statement (most members, most receipts).
+    lifetime = session.info.get(_LIFETIME, {}).get(event.member_id)
+    if lifetime is not None and lifetime < tiers[1].threshold:
         return
     # Most receipts cross nothing: one unlocked statement decides that (held tier and
     # qualifying points). Receipts of one member are already serialised by their points

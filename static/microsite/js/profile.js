@@ -2,7 +2,7 @@
 
 import { gql, unwrap } from "./api.js";
 import { $, busy, downloadJson, h, say } from "./dom.js";
-import { t } from "./i18n.js";
+import { formatNumber, t } from "./i18n.js";
 
 const CHANNELS = ["SMS", "VIBER", "EMAIL", "PUSH"];
 const FIELDS = ["firstName", "lastName", "gender", "city", "email", "language"];
@@ -114,7 +114,7 @@ export function setupProfile({ onLanguageChosen, onDeleted }) {
   $("#delete-account").addEventListener("click", () => {
     say($("#delete-error"), "");
     $("#delete-text").textContent = t("delete.text", {
-      points: profile ? profile.balance.available : 0,
+      points: formatNumber(profile ? profile.balance.available : 0),
     });
     dialog.showModal();
   });
