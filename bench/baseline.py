@@ -538,29 +538,29 @@ class Baseline:
                 raise NotMirrored("a receipt id already used (Happy replays its answer)")
             score = till.provisional(rules, data.lines)  # settled: the tier, no offers
             points = score.points
-            await db.executemany(
-                sql.INSERT_RECEIPT_LINE,
-                [
-                    (
-                        receipt_id,
-                        number_,
-                        line.sku,
-                        line.name,
-                        line.brand,
-                        line.category,
-                        line.quantity_milli,
-                        line.unit_price,
-                        line.amount,
-                        scored.multiplier_pct,
-                        scored.rule,
-                        scored.points,
-                        0,
-                    )
-                    for number_, (line, scored) in enumerate(
-                        zip(data.lines, score.lines, strict=True), start=1
-                    )
-                ],
-            )
+            if len(data.lines) != sql.DEFERRED_WRITES_LINES:
+                raise NotMirrored(f"a receipt of {len(data.lines)} lines")
+            lines = [
+                value
+                for number_, (line, scored) in enumerate(
+                    zip(data.lines, score.lines, strict=True), start=1
+                )
+                for value in (
+                    receipt_id,
+                    number_,
+                    line.sku,
+                    line.name,
+                    line.brand,
+                    line.category,
+                    line.quantity_milli,
+                    line.unit_price,
+                    line.amount,
+                    scored.multiplier_pct,
+                    scored.rule,
+                    scored.points,
+                    0,
+                )
+            ]  # sent at commit (DEFERRED_WRITES), as Happy's app/deferred.py does
             programme = await self.programme(db)  # cached
             activity = Activity(
                 member_id=member_id,
@@ -601,7 +601,8 @@ class Baseline:
             if entry is None:
                 raise NotMirrored("a member without a points account")
             balance = entry["balance_after"]
-            # BalanceChanged, in the transaction: the wallet passes' update tag.
+            # BalanceChanged, in the transaction: the wallet passes' update tag (and the
+            # lifetime points kept for the tier check).
             if await db.fetch(sql.WALLET_PASSES_FOR_UPDATE, member_id):
                 raise NotMirrored("a member with a wallet pass")
             answer = ReceiptAnswer(
@@ -610,14 +611,6 @@ class Baseline:
                 balance=balance,
                 breakdown=score.breakdown,
                 processed_at=now,
-            )
-            await db.execute(
-                sql.STORE_SCORE_AND_ANSWER,
-                points,
-                score.bonus_points,
-                json.dumps([item.to_json() for item in score.breakdown]),
-                json.dumps(answer.to_json()),
-                receipt_id,
             )
             event = ReceiptAccepted(
                 at=now,
@@ -628,13 +621,20 @@ class Baseline:
                 points=score.total,
             )
             # ReceiptAccepted, in the transaction: does this receipt move the member up?
-            await self.tier_check(db, member_id, score.total, now)
-            # ReceiptAccepted, after commit: the "points earned" message's outbox row.
-            # Written as delivered: the baseline delivers nothing after commit, and Happy's
-            # outbox poller (same database) must not deliver its rows either (Happy's CPU
-            # spent on the baseline's receipts). Same statement, two values differ.
-            await db.fetchval(
-                sql.INSERT_OUTBOX,
+            await self.tier_check(db, member_id, score.total, entry["account_lifetime"], now)
+            # At commit, one statement: the lines, the stored answer and the outbox row of
+            # ReceiptAccepted's "points earned" message. That row is written as delivered:
+            # the baseline delivers nothing after commit, and Happy's outbox poller (same
+            # database) must not deliver it either (Happy's CPU spent on the baseline's
+            # receipts). Same statement, two values differ (status, done_at).
+            await db.execute(
+                sql.DEFERRED_WRITES,
+                *lines,
+                points,
+                score.bonus_points,
+                json.dumps([item.to_json() for item in score.breakdown]),
+                json.dumps(answer.to_json()),
+                receipt_id,
                 "messages.points_earned",
                 ReceiptAccepted.event_name(),
                 to_json(event),
@@ -656,13 +656,15 @@ class Baseline:
         }
 
     async def tier_check(
-        self, db: asyncpg.Connection, member_id: int, points: int, now: datetime
+        self, db: asyncpg.Connection, member_id: int, points: int, lifetime: int, now: datetime
     ) -> None:
         """``app.tiers.service.on_receipt_accepted`` while nothing is crossed."""
         if points <= 0:
             return
         tiers = await self.tiers(db)  # cached
         if len(tiers) < 2:
+            return
+        if lifetime < tiers[1].threshold:  # qualifying points never exceed lifetime points
             return
         since = now - relativedelta(months=WINDOW_MONTHS)
         kinds = [kind.value for kind in QUALIFYING_KINDS]

@@ -19,10 +19,10 @@ How to refresh submitReceipt after Happy's receipt path changed (the others alik
 1. ``.venv/bin/python -m bench.run --capture-sql --no-big --only submit_receipt
    --as-python`` prints, per server, the statements of one request in order and then
    Happy's statements up to its COMMIT as Python constants (``S1 = (...)``, ``S2``...).
-2. Replace everything between ``# >>> submitReceipt`` and ``# <<< submitReceipt`` below
-   with those constants (less ``S1``, the key lookup, and the ``BEGIN``/``COMMIT``), named
-   after what they do; a statement that is gone goes from here and from
-   ``Baseline.submit_receipt``.
+2. Replace the constants between ``# >>> submitReceipt`` and ``# <<< submitReceipt`` below
+   with those (less ``S1``, the key lookup, the ``BEGIN``/``COMMIT`` and the fraud
+   counters' upsert, built by ``fraud_counters``), named after what they do; one that is
+   gone goes from here and from ``Baseline.submit_receipt``; update the capture note.
 3. In ``bench/baseline.py`` ``Baseline.submit_receipt`` each statement has one call, in
    Happy's order, with its parameters in ``$n`` order: follow the new order, give a new
    statement its parameters (read them in Happy's service code, ``app/receipts/
@@ -129,9 +129,12 @@ def fraud_counters(rows: int) -> str:
 
 
 # >>> submitReceipt (app/receipts/service.py submit_receipt; replace as one block) ---------
-# In Happy's order, between BEGIN ISOLATION LEVEL READ COMMITTED and COMMIT; the fraud
-# counters' upsert (fraud_counters(4)) comes after the lines, the cached reloads wherever
-# a cache is stale. INSERT_RECEIPT_LINE is sent as one executemany (one round trip).
+# Captured on 2026-12-01 from commit fe96b76 (main after a0fbd3c, "submitReceipt in 10
+# round trips"). In Happy's order, between BEGIN and COMMIT: MEMBER_BY_CARD,
+# OFFERS_AT_TILL, INSERT_RECEIPT, fraud_counters(4), CREDIT_EARN, WALLET_PASSES_FOR_UPDATE,
+# TIER_CHECK (only when the lifetime points CREDIT_EARN returns reach the lowest tier above
+# the base one), DEFERRED_WRITES (sent at commit: app/deferred.py); the cached reloads
+# wherever a cache is stale.
 MEMBER_BY_CARD = (
     "SELECT members.id, members.public_id, members.phone_e164, members.status, "
     "members.first_name, members.last_name, members.birth_date, members.gender, "
@@ -152,7 +155,6 @@ MEMBER_BY_CARD = (
     "members JOIN cards ON cards.member_id = members.id WHERE cards.number = $11::VARCHAR "
     "AND cards.status = $12 AND members.status = $13"
 )
-
 OFFERS_AT_TILL = (
     "SELECT offers.id, offers.funder_partner_id, offers.titles, offers.descriptions, "
     "offers.image_url, offers.starts_at, offers.ends_at, offers.partner_ids, "
@@ -168,7 +170,6 @@ OFFERS_AT_TILL = (
     " $3::TIMESTAMP WITH TIME ZONE AND offers.ends_at > $4::TIMESTAMP WITH TIME ZONE ORDER "
     "BY offers.id"
 )
-
 INSERT_RECEIPT = (
     "INSERT INTO receipts (partner_id, store_id, member_id, external_id, issued_at, "
     "currency, total, cashier_id, source, fingerprint, rate_points, rate_per_amount, "
@@ -179,27 +180,19 @@ INSERT_RECEIPT = (
     "$15::BIGINT, $16::BIGINT, $17::BIGINT, $18::JSON, $19::JSON, $20::TIMESTAMP WITH TIME "
     "ZONE) ON CONFLICT (partner_id, external_id) DO NOTHING RETURNING receipts.id"
 )
-
-INSERT_RECEIPT_LINE = (
-    "INSERT INTO receipt_lines (receipt_id, line_no, sku, name, brand, category, "
-    "quantity_milli, unit_price, amount, multiplier_pct, rule, points, refunded_amount) "
-    "VALUES ($1::INTEGER, $2::INTEGER, $3::VARCHAR, $4::VARCHAR, $5::VARCHAR, $6::VARCHAR, "
-    "$7::BIGINT, $8::BIGINT, $9::BIGINT, $10::INTEGER, $11::VARCHAR, $12::BIGINT, "
-    "$13::BIGINT)"
-)
-
 CREDIT_EARN = (
     "WITH account AS (UPDATE points_accounts SET available=(points_accounts.available + "
     "$16::BIGINT), lifetime=(points_accounts.lifetime + $17::BIGINT), "
     "updated_at=$18::TIMESTAMP WITH TIME ZONE WHERE points_accounts.member_id = "
-    "$19::INTEGER RETURNING points_accounts.available), entry AS (INSERT INTO "
-    "points_entries (member_id, kind, delta, reference_type, reference_id, description, "
-    "idempotency_key, created_at, expires_at, balance_after) SELECT $7::INTEGER AS anon_7, "
-    "$8 AS anon_8, $9::BIGINT AS anon_9, $10::VARCHAR AS anon_10, $11::VARCHAR AS anon_11, "
-    "$12::VARCHAR AS anon_12, $13::VARCHAR AS anon_13, $14::TIMESTAMP WITH TIME ZONE AS "
-    "anon_14, $15::TIMESTAMP WITH TIME ZONE AS anon_15, account.available AS available FROM"
-    " account RETURNING points_entries.id, points_entries.member_id, points_entries.kind, "
-    "points_entries.delta, points_entries.balance_after, points_entries.reference_type, "
+    "$19::INTEGER RETURNING points_accounts.available, points_accounts.lifetime), entry AS "
+    "(INSERT INTO points_entries (member_id, kind, delta, reference_type, reference_id, "
+    "description, idempotency_key, created_at, expires_at, balance_after) SELECT "
+    "$7::INTEGER AS anon_7, $8 AS anon_8, $9::BIGINT AS anon_9, $10::VARCHAR AS anon_10, "
+    "$11::VARCHAR AS anon_11, $12::VARCHAR AS anon_12, $13::VARCHAR AS anon_13, "
+    "$14::TIMESTAMP WITH TIME ZONE AS anon_14, $15::TIMESTAMP WITH TIME ZONE AS anon_15, "
+    "account.available AS available FROM account RETURNING points_entries.id, "
+    "points_entries.member_id, points_entries.kind, points_entries.delta, "
+    "points_entries.balance_after, points_entries.reference_type, "
     "points_entries.reference_id, points_entries.description, "
     "points_entries.idempotency_key, points_entries.created_at, points_entries.expires_at),"
     " lot AS (INSERT INTO points_lots (member_id, points, remaining, earned_at, expires_at,"
@@ -208,21 +201,15 @@ CREDIT_EARN = (
     "ZONE AS anon_5, $6::INTEGER AS anon_6, entry.id AS id FROM entry) SELECT entry.id, "
     "entry.member_id, entry.kind, entry.delta, entry.balance_after, entry.reference_type, "
     "entry.reference_id, entry.description, entry.idempotency_key, entry.created_at, "
-    "entry.expires_at FROM entry"
+    "entry.expires_at, (SELECT account.lifetime FROM account) AS account_lifetime FROM "
+    "entry"
 )
-
 WALLET_PASSES_FOR_UPDATE = (
     "SELECT wallet_passes.id, wallet_passes.card_id, wallet_passes.member_id, "
     "wallet_passes.serial_number, wallet_passes.version, wallet_passes.created_at, "
     "wallet_passes.updated_at FROM wallet_passes WHERE wallet_passes.member_id = "
     "$1::INTEGER FOR UPDATE"
 )
-
-STORE_SCORE_AND_ANSWER = (
-    "UPDATE receipts SET points_earned=$1::BIGINT, bonus_points=$2::BIGINT, "
-    "breakdown=$3::JSON, answer=$4::JSON WHERE receipts.id = $5::INTEGER"
-)
-
 TIER_CHECK = (
     "SELECT (SELECT member_tiers.tier_id FROM member_tiers WHERE member_tiers.member_id = "
     "$1::INTEGER) AS anon_1, (SELECT coalesce(sum(points_entries.delta), $2::INTEGER) AS "
@@ -235,13 +222,26 @@ TIER_CHECK = (
     "offer_receipts WHERE offer_receipts.member_id = $9::INTEGER AND "
     "offer_receipts.created_at >= $10::TIMESTAMP WITH TIME ZONE) AS anon_4"
 )
-
-INSERT_OUTBOX = (
-    "INSERT INTO outbox_messages (subscriber, event_type, payload, coalesce_key, status, "
-    "attempts, last_error, created_at, next_attempt_at, done_at) VALUES ($1::VARCHAR, "
-    "$2::VARCHAR, $3::VARCHAR, $4::VARCHAR, $5, $6::INTEGER, $7::VARCHAR, $8::TIMESTAMP "
-    "WITH TIME ZONE, $9::TIMESTAMP WITH TIME ZONE, $10::TIMESTAMP WITH TIME ZONE) RETURNING"
-    " outbox_messages.id"
+# The receipt's lines (one multi-row INSERT: the benchmark's receipts have 3 lines), its
+# stored answer and the "points earned" outbox row, as data-modifying CTEs of one statement.
+DEFERRED_WRITES_LINES = 3
+DEFERRED_WRITES = (
+    "WITH deferred_0 AS (INSERT INTO receipt_lines (receipt_id, line_no, sku, name, brand, "
+    "category, quantity_milli, unit_price, amount, multiplier_pct, rule, points, "
+    "refunded_amount) VALUES ($1::INTEGER, $2::INTEGER, $3::VARCHAR, $4::VARCHAR, "
+    "$5::VARCHAR, $6::VARCHAR, $7::BIGINT, $8::BIGINT, $9::BIGINT, $10::INTEGER, "
+    "$11::VARCHAR, $12::BIGINT, $13::BIGINT), ($14::INTEGER, $15::INTEGER, $16::VARCHAR, "
+    "$17::VARCHAR, $18::VARCHAR, $19::VARCHAR, $20::BIGINT, $21::BIGINT, $22::BIGINT, "
+    "$23::INTEGER, $24::VARCHAR, $25::BIGINT, $26::BIGINT), ($27::INTEGER, $28::INTEGER, "
+    "$29::VARCHAR, $30::VARCHAR, $31::VARCHAR, $32::VARCHAR, $33::BIGINT, $34::BIGINT, "
+    "$35::BIGINT, $36::INTEGER, $37::VARCHAR, $38::BIGINT, $39::BIGINT)), deferred_1 AS "
+    "(UPDATE receipts SET points_earned=$40::BIGINT, bonus_points=$41::BIGINT, "
+    "breakdown=$42::JSON, answer=$43::JSON WHERE receipts.id = $44::INTEGER), deferred_2 AS"
+    " (INSERT INTO outbox_messages (subscriber, event_type, payload, coalesce_key, status, "
+    "attempts, last_error, created_at, next_attempt_at, done_at) VALUES ($45::VARCHAR, "
+    "$46::VARCHAR, $47::VARCHAR, $48::VARCHAR, $49, $50::INTEGER, $51::VARCHAR, "
+    "$52::TIMESTAMP WITH TIME ZONE, $53::TIMESTAMP WITH TIME ZONE, $54::TIMESTAMP WITH TIME"
+    " ZONE)) SELECT 1"
 )
 # <<< submitReceipt
 
