@@ -178,6 +178,26 @@ class PoolMember:
     card: str
 
 
+async def ledger_mismatches(database: str, member_ids: list[int]) -> list[tuple[int, ...]]:
+    """(member, cached balance, ledger sum, lots remaining) where they disagree."""
+    connection = await asyncpg.connect(dsn(database))
+    try:
+        rows = await connection.fetch(
+            """
+            SELECT a.member_id, a.available,
+                   (SELECT coalesce(sum(e.delta), 0) FROM points_entries e
+                     WHERE e.member_id = a.member_id) AS ledger,
+                   (SELECT coalesce(sum(l.remaining), 0) FROM points_lots l
+                     WHERE l.member_id = a.member_id) AS lots
+            FROM points_accounts a WHERE a.member_id = ANY($1::int[])
+            """,
+            member_ids,
+        )
+    finally:
+        await connection.close()
+    return [tuple(r) for r in rows if not r["available"] == r["ledger"] == r["lots"]]
+
+
 SIGNED_UP = "+35569"  # register_members' numbers
 SEEDED = "+35560"  # seed_big.sql's numbers (+3556 and 8 digits)
 

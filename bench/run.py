@@ -167,6 +167,16 @@ class Bench:
         pool = asyncio.run(fixtures.member_pool(name, self.options.members, fixtures.SEEDED))
         return Database(name, env, key, pool, seed_seconds=seconds)
 
+    def check_ledger(self) -> None:
+        """The signed-up members' balances (the run's receipts credit them, from both
+        servers) equal the sum of their ledger entries and of their lots' remaining points,
+        as ``happy ledger check`` requires (the seeded big members have no ledger)."""
+        main = self.databases["main"]
+        bad = asyncio.run(fixtures.ledger_mismatches(main.name, [m.member_id for m in main.pool]))
+        if bad:
+            raise SystemExit(f"balances differ from their ledger: {bad[:5]}")
+        say(f"ledger: the {len(main.pool)} signed-up members' balances match their entries")
+
     def drop(self) -> None:
         for name in {database.name for database in self.databases.values()}:
             asyncio.run(fixtures.drop_database(name))
@@ -744,6 +754,7 @@ def main(argv: list[str] | None = None) -> int:
             if options.capture_sql:
                 bench.print_sql()
                 return 0
+            bench.check_ledger()
         finally:
             bench.drop()
     text = report(bench, started, load_before)
