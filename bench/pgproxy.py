@@ -47,10 +47,14 @@ class Traffic:
     marks: list[int] = field(default_factory=list)
     # Round trips that carried no statement execution (prepares, describes, pings).
     empty_round_trips: int = 0
+    # For each statement, the client connection that sent it (numbered as accepted): the
+    # comparison tells concurrent transactions apart by it.
+    connections: list[int] = field(default_factory=list)
 
 
 @dataclass
 class _Connection:
+    number: int = 0
     prepared: dict[bytes, str] = field(default_factory=dict)
     executed_since_sync: int = 0
 
@@ -70,6 +74,7 @@ class CountingProxy:
         self.traffic = Traffic()
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._accepted = 0
 
     async def __aenter__(self) -> CountingProxy:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
@@ -137,7 +142,8 @@ class CountingProxy:
     async def _client_messages(
         self, reader: asyncio.StreamReader, up_writer: asyncio.StreamWriter
     ) -> None:
-        connection = _Connection()
+        self._accepted += 1
+        connection = _Connection(number=self._accepted)
         while True:
             head = await reader.readexactly(5)
             kind = head[:1]
@@ -159,6 +165,7 @@ class CountingProxy:
             _portal, at = _cstring(body, 0)
             statement, _ = _cstring(body, at)
             traffic.statements.append(connection.prepared.get(statement, "<unknown statement>"))
+            traffic.connections.append(connection.number)
             traffic.marks.append(traffic.round_trips + 1)  # its Sync follows
             connection.executed_since_sync += 1
         elif kind == b"C" and body[:1] == b"S":
@@ -168,6 +175,7 @@ class CountingProxy:
             query, _ = _cstring(body, 0)
             traffic.round_trips += 1
             traffic.statements.append(query.decode("utf-8", "replace"))
+            traffic.connections.append(connection.number)
             traffic.marks.append(traffic.round_trips)
         elif kind == b"S":
             traffic.round_trips += 1

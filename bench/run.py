@@ -16,8 +16,10 @@ baseline, operation by operation, under wrk.
 4. A markdown table (and the issue 15 targets, met or missed by how much); without
    ``--no-record``, appended to ``bench/RESULTS.md`` with the date, commit and machine.
 
-``--smoke`` (CI): one short round each on a tiny big database, proving the harness works;
-no thresholds and nothing recorded.
+``--smoke`` (CI): one 1 s round each on a tiny big database (through the proxy, on the
+servers of the SQL phase), proving the harness works and that the baseline sends Happy's
+SQL; no thresholds and nothing recorded. Any run (smoke included) exits with status 1 when
+the baseline does not send Happy's SQL for some operation, unless ``--allow-sql-mismatch``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -64,6 +67,8 @@ class Options:
     smoke: bool
     traffic_requests: int
     capture_sql: bool
+    allow_sql_mismatch: bool = False
+    as_python: bool = False
 
 
 @dataclass
@@ -162,6 +167,16 @@ class Bench:
         pool = asyncio.run(fixtures.member_pool(name, self.options.members, fixtures.SEEDED))
         return Database(name, env, key, pool, seed_seconds=seconds)
 
+    def check_ledger(self) -> None:
+        """The signed-up members' balances (the run's receipts credit them, from both
+        servers) equal the sum of their ledger entries and of their lots' remaining points,
+        as ``happy ledger check`` requires (the seeded big members have no ledger)."""
+        main = self.databases["main"]
+        bad = asyncio.run(fixtures.ledger_mismatches(main.name, [m.member_id for m in main.pool]))
+        if bad:
+            raise SystemExit(f"balances differ from their ledger: {bad[:5]}")
+        say(f"ledger: the {len(main.pool)} signed-up members' balances match their entries")
+
     def drop(self) -> None:
         for name in {database.name for database in self.databases.values()}:
             asyncio.run(fixtures.drop_database(name))
@@ -231,7 +246,8 @@ class Bench:
             for server in servers:
                 measured = self.results[op.name][server.name]
                 rt, first = self._traffic(op, server, database, proxy)
-                measured.round_trips, measured.statements = rt, first.statements
+                measured.round_trips = rt
+                measured.statements = without_poller(first)
                 measured.request_round_trips = request_round_trips(first)
                 say(
                     f"  {op.name:18} {server.name:8} {rt:5.1f} round trips "
@@ -253,7 +269,7 @@ class Bench:
             return result
 
         # wrk runs for its whole duration (the thread stops after n responses).
-        send(2, 2 if self.options.smoke else 3)  # warm-up: connections, statements, caches
+        send(2, 1 if self.options.smoke else 3)  # warm-up: connections, statements, caches
         proxy.reset()
         one = send(1, 1)
         first: Traffic = proxy.reset()
@@ -317,12 +333,21 @@ class Bench:
     # --- the SQL the baseline mirrors ---------------------------------------------------
 
     def print_sql(self) -> None:
+        """Each server's statements for one request of each operation (Happy's outbox
+        poller left out), whether they match, and with ``--as-python`` Happy's request
+        statements as constants for ``bench/baseline_sql.py``."""
         for op in self.options.operations:
+            happy, baseline = (self.results[op.name][name] for name in SERVERS)
             for name in SERVERS:
                 measured = self.results[op.name][name]
                 print(f"\n-- {op.name}: {name}, {measured.round_trips:.1f} round trips")
                 for statement in measured.statements:
                     print(f"{' '.join(statement.split())};")
+            print(f"\n-- {op.name}: same SQL: {same_sql(happy.statements, baseline.statements)}")
+            if self.options.as_python:
+                print(f"\n# {op.name}: Happy's statements up to its COMMIT")
+                for n, statement in enumerate(_request_part(happy.statements), 1):
+                    print(python_constant(f"S{n}", statement))
 
 
 def require_success(
@@ -358,6 +383,51 @@ def _normalised(statement: str) -> str:
     return " ".join(statement.split()).rstrip(";").strip()
 
 
+# SQLAlchemy's asyncpg dialect names the isolation level in BEGIN only on a connection that
+# was reset after an AUTOCOMMIT checkout (Happy's single-statement reads), not on a fresh
+# one: the same transaction, PostgreSQL's default level, one round trip either way.
+SAME_BEGIN = {"BEGIN ISOLATION LEVEL READ COMMITTED": "BEGIN"}
+
+
+POLLER_LOCK = "SELECT pg_advisory_xact_lock($1)"  # Happy's outbox poller (app/events)
+
+
+def _poller_indices(traffic: Traffic) -> set[int]:
+    """Where Happy's outbox poller is in ``traffic``: every transaction (``BEGIN`` ...
+    ``COMMIT``/``ROLLBACK`` on one connection) that takes the poller's advisory lock. It
+    runs on its own schedule, not for the request, and may interleave with it."""
+    norm = [_normalised(s) for s in traffic.statements]
+    connections = traffic.connections or [0] * len(norm)
+    dropped: set[int] = set()
+    open_: dict[int, list[int]] = {}
+    for i, (text, connection) in enumerate(zip(norm, connections, strict=True)):
+        if text.startswith("BEGIN"):
+            open_[connection] = [i]
+        elif connection in open_:
+            open_[connection].append(i)
+            if text in ("COMMIT", "ROLLBACK"):
+                members = open_.pop(connection)
+                if any(norm[j] == POLLER_LOCK for j in members):
+                    dropped.update(members)
+    return dropped
+
+
+def without_poller(traffic: Traffic) -> list[str]:
+    """The statements less Happy's outbox poller (:func:`_poller_indices`)."""
+    dropped = _poller_indices(traffic)
+    return [s for i, s in enumerate(traffic.statements) if i not in dropped]
+
+
+def python_constant(name: str, statement: str, width: int = 92) -> str:
+    """``NAME = ("...")``: a statement as a constant for ``bench/baseline_sql.py``."""
+    text = _normalised(statement)
+    chunks = textwrap.wrap(
+        text, width - 6, drop_whitespace=False, replace_whitespace=False, break_on_hyphens=False
+    )
+    assert "".join(chunks) == text
+    return f"{name} = (\n" + "".join(f"    {chunk!r}\n" for chunk in chunks) + ")"
+
+
 def _request_part(statements: list[str]) -> list[str]:
     """One request's statements up to its unit of work's COMMIT (what follows is the
     after-commit delivery of the outbox)."""
@@ -366,16 +436,18 @@ def _request_part(statements: list[str]) -> list[str]:
 
 
 def request_round_trips(traffic: Traffic) -> int:
-    norm = [_normalised(s) for s in traffic.statements]
-    if "COMMIT" in norm:
-        return traffic.marks[norm.index("COMMIT")]
+    """Round trips up to the request's COMMIT (the poller's transactions do not end it)."""
+    dropped = _poller_indices(traffic)
+    for i, statement in enumerate(traffic.statements):
+        if i not in dropped and _normalised(statement) == "COMMIT":
+            return traffic.marks[i]
     return traffic.round_trips
 
 
 def comparable(statements: list[str]) -> Counter[str]:
     """The request's statements as a multiset (concurrent read sessions interleave), less
     the pool's pre-pings (an empty statement in a BEGIN ... ROLLBACK of its own)."""
-    part = Counter(_request_part(statements))
+    part = Counter(SAME_BEGIN.get(s, s) for s in _request_part(statements))
     pings = part.pop("", 0)
     part["BEGIN"] -= pings
     part["ROLLBACK"] -= pings
@@ -408,6 +480,31 @@ def round_trips_cell(measured: Measured) -> str:
     if after >= 0.5:
         cell += f" (+{after:.0f} after commit)"
     return cell
+
+
+def sql_mismatches(bench: Bench) -> list[str]:
+    """The operations whose baseline did not send Happy's SQL (less what is left out by
+    design: pre-pings, the outbox poller, the delivery after a receipt's commit)."""
+    return [
+        op.name
+        for op in bench.options.operations
+        if same_sql(
+            bench.results[op.name]["Happy"].statements,
+            bench.results[op.name]["baseline"].statements,
+        )
+        != "yes"
+    ]
+
+
+def mismatch_warning(bench: Bench) -> str:
+    names = sql_mismatches(bench)
+    if not names:
+        return ""
+    return (
+        f"**WARNING: the baseline does not send Happy's SQL for: {', '.join(names)}; "
+        "its ratio is not comparable.** Refresh bench/baseline_sql.py and bench/baseline.py "
+        "(the steps are at the top of bench/baseline_sql.py)."
+    )
 
 
 def table(bench: Bench) -> str:
@@ -456,6 +553,7 @@ TARGET_WORDS = {
 
 
 def targets(bench: Bench) -> str:
+    mismatched = set(sql_mismatches(bench))
     lines = []
     for t in TARGETS:
         if t.operation not in bench.results:
@@ -470,6 +568,8 @@ def targets(bench: Bench) -> str:
         ok = value >= t.limit if t.at_least else value <= t.limit
         sign = ">=" if t.at_least else "<="
         verdict = "met" if ok else f"MISSED by {abs(value - t.limit) / t.limit:.0%}"
+        if t.what == "ratio" and t.operation in mismatched:
+            verdict = "NOT COMPARABLE (the baseline does not send Happy's SQL)"
         lines.append(
             f"- {BY_NAME[t.operation].label}: {TARGET_WORDS[t.what]} {value:.2f} "
             f"(target {sign} {t.limit:g}): {verdict}"
@@ -542,6 +642,7 @@ def report(bench: Bench, started: datetime, load_before: float) -> str:
             f"{o.seconds:g} s per operation and server after a {o.warmup:g} s warm-up; "
             f"redeemVoucher with one client){seed}.",
             "",
+            *([warning, ""] if (warning := mismatch_warning(bench)) else []),
             table(bench),
             "",
             "Issue 15 targets:",
@@ -582,6 +683,17 @@ def parse(argv: list[str] | None) -> Options:
         action="store_true",
         help="only print the SQL each server sends per operation (for bench/baseline_sql.py)",
     )
+    parser.add_argument(
+        "--as-python",
+        action="store_true",
+        help="with --capture-sql: also print Happy's statements as Python constants",
+    )
+    parser.add_argument(
+        "--allow-sql-mismatch",
+        action="store_true",
+        help="report (and record) even when the baseline does not send Happy's SQL for some "
+        "operation; without it such a run exits with status 1 and records nothing",
+    )
     args = parser.parse_args(argv)
     operations: tuple[Operation, ...] = OPERATIONS
     if args.only:
@@ -593,20 +705,21 @@ def parse(argv: list[str] | None) -> Options:
         operations = tuple(op for op in operations if op.database != "big")
     if args.smoke:
         return Options(
-            seconds=2,
+            seconds=1,
             connections=2,
             threads=1,
             rounds=1,
             workers=args.workers,
             warmup=0,
             members=8,
-            big_members=2_000,
-            big_receipts=20_000,
+            big_members=500,
+            big_receipts=5_000,
             operations=operations,
             record=False,
             smoke=True,
             traffic_requests=0,
             capture_sql=False,
+            allow_sql_mismatch=args.allow_sql_mismatch,
         )
     return Options(
         seconds=args.seconds,
@@ -623,6 +736,8 @@ def parse(argv: list[str] | None) -> Options:
         smoke=False,
         traffic_requests=20,
         capture_sql=args.capture_sql,
+        allow_sql_mismatch=args.allow_sql_mismatch,
+        as_python=args.as_python,
     )
 
 
@@ -639,11 +754,22 @@ def main(argv: list[str] | None = None) -> int:
             if options.capture_sql:
                 bench.print_sql()
                 return 0
+            bench.check_ledger()
         finally:
             bench.drop()
     text = report(bench, started, load_before)
     print()
     print(text)
+    for op in options.operations:
+        h, b = bench.results[op.name]["Happy"], bench.results[op.name]["baseline"]
+        print(f"{op.name}: same SQL: {same_sql(h.statements, b.statements)}")
+    mismatched = sql_mismatches(bench)
+    if mismatched and not options.allow_sql_mismatch:
+        say(
+            f"FAILED: the baseline does not send Happy's SQL for {', '.join(mismatched)} "
+            "(nothing recorded; --allow-sql-mismatch to report anyway)"
+        )
+        return 1
     if options.record:
         with RESULTS.open("a") as results:
             results.write("\n" + text)
