@@ -83,7 +83,7 @@ from bench import baseline_sql as sql
 
 T = TypeVar("T")
 OFFER_JSON_COLUMNS = ("titles", "descriptions", "partner_ids", "store_ids", "scope_values")
-TIER_CASE = (0, 1, 1)  # CASE WHEN held THEN 0 ELSE 1 END ... LIMIT 1 (member_facts_columns)
+TIER_BASE = (1,)  # coalesce(held tier, base tier ... LIMIT 1) (member_facts_columns)
 
 
 @dataclass(frozen=True)
@@ -476,7 +476,7 @@ class Baseline:
         async with self.unit_of_work() as db:
             # The member by card, with their block and the offers' segment facts.
             member = await db.fetchrow(
-                sql.MEMBER_BY_CARD, *TIER_CASE * 3, "earn", number, "active", "active"
+                sql.MEMBER_BY_CARD, *TIER_BASE * 3, "earn", number, "active", "active"
             )
             if member is None:
                 return {"__typename": "MemberNotIdentifiedError", "code": "CARD_NOT_FOUND"}
@@ -488,7 +488,7 @@ class Baseline:
             # filters (duck-typed: they read attributes) keep those that may apply.
             facts = facts_from(
                 cast(Any, SimpleNamespace(**dict(member))),
-                (member["anon_2"], member["anon_3"], member["anon_4"], member["anon_5"]),
+                tuple(member[c] for c in ("coalesce_1", "coalesce_2", "coalesce_3", "anon_2")),
             )
             code, bonus = facts.tier_code, facts.tier_bonus_pct
             tier = TierModifier(code, facts.tier_name or code, bonus) if code and bonus else None

@@ -134,26 +134,27 @@ def fraud_counters(rows: int) -> str:
 # OFFERS_AT_TILL, INSERT_RECEIPT, fraud_counters(4), CREDIT_EARN, WALLET_PASSES_FOR_UPDATE,
 # TIER_CHECK (only when the lifetime points CREDIT_EARN returns reach the lowest tier above
 # the base one), DEFERRED_WRITES (sent at commit: app/deferred.py); the cached reloads
-# wherever a cache is stale.
+# wherever a cache is stale. MEMBER_BY_CARD re-captured after the tier fix (the held tier
+# as coalesce(held, base): the receipt reads its own member's tier).
 MEMBER_BY_CARD = (
     "SELECT members.id, members.public_id, members.phone_e164, members.status, "
     "members.first_name, members.last_name, members.birth_date, members.gender, "
     "members.city, members.email, members.language, members.registration_channel, "
     "members.created_at, members.updated_at, members.deleted_at, EXISTS (SELECT * FROM "
-    "member_blocks WHERE member_blocks.member_id = members.id) AS anon_1, (SELECT "
-    "tiers.code FROM tiers ORDER BY CASE WHEN (tiers.id = (SELECT member_tiers.tier_id FROM"
-    " member_tiers, members WHERE member_tiers.member_id = members.id)) THEN $1::INTEGER "
-    "ELSE $2::INTEGER END, tiers.threshold LIMIT $3::INTEGER) AS anon_2, (SELECT tiers.name"
-    " FROM tiers ORDER BY CASE WHEN (tiers.id = (SELECT member_tiers.tier_id FROM "
-    "member_tiers, members WHERE member_tiers.member_id = members.id)) THEN $4::INTEGER "
-    "ELSE $5::INTEGER END, tiers.threshold LIMIT $6::INTEGER) AS anon_3, (SELECT "
-    "tiers.earn_bonus_pct FROM tiers ORDER BY CASE WHEN (tiers.id = (SELECT "
-    "member_tiers.tier_id FROM member_tiers, members WHERE member_tiers.member_id = "
-    "members.id)) THEN $7::INTEGER ELSE $8::INTEGER END, tiers.threshold LIMIT $9::INTEGER)"
-    " AS anon_4, (SELECT max(points_entries.created_at) AS max_1 FROM points_entries WHERE "
-    "points_entries.member_id = members.id AND points_entries.kind = $10) AS anon_5 FROM "
-    "members JOIN cards ON cards.member_id = members.id WHERE cards.number = $11::VARCHAR "
-    "AND cards.status = $12 AND members.status = $13"
+    "member_blocks WHERE member_blocks.member_id = members.id) AS anon_1, coalesce((SELECT "
+    "tiers.code FROM member_tiers JOIN tiers ON tiers.id = member_tiers.tier_id WHERE "
+    "member_tiers.member_id = members.id), (SELECT tiers.code FROM tiers ORDER BY "
+    "tiers.threshold, tiers.id LIMIT $1::INTEGER)) AS coalesce_1, coalesce((SELECT "
+    "tiers.name FROM member_tiers JOIN tiers ON tiers.id = member_tiers.tier_id WHERE "
+    "member_tiers.member_id = members.id), (SELECT tiers.name FROM tiers ORDER BY "
+    "tiers.threshold, tiers.id LIMIT $2::INTEGER)) AS coalesce_2, coalesce((SELECT "
+    "tiers.earn_bonus_pct FROM member_tiers JOIN tiers ON tiers.id = member_tiers.tier_id "
+    "WHERE member_tiers.member_id = members.id), (SELECT tiers.earn_bonus_pct FROM tiers "
+    "ORDER BY tiers.threshold, tiers.id LIMIT $3::INTEGER)) AS coalesce_3, (SELECT "
+    "max(points_entries.created_at) AS max_1 FROM points_entries WHERE "
+    "points_entries.member_id = members.id AND points_entries.kind = $4) AS anon_2 FROM "
+    "members JOIN cards ON cards.member_id = members.id WHERE cards.number = $5::VARCHAR "
+    "AND cards.status = $6 AND members.status = $7"
 )
 OFFERS_AT_TILL = (
     "SELECT offers.id, offers.funder_partner_id, offers.titles, offers.descriptions, "
