@@ -398,6 +398,23 @@ def _install_postgres_behaviour(engine: AsyncEngine) -> None:
         if _known_closed(dbapi_connection):
             raise sa_exc.DisconnectionError("pooled connection closed by the server")
 
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # asyncpg learns the array types it does not know (their codecs) with an
+        # introspection query, four round trips, the first time each connection meets
+        # them. The deferred writes and the fraud counters send arrays on every receipt
+        # (app/deferred.py): learn them when the connection opens, not on a request.
+        dbapi_connection.run_async(
+            lambda connection: connection.fetchval(ARRAY_TYPES, None, None, None, None)
+        )
+
+
+# One parameter of each array type Happy sends (unnest inserts).
+ARRAY_TYPES = (
+    "SELECT $1::int4[] IS NULL AND $2::int8[] IS NULL AND $3::varchar[] IS NULL "
+    "AND $4::timestamptz[] IS NULL"
+)
+
 
 def _known_closed(dbapi_connection: Any) -> bool:
     """Whether the driver already knows the connection is gone (no round trip)."""

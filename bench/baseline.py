@@ -46,6 +46,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from app.db import ARRAY_TYPES
 from app.errors import AuthenticationRequired, DomainError
 from app.events import ReceiptAccepted, to_json
 from app.fraud.models import LimitKind, Severity
@@ -144,7 +145,7 @@ class Baseline:
         # transaction here ends itself, as SQLAlchemy's do. The pool keeps what it opened
         # (Happy's engine: pool size x 3, no overflow).
         self._pool = await asyncpg.create_pool(
-            self.dsn, min_size=1, max_size=self.pool_size, reset=_no_reset
+            self.dsn, min_size=1, max_size=self.pool_size, reset=_no_reset, init=_learn_arrays
         )
 
     async def stop(self) -> None:
@@ -273,8 +274,8 @@ class Baseline:
                 increments.append((kind.value, subject, _period(kind, now, zone), amount))
         if increments:
             increments.sort(key=lambda row: (row[0], row[1], row[2]))
-            flat = [value for row in increments for value in row]
-            for row in await db.fetch(sql.fraud_counters(len(increments)), *flat):
+            arrays = [list(column) for column in zip(*increments, strict=True)]
+            for row in await db.fetch(sql.fraud_counters(len(increments)), *arrays):
                 observed[by_subject[(row["kind"], row["subject"])]] = int(row["value"])
         crossed = [r for r in rules if observed.get((r.kind, r.scope), 0) > r.value]
         if crossed:
@@ -538,14 +539,8 @@ class Baseline:
                 raise NotMirrored("a receipt id already used (Happy replays its answer)")
             score = till.provisional(rules, data.lines)  # settled: the tier, no offers
             points = score.points
-            if len(data.lines) != sql.DEFERRED_WRITES_LINES:
-                raise NotMirrored(f"a receipt of {len(data.lines)} lines")
-            lines = [
-                value
-                for number_, (line, scored) in enumerate(
-                    zip(data.lines, score.lines, strict=True), start=1
-                )
-                for value in (
+            rows = [
+                (
                     receipt_id,
                     number_,
                     line.sku,
@@ -560,7 +555,13 @@ class Baseline:
                     scored.points,
                     0,
                 )
-            ]  # sent at commit (DEFERRED_WRITES), as Happy's app/deferred.py does
+                for number_, (line, scored) in enumerate(
+                    zip(data.lines, score.lines, strict=True), start=1
+                )
+            ]
+            # One array per column, sent at commit (DEFERRED_WRITES) as Happy's
+            # app/deferred.py does.
+            lines = [list(column) for column in zip(*rows, strict=True)]
             programme = await self.programme(db)  # cached
             activity = Activity(
                 member_id=member_id,
@@ -635,16 +636,16 @@ class Baseline:
                 json.dumps([item.to_json() for item in score.breakdown]),
                 json.dumps(answer.to_json()),
                 receipt_id,
-                "messages.points_earned",
-                ReceiptAccepted.event_name(),
-                to_json(event),
-                None,
-                "done",
-                0,
-                None,
-                now,
-                now,
-                now,
+                ["messages.points_earned"],
+                [ReceiptAccepted.event_name()],
+                [to_json(event)],
+                [None],
+                ["done"],
+                [0],
+                [None],
+                [now],
+                [now],
+                [now],
             )
         return {
             "__typename": "ReceiptAccepted",
@@ -809,6 +810,12 @@ def receipt_input(raw: dict[str, Any]) -> ReceiptInput:
             for line in raw["lines"]
         ),
     )
+
+
+async def _learn_arrays(connection: asyncpg.Connection) -> None:
+    """As Happy's engine does on every new connection (app/db.py): asyncpg's introspection
+    of the array types the unnest inserts send, once per connection, not on a request."""
+    await connection.fetchval(ARRAY_TYPES, None, None, None, None)
 
 
 async def _no_reset(_connection: asyncpg.Connection) -> None:

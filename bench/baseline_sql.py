@@ -114,18 +114,20 @@ FRAUD_LIMITS = (
 )
 
 # --- fraud counters (app/fraud/service.py _check): one row per counter, sorted ---------------
-FRAUD_COUNTERS_ROW = "(${}::VARCHAR, ${}::VARCHAR, ${}::VARCHAR, ${}::BIGINT)"
+FRAUD_COUNTERS = (
+    "INSERT INTO fraud_counters (kind, subject, period, value) SELECT anon_1.kind, "
+    "anon_1.subject, anon_1.period, anon_1.value FROM unnest($1::VARCHAR(40)[], "
+    "$2::VARCHAR(80)[], $3::VARCHAR(16)[], $4::BIGINT[]) AS anon_1(kind, subject, period, "
+    "value) ON CONFLICT (kind, subject, period) DO UPDATE SET value = (fraud_counters.value"
+    " + excluded.value) RETURNING fraud_counters.kind, fraud_counters.subject, "
+    "fraud_counters.value"
+)
 
 
 def fraud_counters(rows: int) -> str:
-    """Happy's upsert of ``rows`` fraud counters (a receipt counts 4, a redemption 1)."""
-    values = ", ".join(FRAUD_COUNTERS_ROW.format(*range(4 * n + 1, 4 * n + 5)) for n in range(rows))
-    return (
-        f"INSERT INTO fraud_counters (kind, subject, period, value) VALUES {values} "
-        "ON CONFLICT (kind, subject, period) DO UPDATE SET value = (fraud_counters.value + "
-        "excluded.value) RETURNING fraud_counters.kind, fraud_counters.subject, "
-        "fraud_counters.value"
-    )
+    """Happy's upsert of ``rows`` fraud counters (a receipt counts 4, a redemption 1): one
+    statement whatever the number, one array per column (kind, subject, period, value)."""
+    return FRAUD_COUNTERS
 
 
 # >>> submitReceipt (app/receipts/service.py submit_receipt; replace as one block) ---------
@@ -223,26 +225,34 @@ TIER_CHECK = (
     "offer_receipts WHERE offer_receipts.member_id = $9::INTEGER AND "
     "offer_receipts.created_at >= $10::TIMESTAMP WITH TIME ZONE) AS anon_4"
 )
-# The receipt's lines (one multi-row INSERT: the benchmark's receipts have 3 lines), its
-# stored answer and the "points earned" outbox row, as data-modifying CTEs of one statement.
-DEFERRED_WRITES_LINES = 3
+# The receipt's lines (one INSERT from unnest: one array per column), its stored answer and
+# the "points earned" outbox row (unnest too), as data-modifying CTEs of one statement.
 DEFERRED_WRITES = (
     "WITH deferred_0 AS (INSERT INTO receipt_lines (receipt_id, line_no, sku, name, brand, "
     "category, quantity_milli, unit_price, amount, multiplier_pct, rule, points, "
-    "refunded_amount) VALUES ($1::INTEGER, $2::INTEGER, $3::VARCHAR, $4::VARCHAR, "
-    "$5::VARCHAR, $6::VARCHAR, $7::BIGINT, $8::BIGINT, $9::BIGINT, $10::INTEGER, "
-    "$11::VARCHAR, $12::BIGINT, $13::BIGINT), ($14::INTEGER, $15::INTEGER, $16::VARCHAR, "
-    "$17::VARCHAR, $18::VARCHAR, $19::VARCHAR, $20::BIGINT, $21::BIGINT, $22::BIGINT, "
-    "$23::INTEGER, $24::VARCHAR, $25::BIGINT, $26::BIGINT), ($27::INTEGER, $28::INTEGER, "
-    "$29::VARCHAR, $30::VARCHAR, $31::VARCHAR, $32::VARCHAR, $33::BIGINT, $34::BIGINT, "
-    "$35::BIGINT, $36::INTEGER, $37::VARCHAR, $38::BIGINT, $39::BIGINT)), deferred_1 AS "
-    "(UPDATE receipts SET points_earned=$40::BIGINT, bonus_points=$41::BIGINT, "
-    "breakdown=$42::JSON, answer=$43::JSON WHERE receipts.id = $44::INTEGER), deferred_2 AS"
-    " (INSERT INTO outbox_messages (subscriber, event_type, payload, coalesce_key, status, "
-    "attempts, last_error, created_at, next_attempt_at, done_at) VALUES ($45::VARCHAR, "
-    "$46::VARCHAR, $47::VARCHAR, $48::VARCHAR, $49, $50::INTEGER, $51::VARCHAR, "
-    "$52::TIMESTAMP WITH TIME ZONE, $53::TIMESTAMP WITH TIME ZONE, $54::TIMESTAMP WITH TIME"
-    " ZONE)) SELECT 1"
+    "refunded_amount) SELECT anon_1.receipt_id AS receipt_id, anon_1.line_no AS line_no, "
+    "anon_1.sku AS sku, anon_1.name AS name, anon_1.brand AS brand, anon_1.category AS "
+    "category, anon_1.quantity_milli AS quantity_milli, anon_1.unit_price AS unit_price, "
+    "anon_1.amount AS amount, anon_1.multiplier_pct AS multiplier_pct, anon_1.rule AS rule,"
+    " anon_1.points AS points, anon_1.refunded_amount AS refunded_amount FROM "
+    "unnest($1::INTEGER[], $2::INTEGER[], $3::VARCHAR(64)[], $4::VARCHAR(200)[], "
+    "$5::VARCHAR(60)[], $6::VARCHAR(60)[], $7::BIGINT[], $8::BIGINT[], $9::BIGINT[], "
+    "$10::INTEGER[], $11::VARCHAR(80)[], $12::BIGINT[], $13::BIGINT[]) AS "
+    "anon_1(receipt_id, line_no, sku, name, brand, category, quantity_milli, unit_price, "
+    "amount, multiplier_pct, rule, points, refunded_amount)), deferred_1 AS (UPDATE "
+    "receipts SET points_earned=$14::BIGINT, bonus_points=$15::BIGINT, breakdown=$16::JSON,"
+    " answer=$17::JSON WHERE receipts.id = $18::INTEGER), deferred_2 AS (INSERT INTO "
+    "outbox_messages (subscriber, event_type, payload, coalesce_key, status, attempts, "
+    "last_error, created_at, next_attempt_at, done_at) SELECT anon_2.subscriber AS "
+    "subscriber, anon_2.event_type AS event_type, anon_2.payload AS payload, "
+    "anon_2.coalesce_key AS coalesce_key, anon_2.status AS status, anon_2.attempts AS "
+    "attempts, anon_2.last_error AS last_error, anon_2.created_at AS created_at, "
+    "anon_2.next_attempt_at AS next_attempt_at, anon_2.done_at AS done_at FROM "
+    "unnest($19::VARCHAR(60)[], $20::VARCHAR(60)[], $21::TEXT[], $22::VARCHAR(200)[], "
+    "$23::VARCHAR(20)[], $24::INTEGER[], $25::VARCHAR(300)[], $26::TIMESTAMP WITH TIME "
+    "ZONE[], $27::TIMESTAMP WITH TIME ZONE[], $28::TIMESTAMP WITH TIME ZONE[]) AS "
+    "anon_2(subscriber, event_type, payload, coalesce_key, status, attempts, last_error, "
+    "created_at, next_attempt_at, done_at)) SELECT 1"
 )
 # <<< submitReceipt
 

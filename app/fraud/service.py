@@ -35,10 +35,10 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, select
+from sqlalchemy import Table, bindparam, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -271,6 +271,27 @@ def _amount(kind: LimitKind, activity: Activity) -> int:
     return activity.points
 
 
+_COUNTER_COLUMNS = ("kind", "subject", "period", "value")
+
+
+def _count_on_postgresql() -> Any:
+    table = cast(Table, FraudCounter.__table__)
+    arrays = [
+        bindparam(f"counter_{c}", type_=postgresql.ARRAY(table.c[c].type)) for c in _COUNTER_COLUMNS
+    ]
+    rows = func.unnest(*arrays).table_valued(*_COUNTER_COLUMNS).render_derived()
+    insert = postgresql.insert(table).from_select(
+        list(_COUNTER_COLUMNS), select(*(rows.c[c] for c in _COUNTER_COLUMNS))
+    )
+    return insert.on_conflict_do_update(
+        index_elements=["kind", "subject", "period"],
+        set_={"value": table.c.value + insert.excluded.value},
+    ).returning(table.c.kind, table.c.subject, table.c.value)
+
+
+_COUNT_ON_POSTGRESQL = _count_on_postgresql()
+
+
 def _insert(session: AsyncSession, table: Any) -> Any:
     dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
@@ -314,12 +335,21 @@ async def _check(
         # One statement for every counter, in one lock order (sorted keys).
         increments.sort(key=lambda row: (row["kind"], row["subject"], row["period"]))
         table = FraudCounter.__table__
-        insert = _insert(session, table).values(increments)
-        stmt = insert.on_conflict_do_update(
-            index_elements=["kind", "subject", "period"],
-            set_={"value": table.c.value + insert.excluded.value},
-        ).returning(table.c.kind, table.c.subject, table.c.value)
-        for kind_value, subject, value in (await session.execute(stmt)).all():
+        if session.get_bind().dialect.name == "postgresql":
+            # One array per column (unnest): the same statement whatever the number of
+            # counters, so it is compiled once, not on every receipt.
+            stmt, parameters = (
+                _COUNT_ON_POSTGRESQL,
+                {f"counter_{c}": [row[c] for row in increments] for c in _COUNTER_COLUMNS},
+            )
+        else:
+            insert = _insert(session, table).values(increments)
+            stmt = insert.on_conflict_do_update(
+                index_elements=["kind", "subject", "period"],
+                set_={"value": table.c.value + insert.excluded.value},
+            ).returning(table.c.kind, table.c.subject, table.c.value)
+            parameters = {}
+        for kind_value, subject, value in (await session.execute(stmt, parameters)).all():
             observed[by_subject[(kind_value, subject)]] = int(value)
     breaches = [
         _Breach(rule, observed[(rule.kind, rule.scope)], *where[(rule.kind, rule.scope)])
