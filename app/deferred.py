@@ -34,7 +34,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, event, func, insert, literal_column, select
+from sqlalchemy import (
+    Enum,
+    Select,
+    String,
+    Table,
+    bindparam,
+    event,
+    func,
+    insert,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
@@ -85,6 +96,16 @@ class _Write:
 _UNNEST_INSERTS: dict[tuple[str, tuple[str, ...]], Insert] = {}
 
 
+def array_item_type(column: Any) -> Any:
+    """The column's type for an unnest array, strings without their length: a cast to
+    ``varchar(n)[]`` cuts a longer value short, while the insert into the column refuses
+    it ("value too long"), as a plain INSERT does."""
+    kind = column.type
+    if isinstance(kind, String) and not isinstance(kind, Enum) and kind.length is not None:
+        return String()
+    return kind
+
+
 def _array_name(table: Table, column: str) -> str:
     return f"deferred_{table.name}_{column}"
 
@@ -94,7 +115,7 @@ def _unnest_insert(table: Table, columns: tuple[str, ...]) -> Insert:
     statement = _UNNEST_INSERTS.get(key)
     if statement is None:
         arrays = [
-            bindparam(_array_name(table, c), type_=postgresql.ARRAY(table.c[c].type))
+            bindparam(_array_name(table, c), type_=postgresql.ARRAY(array_item_type(table.c[c])))
             for c in columns
         ]
         rows = func.unnest(*arrays).table_valued(*columns).render_derived()

@@ -42,6 +42,7 @@ from sqlalchemy import Table, bindparam, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import deferred
 from app.callers import StoreCaller
 from app.errors import ErrorCode, InvalidInput, LimitExceeded, NotFound
 from app.fraud.models import FraudAlert, FraudCounter, FraudLimit, LimitKind, Severity
@@ -277,7 +278,8 @@ _COUNTER_COLUMNS = ("kind", "subject", "period", "value")
 def _count_on_postgresql() -> Any:
     table = cast(Table, FraudCounter.__table__)
     arrays = [
-        bindparam(f"counter_{c}", type_=postgresql.ARRAY(table.c[c].type)) for c in _COUNTER_COLUMNS
+        bindparam(f"counter_{c}", type_=postgresql.ARRAY(deferred.array_item_type(table.c[c])))
+        for c in _COUNTER_COLUMNS
     ]
     rows = func.unnest(*arrays).table_valued(*_COUNTER_COLUMNS).render_derived()
     insert = postgresql.insert(table).from_select(

@@ -154,3 +154,14 @@ async def test_rows_for_one_table_join_one_insert_in_order(
     async with db.read_session() as session:
         ordered = await session.scalars(select(OutboxMessage.subscriber).order_by(OUTBOX.c.id))
         assert "".join(ordered) == "abcdef"
+
+
+async def test_a_value_too_long_for_its_column_is_refused_not_cut_short(db: Database) -> None:
+    from sqlalchemy.exc import DBAPIError
+
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite does not enforce VARCHAR lengths")
+    with pytest.raises(DBAPIError):
+        async with db.unit_of_work() as session:
+            await deferred.write(session, insert(OUTBOX), [_row("x" * 100)])  # VARCHAR(60)
+    assert await _subscribers(db) == []
